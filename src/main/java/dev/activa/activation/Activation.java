@@ -1,0 +1,84 @@
+package dev.activa.activation;
+
+import java.util.List;
+import jdk.incubator.vector.FloatVector;
+
+/**
+ * An elementwise activation function: its value, its derivative and, for activations with
+ * learnable scalars, the partial derivatives with respect to those scalars.
+ *
+ * <p>Each activation is defined once, in its own file, twice over: in {@code double} for the FP64
+ * reference path (gradient checks, golden values) and as {@link FloatVector} lanes for the fast
+ * FP32/FP16 CPU path. Everything else in the engine (kernels, autograd, layers, CLI) treats
+ * activations generically through this interface, so a new activation is one new file plus a
+ * line in {@link #NAMES}.
+ *
+ * <p>Parameter values passed in are the effective (already clamped) values, in the order of
+ * {@link #parameters()}.
+ */
+public sealed interface Activation permits Relu, Elu, Swish, Mish, TanhRelu, Nami {
+
+    /** The activations the engine ships, by CLI name. */
+    List<String> NAMES = List.of("relu", "elu", "swish", "mish", "tanhrelu", "nami");
+
+    /** A learnable scalar: initial value and the closed range it is clamped to before use. */
+    record Parameter(String name, double initial, double min, double max) {
+        public double clamp(double raw) {
+            return Math.min(max, Math.max(min, raw));
+        }
+
+        /** A clamp passes gradient only while the raw value lies inside its range, bounds included. */
+        public boolean passesGradient(double raw) {
+            return raw >= min && raw <= max;
+        }
+    }
+
+    String name();
+
+    /** Learnable scalars, empty for most activations. */
+    default List<Parameter> parameters() {
+        return List.of();
+    }
+
+    double value(double x, double[] p);
+
+    double derivative(double x, double[] p);
+
+    /** Writes ∂f/∂p_k at x into {@code out[k]}; only activations with parameters override this. */
+    default void parameterPartials(double x, double[] p, double[] out) {}
+
+    FloatVector value(FloatVector x, float[] p);
+
+    FloatVector derivative(FloatVector x, float[] p);
+
+    /** Lane-wise ∂f/∂p_k, one vector per parameter; only activations with parameters override this. */
+    default FloatVector[] parameterPartials(FloatVector x, float[] p) {
+        return new FloatVector[0];
+    }
+
+    static Activation of(String name) {
+        return switch (name.toLowerCase(java.util.Locale.ROOT)) {
+            case "relu" -> new Relu();
+            case "elu" -> new Elu();
+            case "swish", "silu" -> new Swish();
+            case "mish" -> new Mish();
+            case "tanhrelu" -> new TanhRelu();
+            case "nami" -> new Nami();
+            default -> throw new IllegalArgumentException(
+                    "unknown activation '" + name + "'; choose one of " + String.join(", ", NAMES));
+        };
+    }
+
+    /** The initial (raw) parameter values. */
+    default double[] initialParameters() {
+        return parameters().stream().mapToDouble(Parameter::initial).toArray();
+    }
+
+    /** Clamps raw parameter values to their ranges. */
+    default double[] effective(double[] raw) {
+        var spec = parameters();
+        double[] out = new double[raw.length];
+        for (int k = 0; k < raw.length; k++) out[k] = spec.get(k).clamp(raw[k]);
+        return out;
+    }
+}
