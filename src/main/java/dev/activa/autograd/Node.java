@@ -1,0 +1,42 @@
+package dev.activa.autograd;
+
+import dev.activa.tensor.Tensor;
+
+/**
+ * One recorded op: its inputs and the function that maps the gradient of its output to the
+ * gradients of its inputs. The backward function captures whatever the op saved for it.
+ */
+public final class Node {
+    /** Maps dL/d(output) to dL/d(input_i), one entry per input (null where an input needs none). */
+    @FunctionalInterface
+    public interface Backward {
+        Tensor[] apply(Tensor gradOutput);
+    }
+
+    private final String op;
+    private Tensor[] inputs;
+    private Backward backward;
+
+    Node(String op, Tensor[] inputs, Backward backward) {
+        this.op = op;
+        this.inputs = inputs;
+        this.backward = backward;
+    }
+
+    public String op() { return op; }
+
+    Tensor[] inputs() { return inputs; }
+
+    Tensor[] apply(Tensor gradOutput) {
+        if (backward == null)
+            throw new IllegalStateException(op + ": backward already ran through this graph and released it; "
+                    + "run the forward pass again before a second backward()");
+        return backward.apply(gradOutput);
+    }
+
+    /** Drops the inputs and the saved tensors, so the graph can be collected. */
+    void release() {
+        inputs = null;
+        backward = null;
+    }
+}

@@ -1,0 +1,163 @@
+package dev.activa.autograd;
+
+import dev.activa.activation.Activation;
+import dev.activa.backend.Backend;
+import dev.activa.backend.Conv2dSpec;
+import dev.activa.tensor.DType;
+import dev.activa.tensor.Shape;
+import dev.activa.tensor.Tensor;
+
+/**
+ * The differentiable ops: each runs its backend kernel and records how to map the gradient of
+ * its output to the gradients of its inputs.
+ */
+public final class Ops {
+    private Ops() {}
+
+    private static Backend backendOf(Tensor t) { return t.backend(); }
+
+    public static Tensor reshape(Tensor x, int... shape) {
+        if (Shape.numel(shape) != x.numel())
+            throw new IllegalArgumentException("reshape: cannot view " + Shape.str(x.shape()) + " (" + x.numel()
+                    + " elements) as " + Shape.str(shape));
+        int[] original = x.shape();
+        Tensor y = backendOf(x).view(x, shape);
+        return Autograd.record("reshape", y, g -> new Tensor[] {g.backend().view(g, original)}, x);
+    }
+
+    /** [N, ...] → [N, rest]. */
+    public static Tensor flatten(Tensor x) {
+        return reshape(x, x.dim(0), (int) (x.numel() / x.dim(0)));
+    }
+
+    public static Tensor cast(Tensor x, DType target) {
+        DType source = x.dtype();
+        Tensor y = backendOf(x).cast(x, target);
+        return Autograd.record("cast", y, g -> new Tensor[] {g.backend().cast(g, source)}, x);
+    }
+
+    public static Tensor add(Tensor a, Tensor b) {
+        Tensor y = backendOf(a).add(a, b);
+        return Autograd.record("add", y, g -> new Tensor[] {g, g}, a, b);
+    }
+
+    public static Tensor scale(Tensor x, double factor) {
+        Tensor y = backendOf(x).scale(x, factor);
+        return Autograd.record("scale", y, g -> new Tensor[] {g.backend().scale(g, factor)}, x);
+    }
+
+    public static Tensor sum(Tensor x) {
+        int[] shape = x.shape();
+        Tensor y = backendOf(x).sum(x);
+        return Autograd.record("sum", y, g -> new Tensor[] {g.backend().full(g.dtype(), g.item(), shape)}, x);
+    }
+
+    public static Tensor mean(Tensor x) {
+        return scale(sum(x), 1.0 / x.numel());
+    }
+
+    /**
+     * act(x), or act(x + residual) with the residual add fused in. {@code rawParams} holds the
+     * activation's learnable scalars before clamping (null for activations without any).
+     */
+    public static Tensor activation(Activation act, Tensor rawParams, Tensor x, Tensor residual) {
+        int np = act.parameters().size();
+        if (np > 0 && (rawParams == null || rawParams.numel() != np))
+            throw new IllegalArgumentException(act.name() + ": needs " + np + " parameters "
+                    + act.parameters().stream().map(Activation.Parameter::name).toList() + ", got "
+                    + (rawParams == null ? "none" : Shape.str(rawParams.shape())));
+        double[] raw = np == 0 ? new double[0] : rawParams.toDoubles();
+        double[] p = act.effective(raw);
+        Backend be = backendOf(x);
+        Tensor y = be.activationForward(act, p, x, residual);
+        String op = residual == null ? act.name() : "add+" + act.name();
+        return Autograd.record(op, y, g -> {
+            var grad = g.backend().activationBackward(act, p, x, residual, g);
+            Tensor dParams = null;
+            if (np > 0) {
+                double[] masked = new double[np];
+                for (int k = 0; k < np; k++)
+                    masked[k] = act.parameters().get(k).passesGradient(raw[k]) ? grad.paramGrads()[k] : 0;
+                dParams = g.backend().fromDoubles(masked, rawParams.dtype(), np);
+            }
+            return new Tensor[] {grad.dx(), residual == null ? null : grad.dx(), dParams};
+        }, x, residual, rawParams);
+    }
+
+    public static Tensor conv2d(Tensor x, Tensor weight, Tensor bias, Conv2dSpec spec) {
+        Backend be = backendOf(x);
+        int[] xShape = x.shape(), wShape = weight.shape();
+        Tensor y = be.conv2d(x, weight, spec);
+        if (bias != null) y = be.addChannelBias(y, bias);
+        return Autograd.record("conv2d", y, g -> new Tensor[] {
+                x.requiresGrad() ? g.backend().conv2dBackwardInput(g, weight, xShape, spec) : null,
+                weight.requiresGrad() ? g.backend().conv2dBackwardWeight(g, x, wShape, spec) : null,
+                bias != null && bias.requiresGrad() ? g.backend().channelSum(g) : null}, x, weight, bias);
+    }
+
+    /**
+     * Batch norm over [N, C, H, W]. In training mode it normalises with batch statistics and
+     * updates the running ones in place; in eval mode it uses the running statistics.
+     */
+    public static Tensor batchNorm2d(Tensor x, Tensor gamma, Tensor beta, Tensor runningMean, Tensor runningVar,
+                                     boolean training, double momentum, double eps) {
+        Backend be = backendOf(x);
+        if (!training) {
+            Tensor y = be.batchNormEval(x, gamma, beta, runningMean, runningVar, eps);
+            return Autograd.record("batchnorm2d(eval)", y, g -> {
+                throw new UnsupportedOperationException("batchnorm2d in eval mode has no backward here; "
+                        + "switch the model to training mode, or run evaluation under Autograd.noGrad()");
+            }, x, gamma, beta);
+        }
+        var out = be.batchNormTrain(x, gamma, beta, runningMean, runningVar, momentum, eps);
+        return Autograd.record("batchnorm2d", out.y(), g -> {
+            var grad = g.backend().batchNormBackward(x, g, gamma, out.savedMean(), out.savedInvStd());
+            return new Tensor[] {grad.dx(), grad.dgamma(), grad.dbeta()};
+        }, x, gamma, beta);
+    }
+
+    public static Tensor globalAvgPool(Tensor x) {
+        int[] shape = x.shape();
+        Tensor y = backendOf(x).globalAvgPool(x);
+        return Autograd.record("global_avg_pool", y, g -> new Tensor[] {g.backend().globalAvgPoolBackward(g, shape)}, x);
+    }
+
+    public static Tensor maxPool2d(Tensor x, int kernel, Conv2dSpec spec) {
+        int[] shape = x.shape();
+        var out = backendOf(x).maxPool(x, kernel, spec);
+        return Autograd.record("max_pool2d", out.y(),
+                g -> new Tensor[] {g.backend().maxPoolBackward(g, out.argmax(), shape)}, x);
+    }
+
+    public static Tensor matmul(Tensor a, Tensor b) {
+        Tensor y = backendOf(a).matmul(a, b, false, false);
+        return Autograd.record("matmul", y, g -> new Tensor[] {
+                g.backend().matmul(g, b, false, true), g.backend().matmul(a, g, true, false)}, a, b);
+    }
+
+    /** x [N, in] · weightᵀ [in, out] + bias [out], the weight stored [out, in] as PyTorch does. */
+    public static Tensor linear(Tensor x, Tensor weight, Tensor bias) {
+        Backend be = backendOf(x);
+        if (x.rank() != 2 || weight.rank() != 2 || x.dim(1) != weight.dim(1))
+            throw new IllegalArgumentException("linear: input " + Shape.str(x.shape()) + " does not match weight "
+                    + Shape.str(weight.shape()) + " ([out, in])");
+        Tensor y = be.matmul(x, weight, false, true);
+        if (bias != null) y = be.addRowBias(y, bias);
+        return Autograd.record("linear", y, g -> new Tensor[] {
+                x.requiresGrad() ? g.backend().matmul(g, weight, false, false) : null,
+                weight.requiresGrad() ? g.backend().matmul(g, x, true, false) : null,
+                bias != null && bias.requiresGrad() ? g.backend().rowSum(g) : null}, x, weight, bias);
+    }
+
+    /** Mean softmax cross-entropy of logits [N, classes] against labels, with optional label smoothing. */
+    public static Tensor crossEntropy(Tensor logits, int[] labels, double labelSmoothing) {
+        if (labelSmoothing < 0 || labelSmoothing >= 1)
+            throw new IllegalArgumentException("cross-entropy: label smoothing must be in [0, 1), got " + labelSmoothing);
+        DType logitsType = logits.dtype();
+        var out = backendOf(logits).softmaxCrossEntropy(logits, labels, labelSmoothing);
+        int[] labelsCopy = labels.clone();
+        return Autograd.record("cross_entropy", out.loss(), g -> new Tensor[] {
+                g.backend().softmaxCrossEntropyBackward(out.probabilities(), labelsCopy, labelSmoothing, g.item(), logitsType)},
+                logits);
+    }
+}

@@ -1,0 +1,130 @@
+package dev.activa.backend;
+
+import dev.activa.activation.Activation;
+import dev.activa.tensor.DType;
+import dev.activa.tensor.Tensor;
+
+/**
+ * The kernels a device must provide. Everything here works on whole tensors and returns new
+ * ones (except the explicitly in-place methods); autograd lives above, in {@code Ops}.
+ * Images are NCHW in logical order; a backend may store them in another physical layout.
+ */
+public interface Backend {
+    String name();
+
+    // --- memory -------------------------------------------------------------------------------
+    Tensor zeros(DType dtype, int... shape);
+
+    Tensor full(DType dtype, double value, int... shape);
+
+    Tensor fromFloats(float[] data, DType dtype, int... shape);
+
+    Tensor fromDoubles(double[] data, DType dtype, int... shape);
+
+    float[] toFloats(Tensor t);
+
+    double[] toDoubles(Tensor t);
+
+    /** A new tensor of the target dtype (a copy even when the dtype is the same). */
+    Tensor cast(Tensor t, DType target);
+
+    /** A view with another shape over the same storage. */
+    default Tensor view(Tensor t, int... shape) {
+        return new Tensor(this, t.dtype(), shape, t.storage());
+    }
+
+    // --- elementwise --------------------------------------------------------------------------
+    Tensor add(Tensor a, Tensor b);
+
+    /** acc += x, in place. */
+    void addInPlace(Tensor acc, Tensor x);
+
+    Tensor scale(Tensor a, double factor);
+
+    /** y = act(x), or y = act(x + residual) when {@code residual} is not null. */
+    Tensor activationForward(Activation act, double[] params, Tensor x, Tensor residual);
+
+    /**
+     * dx = dy · act'(x) (x is {@code x + residual} when a residual was fused in) and, for
+     * activations with parameters, Σ dy · ∂act/∂p over all elements.
+     */
+    ActivationGrad activationBackward(Activation act, double[] params, Tensor x, Tensor residual, Tensor dy);
+
+    record ActivationGrad(Tensor dx, double[] paramGrads) {}
+
+    /** The sum of all elements, as a one-element tensor of the input's dtype. */
+    Tensor sum(Tensor t);
+
+    /** Whether any element is Inf or NaN. */
+    boolean hasNonFinite(Tensor t);
+
+    // --- convolution and normalisation ----------------------------------------------------------
+    Tensor conv2d(Tensor x, Tensor weight, Conv2dSpec spec);
+
+    Tensor conv2dBackwardInput(Tensor dy, Tensor weight, int[] inputShape, Conv2dSpec spec);
+
+    Tensor conv2dBackwardWeight(Tensor dy, Tensor x, int[] weightShape, Conv2dSpec spec);
+
+    /** Adds a per-channel bias to NCHW x; and its gradient, the sum of dy over N, H, W. */
+    Tensor addChannelBias(Tensor x, Tensor bias);
+
+    Tensor channelSum(Tensor dy);
+
+    /**
+     * Batch norm with batch statistics; updates the running statistics in place
+     * (running = (1 − momentum)·running + momentum·batch, unbiased variance as PyTorch).
+     */
+    BatchNormForward batchNormTrain(Tensor x, Tensor gamma, Tensor beta, Tensor runningMean, Tensor runningVar,
+                                    double momentum, double eps);
+
+    record BatchNormForward(Tensor y, Tensor savedMean, Tensor savedInvStd) {}
+
+    Tensor batchNormEval(Tensor x, Tensor gamma, Tensor beta, Tensor runningMean, Tensor runningVar, double eps);
+
+    BatchNormGrad batchNormBackward(Tensor x, Tensor dy, Tensor gamma, Tensor savedMean, Tensor savedInvStd);
+
+    record BatchNormGrad(Tensor dx, Tensor dgamma, Tensor dbeta) {}
+
+    // --- pooling ----------------------------------------------------------------------------
+    /** [N, C, H, W] → [N, C]. */
+    Tensor globalAvgPool(Tensor x);
+
+    Tensor globalAvgPoolBackward(Tensor dy, int[] inputShape);
+
+    MaxPoolForward maxPool(Tensor x, int kernel, Conv2dSpec spec);
+
+    /** {@code argmax} holds, per output element, the flat index of the input element it took. */
+    record MaxPoolForward(Tensor y, int[] argmax) {}
+
+    Tensor maxPoolBackward(Tensor dy, int[] argmax, int[] inputShape);
+
+    // --- linear algebra and loss ---------------------------------------------------------------
+    /** op(a) · op(b) for 2-D tensors, op being an optional transpose. */
+    Tensor matmul(Tensor a, Tensor b, boolean transposeA, boolean transposeB);
+
+    /** x [rows, cols] + bias [cols] broadcast over rows. */
+    Tensor addRowBias(Tensor x, Tensor bias);
+
+    /** Σ over rows: [rows, cols] → [cols]. */
+    Tensor rowSum(Tensor x);
+
+    /**
+     * Mean softmax cross-entropy of logits [rows, classes] against labels, with label smoothing;
+     * returns the loss (a one-element FP32 tensor, or FP64 for FP64 logits) and the probabilities.
+     */
+    CrossEntropyForward softmaxCrossEntropy(Tensor logits, int[] labels, double smoothing);
+
+    record CrossEntropyForward(Tensor loss, Tensor probabilities) {}
+
+    /** dL/dlogits = (p − target) · upstream / rows, in the dtype of the logits. */
+    Tensor softmaxCrossEntropyBackward(Tensor probabilities, int[] labels, double smoothing, double upstream,
+                                       DType logitsType);
+
+    // --- optimiser ----------------------------------------------------------------------------
+    /**
+     * One SGD step in place (PyTorch semantics): g = grad·gradScale + wd·w; buf = μ·buf + g;
+     * g = nesterov ? g + μ·buf : buf; w −= lr·g. The momentum buffer starts at zero.
+     */
+    void sgdStep(Tensor weight, Tensor grad, Tensor momentumBuffer, double lr, double momentum,
+                 double weightDecay, boolean nesterov, double gradScale);
+}

@@ -1,0 +1,223 @@
+package dev.activa.backend.cpu;
+
+import dev.activa.activation.Activation;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/** The fast FP32 elementwise and per-channel kernels: Vector API lanes, all cores. */
+final class FloatKernels {
+    private FloatKernels() {}
+
+    static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    static final int L = S.length();
+    private static final int GRAIN = 1 << 15;
+
+    private static FloatVector load(float[] a, int i, VectorMask<Float> m) {
+        return FloatVector.fromArray(S, a, i, m);
+    }
+
+    private static FloatVector input(float[] x, float[] residual, int i, VectorMask<Float> m) {
+        FloatVector v = load(x, i, m);
+        return residual == null ? v : v.add(load(residual, i, m));
+    }
+
+    static void activationForward(Activation act, float[] p, float[] x, float[] residual, float[] y) {
+        Parallel.forRange(x.length, GRAIN, (from, to) -> {
+            for (int i = from; i < to; i += L) {
+                var m = S.indexInRange(i, to);
+                act.value(input(x, residual, i, m), p).intoArray(y, i, m);
+            }
+        });
+    }
+
+    /** Writes dx = dy·f'(x) and returns Σ dy·∂f/∂p_k, summed per chunk in float lanes, then in double. */
+    static double[] activationBackward(Activation act, float[] p, float[] x, float[] residual, float[] dy, float[] dx) {
+        int np = act.parameters().size();
+        int chunks = Math.max(1, x.length / GRAIN);
+        double[][] partial = new double[chunks][np];
+        Parallel.forRange(chunks, 1, (c0, c1) -> {
+            for (int c = c0; c < c1; c++) {
+                int from = (int) ((long) x.length * c / chunks), to = (int) ((long) x.length * (c + 1) / chunks);
+                FloatVector s0 = FloatVector.zero(S), s1 = s0, s2 = s0;
+                for (int i = from; i < to; i += L) {
+                    var m = S.indexInRange(i, to);
+                    FloatVector v = input(x, residual, i, m);
+                    FloatVector g = load(dy, i, m);
+                    g.mul(act.derivative(v, p)).intoArray(dx, i, m);
+                    if (np > 0) {
+                        FloatVector[] d = act.parameterPartials(v, p);
+                        // Masked-off lanes hold f(0)-style values: zero them via the gradient mask.
+                        FloatVector gm = g.blend(0f, m.not());
+                        s0 = gm.fma(d[0], s0);
+                        s1 = gm.fma(d[1], s1);
+                        s2 = gm.fma(d[2], s2);
+                    }
+                }
+                if (np > 0) {
+                    partial[c][0] = s0.reduceLanes(VectorOperators.ADD);
+                    partial[c][1] = s1.reduceLanes(VectorOperators.ADD);
+                    partial[c][2] = s2.reduceLanes(VectorOperators.ADD);
+                }
+            }
+        });
+        double[] sums = new double[np];
+        for (double[] row : partial) for (int k = 0; k < np; k++) sums[k] += row[k];
+        return sums;
+    }
+
+    static void add(float[] a, float[] b, float[] y) {
+        Parallel.forRange(a.length, GRAIN, (from, to) -> {
+            for (int i = from; i < to; i += L) {
+                var m = S.indexInRange(i, to);
+                load(a, i, m).add(load(b, i, m)).intoArray(y, i, m);
+            }
+        });
+    }
+
+    static void scale(float[] a, float s, float[] y) {
+        Parallel.forRange(a.length, GRAIN, (from, to) -> {
+            for (int i = from; i < to; i += L) {
+                var m = S.indexInRange(i, to);
+                load(a, i, m).mul(s).intoArray(y, i, m);
+            }
+        });
+    }
+
+    static double sum(float[] a) {
+        double total = 0;
+        for (int i = 0; i < a.length; i += 4 * L) {
+            FloatVector acc = FloatVector.zero(S);
+            int end = Math.min(a.length, i + 4 * L);
+            for (int j = i; j < end; j += L) acc = acc.add(load(a, j, S.indexInRange(j, end)));
+            total += acc.reduceLanes(VectorOperators.ADD);
+        }
+        return total;
+    }
+
+    static boolean hasNonFinite(float[] a) {
+        for (int i = 0; i < a.length; i += L) {
+            var m = S.indexInRange(i, a.length);
+            // x − x is 0 for finite x and NaN for Inf or NaN.
+            FloatVector v = load(a, i, m);
+            if (v.sub(v).compare(VectorOperators.NE, 0f, m).anyTrue()) return true;
+        }
+        return false;
+    }
+
+    /** Mean and 1/sqrt(biased var + eps) per channel; also the unbiased variance for running stats. */
+    static void batchStats(float[] x, int n, int c, int hw, double eps, float[] mean, float[] invStd, float[] unbiasedVar) {
+        int count = n * hw;
+        Parallel.forRange(c, 1, (c0, c1) -> {
+            for (int ch = c0; ch < c1; ch++) {
+                double sum = 0;
+                for (int b = 0; b < n; b++) sum += sumRange(x, (b * c + ch) * hw, hw);
+                double m = sum / count;
+                double sq = 0;
+                for (int b = 0; b < n; b++) sq += squaredDeviation(x, (b * c + ch) * hw, hw, (float) m);
+                mean[ch] = (float) m;
+                invStd[ch] = (float) (1 / Math.sqrt(sq / count + eps));
+                unbiasedVar[ch] = (float) (count > 1 ? sq / (count - 1) : sq);
+            }
+        });
+    }
+
+    private static double sumRange(float[] a, int off, int len) {
+        FloatVector acc = FloatVector.zero(S);
+        for (int i = 0; i < len; i += L) acc = acc.add(load(a, off + i, S.indexInRange(i, len)));
+        return acc.reduceLanes(VectorOperators.ADD);
+    }
+
+    private static double squaredDeviation(float[] a, int off, int len, float mean) {
+        FloatVector acc = FloatVector.zero(S);
+        for (int i = 0; i < len; i += L) {
+            var m = S.indexInRange(i, len);
+            FloatVector d = load(a, off + i, m).sub(mean).blend(0f, m.not());
+            acc = d.fma(d, acc);
+        }
+        return acc.reduceLanes(VectorOperators.ADD);
+    }
+
+    /** y = x·scale[ch] + shift[ch]: batch norm folded into one multiply-add per element. */
+    static void channelAffine(float[] x, float[] y, int n, int c, int hw, float[] scale, float[] shift) {
+        Parallel.forRange(n * c, Math.max(1, GRAIN / Math.max(1, hw)), (p0, p1) -> {
+            for (int plane = p0; plane < p1; plane++) {
+                int ch = plane % c, off = plane * hw;
+                float a = scale[ch], b = shift[ch];
+                for (int i = 0; i < hw; i += L) {
+                    var m = S.indexInRange(i, hw);
+                    load(x, off + i, m).fma(a, b).intoArray(y, off + i, m);
+                }
+            }
+        });
+    }
+
+    static void batchNormBackward(float[] x, float[] dy, float[] gamma, float[] mean, float[] invStd,
+                                  int n, int c, int hw, float[] dx, float[] dgamma, float[] dbeta) {
+        int count = n * hw;
+        Parallel.forRange(c, 1, (c0, c1) -> {
+            for (int ch = c0; ch < c1; ch++) {
+                float mu = mean[ch];
+                double sumDy = 0, sumDyX = 0;
+                for (int b = 0; b < n; b++) {
+                    int off = (b * c + ch) * hw;
+                    FloatVector sdy = FloatVector.zero(S), sdyx = FloatVector.zero(S);
+                    for (int i = 0; i < hw; i += L) {
+                        var m = S.indexInRange(i, hw);
+                        FloatVector g = load(dy, off + i, m);
+                        sdy = sdy.add(g);
+                        sdyx = g.fma(load(x, off + i, m).sub(mu), sdyx);
+                    }
+                    sumDy += sdy.reduceLanes(VectorOperators.ADD);
+                    sumDyX += sdyx.reduceLanes(VectorOperators.ADD);
+                }
+                float is = invStd[ch];
+                double sumDyXhat = sumDyX * is;
+                dgamma[ch] = (float) sumDyXhat;
+                dbeta[ch] = (float) sumDy;
+                // dx = γ·is/count · (count·dy − Σdy − xhat·Σ(dy·xhat)), expanded to dy·k1 + x·k2 + k3.
+                float k1 = gamma[ch] * is;
+                float k2 = (float) (-gamma[ch] * is * is * sumDyXhat / count);
+                float k3 = (float) (-gamma[ch] * is / count * sumDy) - k2 * mu;
+                for (int b = 0; b < n; b++) {
+                    int off = (b * c + ch) * hw;
+                    for (int i = 0; i < hw; i += L) {
+                        var m = S.indexInRange(i, hw);
+                        load(dy, off + i, m).mul(k1).add(load(x, off + i, m).fma(k2, k3)).intoArray(dx, off + i, m);
+                    }
+                }
+            }
+        });
+    }
+
+    /** [n·c planes of hw] → one mean per plane. */
+    static void planeMean(float[] x, float[] y, int planes, int hw) {
+        Parallel.forRange(planes, Math.max(1, GRAIN / Math.max(1, hw)), (p0, p1) -> {
+            for (int p = p0; p < p1; p++) y[p] = (float) (sumRange(x, p * hw, hw) / hw);
+        });
+    }
+
+    static void planeBroadcast(float[] dy, float[] dx, int planes, int hw, float factor) {
+        Parallel.forRange(planes, Math.max(1, GRAIN / Math.max(1, hw)), (p0, p1) -> {
+            for (int p = p0; p < p1; p++) {
+                FloatVector v = FloatVector.broadcast(S, dy[p] * factor);
+                for (int i = 0; i < hw; i += L) v.intoArray(dx, p * hw + i, S.indexInRange(i, hw));
+            }
+        });
+    }
+
+    static void sgdStep(float[] w, float[] g, float[] buf, float lr, float momentum, float wd, boolean nesterov, float gradScale) {
+        Parallel.forRange(w.length, GRAIN, (from, to) -> {
+            for (int i = from; i < to; i += L) {
+                var m = S.indexInRange(i, to);
+                FloatVector wv = load(w, i, m);
+                FloatVector gv = load(g, i, m).mul(gradScale).add(wv.mul(wd));
+                FloatVector bv = load(buf, i, m).mul(momentum).add(gv);
+                bv.intoArray(buf, i, m);
+                FloatVector step = nesterov ? bv.mul(momentum).add(gv) : bv;
+                wv.sub(step.mul(lr)).intoArray(w, i, m);
+            }
+        });
+    }
+}
