@@ -69,6 +69,12 @@ public sealed interface Activation permits Relu, Elu, Swish, Mish, TanhRelu, Nam
         };
     }
 
+    /** 1 − tanh²(z) computed as 1/cosh²(z), which keeps its precision where tanh(z) rounds to ±1. */
+    static double sech2(double z) {
+        double c = Math.cosh(z);
+        return 1 / (c * c);
+    }
+
     /** The initial (raw) parameter values. */
     default double[] initialParameters() {
         return parameters().stream().mapToDouble(Parameter::initial).toArray();

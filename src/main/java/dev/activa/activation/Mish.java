@@ -17,8 +17,8 @@ public record Mish() implements Activation {
     public double value(double x, double[] p) { return x * Math.tanh(softplus(x)); }
 
     public double derivative(double x, double[] p) {
-        double t = Math.tanh(softplus(x));
-        return t + x * (1 - t * t) * Swish.sigmoid(x);
+        double sp = softplus(x);
+        return Math.tanh(sp) + x * Activation.sech2(sp) * Swish.sigmoid(x);
     }
 
     public FloatVector value(FloatVector x, float[] p) {

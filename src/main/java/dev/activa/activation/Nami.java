@@ -25,19 +25,15 @@ public record Nami() implements Activation {
 
     public double derivative(double x, double[] p) {
         double w = p[0], a = p[1], b = p[2];
-        if (x > 0) {
-            double t = Math.tanh(a * x);
-            return a * (1 - t * t);
-        }
+        if (x > 0) return a * Activation.sech2(a * x);
         return a * w * Math.cos(w * x) / b;
     }
 
     public void parameterPartials(double x, double[] p, double[] out) {
         double w = p[0], a = p[1], b = p[2];
         if (x > 0) {
-            double t = Math.tanh(a * x);
             out[0] = 0;
-            out[1] = x * (1 - t * t);
+            out[1] = x * Activation.sech2(a * x);
             out[2] = 0;
         } else {
             double s = Math.sin(w * x);

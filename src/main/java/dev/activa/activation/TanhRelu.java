@@ -10,9 +10,7 @@ public record TanhRelu() implements Activation {
     public double value(double x, double[] p) { return x >= 0 ? x : Math.tanh(x); }
 
     public double derivative(double x, double[] p) {
-        if (x >= 0) return 1;
-        double t = Math.tanh(x);
-        return 1 - t * t;
+        return x >= 0 ? 1 : Activation.sech2(x);
     }
 
     public FloatVector value(FloatVector x, float[] p) {
