@@ -1,0 +1,154 @@
+package dev.activa.backend.cpu;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.activa.activation.Activation;
+import dev.activa.backend.Backend;
+import dev.activa.backend.Conv2dSpec;
+import dev.activa.tensor.DType;
+import dev.activa.tensor.Tensor;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/** The fast FP32 (and FP16-storage) kernels against the FP64 reference kernels on the same inputs. */
+class FastKernelParityTest {
+    private final Backend cpu = new CpuBackend();
+    private final SplittableRandom rng = new SplittableRandom(3);
+
+    private double[] random(int n, double scale) {
+        double[] v = new double[n];
+        for (int i = 0; i < n; i++) v[i] = (rng.nextDouble() * 2 - 1) * scale;
+        return v;
+    }
+
+    private Tensor[] pair(int... shape) {
+        int n = 1;
+        for (int d : shape) n *= d;
+        double[] v = random(n, 1);
+        return new Tensor[] {cpu.fromDoubles(v, DType.F64, shape), cpu.fromDoubles(v, DType.F32, shape)};
+    }
+
+    static void close(Tensor exact, Tensor fast, double tolerance, String what) {
+        double[] e = exact.toDoubles(), f = fast.toDoubles();
+        assertEquals(e.length, f.length, what);
+        double scale = 0;
+        for (double v : e) scale = Math.max(scale, Math.abs(v));
+        for (int i = 0; i < e.length; i++)
+            assertTrue(Math.abs(e[i] - f[i]) <= tolerance * Math.max(1, scale),
+                    what + " element " + i + ": " + e[i] + " vs " + f[i]);
+    }
+
+    @ParameterizedTest(name = "gemm {0}x{1}x{2} tA={3} tB={4}")
+    @CsvSource({"1,1,1,false,false", "7,33,5,false,false", "6,32,192,false,false", "13,70,200,true,false",
+                "65,17,390,false,true", "128,10,512,false,true", "31,47,13,true,true", "200,300,40,false,false"})
+    void gemm(int m, int n, int k, boolean ta, boolean tb) {
+        Tensor[] a = pair(ta ? new int[] {k, m} : new int[] {m, k});
+        Tensor[] b = pair(tb ? new int[] {n, k} : new int[] {k, n});
+        close(cpu.matmul(a[0], b[0], ta, tb), cpu.matmul(a[1], b[1], ta, tb), 1e-5 * Math.sqrt(k), "gemm");
+    }
+
+    @ParameterizedTest(name = "conv n={0} c={1} hw={2} k={3} r={4} s/p={5}/{6}")
+    @CsvSource({"2,3,8,4,3,1,1", "3,16,9,20,3,2,1", "2,8,7,5,1,1,0", "2,8,8,16,1,2,0", "1,3,12,6,7,2,3", "5,4,5,3,3,1,0"})
+    void conv(int n, int c, int hw, int k, int r, int stride, int pad) {
+        var spec = new Conv2dSpec(stride, pad);
+        Tensor[] x = pair(n, c, hw, hw), w = pair(k, c, r, r);
+        Tensor y64 = cpu.conv2d(x[0], w[0], spec), y32 = cpu.conv2d(x[1], w[1], spec);
+        close(y64, y32, 1e-5, "conv forward");
+        Tensor[] dy = pair(y64.shape());
+        close(cpu.conv2dBackwardInput(dy[0], w[0], x[0].shape(), spec),
+                cpu.conv2dBackwardInput(dy[1], w[1], x[1].shape(), spec), 1e-5, "conv backward input");
+        close(cpu.conv2dBackwardWeight(dy[0], x[0], w[0].shape(), spec),
+                cpu.conv2dBackwardWeight(dy[1], x[1], w[1].shape(), spec), 1e-5, "conv backward weight");
+    }
+
+    @Test
+    void batchNorm() {
+        Tensor[] x = pair(6, 5, 7, 3), g = pair(5), b = pair(5), dy = pair(6, 5, 7, 3);
+        Tensor rm64 = cpu.zeros(DType.F64, 5), rv64 = cpu.full(DType.F64, 1, 5);
+        Tensor rm32 = cpu.zeros(DType.F32, 5), rv32 = cpu.full(DType.F32, 1, 5);
+        var f64 = cpu.batchNormTrain(x[0], g[0], b[0], rm64, rv64, 0.1, 1e-5);
+        var f32 = cpu.batchNormTrain(x[1], g[1], b[1], rm32, rv32, 0.1, 1e-5);
+        close(f64.y(), f32.y(), 1e-5, "bn forward");
+        close(rm64, rm32, 1e-6, "running mean");
+        close(rv64, rv32, 1e-6, "running var");
+        var g64 = cpu.batchNormBackward(x[0], dy[0], g[0], f64.savedMean(), f64.savedInvStd());
+        var g32 = cpu.batchNormBackward(x[1], dy[1], g[1], f32.savedMean(), f32.savedInvStd());
+        close(g64.dx(), g32.dx(), 1e-5, "bn dx");
+        close(g64.dgamma(), g32.dgamma(), 1e-5, "bn dgamma");
+        close(g64.dbeta(), g32.dbeta(), 1e-5, "bn dbeta");
+        close(cpu.batchNormEval(x[0], g[0], b[0], rm64, rv64, 1e-5), cpu.batchNormEval(x[1], g[1], b[1], rm32, rv32, 1e-5),
+                1e-5, "bn eval");
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"relu", "elu", "swish", "mish", "tanhrelu", "nami"})
+    void activations(String name) {
+        Activation act = Activation.of(name);
+        double[] p = act.initialParameters();
+        int n = 10_007; // not a multiple of any vector length: exercises the masked tail
+        double[] v = random(n, 8);
+        v[0] = 100;
+        v[1] = -100;
+        v[2] = 0;
+        Tensor x64 = cpu.fromDoubles(v, DType.F64, n), x32 = cpu.fromDoubles(v, DType.F32, n);
+        Tensor r64 = cpu.fromDoubles(random(n, 1), DType.F64, n), r32 = cpu.cast(r64, DType.F32);
+        Tensor dy64 = cpu.fromDoubles(random(n, 1), DType.F64, n), dy32 = cpu.cast(dy64, DType.F32);
+        close(cpu.activationForward(act, p, x64, null), cpu.activationForward(act, p, x32, null), 1e-6, name);
+        close(cpu.activationForward(act, p, x64, r64), cpu.activationForward(act, p, x32, r32), 1e-6, name + " fused add");
+        var b64 = cpu.activationBackward(act, p, x64, null, dy64);
+        var b32 = cpu.activationBackward(act, p, x32, null, dy32);
+        close(b64.dx(), b32.dx(), 1e-6, name + " backward");
+        for (int k = 0; k < p.length; k++)
+            assertEquals(b64.paramGrads()[k], b32.paramGrads()[k], 1e-5 * Math.max(1, Math.abs(b64.paramGrads()[k])),
+                    name + " parameter gradient " + k);
+        // FP16 storage: computed in float, rounded once on store, so within half an FP16 ulp of FP32's result.
+        Tensor x16 = cpu.cast(x32, DType.F16);
+        double[] y16 = cpu.activationForward(act, p, x16, null).toDoubles();
+        double[] y32 = cpu.activationForward(act, p, cpu.cast(x16, DType.F32), null).toDoubles();
+        for (int i = 0; i < n; i++)
+            assertEquals(y32[i], y16[i], Math.abs(y32[i]) * 0x1p-11 + 0x1p-24, name + " fp16 element " + i);
+    }
+
+    @Test
+    void poolingLossAndOptimiser() {
+        Tensor[] x = pair(3, 4, 5, 5);
+        close(cpu.globalAvgPool(x[0]), cpu.globalAvgPool(x[1]), 1e-6, "avg pool");
+        Tensor[] dy = pair(3, 4);
+        close(cpu.globalAvgPoolBackward(dy[0], x[0].shape()), cpu.globalAvgPoolBackward(dy[1], x[1].shape()), 1e-6,
+                "avg pool backward");
+        Tensor[] logits = pair(4, 10);
+        int[] labels = {1, 9, 0, 3};
+        var l64 = cpu.softmaxCrossEntropy(logits[0], labels, 0.1);
+        var l32 = cpu.softmaxCrossEntropy(logits[1], labels, 0.1);
+        assertEquals(l64.loss().item(), l32.loss().item(), 1e-6);
+
+        Tensor[] w = pair(1000), g = pair(1000);
+        Tensor m64 = cpu.zeros(DType.F64, 1000), m32 = cpu.zeros(DType.F32, 1000);
+        for (int step = 0; step < 3; step++) {
+            cpu.sgdStep(w[0], g[0], m64, 0.1, 0.9, 5e-4, step == 2, 0.5);
+            cpu.sgdStep(w[1], g[1], m32, 0.1, 0.9, 5e-4, step == 2, 0.5);
+        }
+        close(w[0], w[1], 1e-6, "sgd");
+    }
+
+    @Test
+    void nonFiniteDetectionAndSums() {
+        float[] v = new float[1000];
+        Tensor t = cpu.fromFloats(v, DType.F32, 1000);
+        assertFalse(cpu.hasNonFinite(t));
+        v[997] = Float.POSITIVE_INFINITY;
+        assertTrue(cpu.hasNonFinite(cpu.fromFloats(v, DType.F32, 1000)));
+        v[997] = Float.NaN;
+        assertTrue(cpu.hasNonFinite(cpu.fromFloats(v, DType.F16, 1000)));
+        float[] ones = new float[1001];
+        java.util.Arrays.fill(ones, 1f);
+        assertEquals(1001, cpu.sum(cpu.fromFloats(ones, DType.F32, 1001)).item());
+        assertArrayEquals(new float[] {1, 2}, cpu.cast(cpu.fromFloats(new float[] {1, 2}, DType.F16, 2), DType.F32).toFloats());
+    }
+}
