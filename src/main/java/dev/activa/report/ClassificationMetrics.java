@@ -1,5 +1,6 @@
 package dev.activa.report;
 
+import com.fasterxml.jackson.annotation.JsonProperty;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -137,8 +138,11 @@ public final class ClassificationMetrics {
                 confusion);
     }
 
-    /** Precision, recall and F1 of one class, and its support (how many samples carry that label). */
-    public record ClassStats(int classIndex, double precision, double recall, double f1, long support) {}
+    /**
+     * Precision, recall and F1 of one class, and its support (how many samples carry that label).
+     * Logged as {@code {"class", "precision", "recall", "f1", "support"}}.
+     */
+    public record ClassStats(@JsonProperty("class") int classIndex, double precision, double recall, double f1, long support) {}
 
     /**
      * A snapshot of the metrics. Values are NaN when nothing was added (no samples, no loss).
