@@ -8,6 +8,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.security.SecureRandom;
 
 /**
  * Replaces a file all at once: the new content goes to a temporary file in the same directory
@@ -16,6 +17,8 @@ import java.nio.file.StandardOpenOption;
  */
 public final class AtomicFiles {
     private AtomicFiles() {}
+
+    private static final SecureRandom RANDOM = new SecureRandom();
 
     /** Writes the content of a file through a channel positioned at 0. */
     @FunctionalInterface
@@ -32,10 +35,13 @@ public final class AtomicFiles {
         Path dir = absolute.getParent();
         Files.createDirectories(dir);
         // A dot-name so a half-written temp left by a killed process is not mistaken for output.
-        Path temp = Files.createTempFile(dir, "." + absolute.getFileName() + ".", ".tmp");
+        // Not Files.createTempFile: its owner-only permissions would survive the rename, whereas
+        // CREATE_NEW gives the usual umask-governed ones.
+        Path temp = dir.resolve("." + absolute.getFileName() + "." + Long.toHexString(RANDOM.nextLong()) + ".tmp");
+        var channel = FileChannel.open(temp, StandardOpenOption.WRITE, StandardOpenOption.CREATE_NEW);
         boolean moved = false;
         try {
-            try (var channel = FileChannel.open(temp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
+            try (channel) {
                 body.writeTo(channel);
                 channel.force(true);
             }

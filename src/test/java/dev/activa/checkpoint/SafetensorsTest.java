@@ -241,6 +241,17 @@ class SafetensorsTest {
         assertOnlyFile(file);
     }
 
+    @Test
+    void writtenFilesGetOrdinaryPermissions() throws IOException {
+        org.junit.jupiter.api.Assumptions.assumeTrue(
+                dir.getFileSystem().supportedFileAttributeViews().contains("posix"), "POSIX file system");
+        Path plain = Files.write(dir.resolve("plain"), new byte[1]);
+        Path atomic = dir.resolve("atomic");
+        AtomicFiles.write(atomic, new byte[1]);
+        // Same as any newly created file (umask), not a temp file's owner-only rw-------.
+        assertEquals(Files.getPosixFilePermissions(plain), Files.getPosixFilePermissions(atomic));
+    }
+
     // --- helpers ---
 
     private void assertOnlyFile(Path file) throws IOException {
