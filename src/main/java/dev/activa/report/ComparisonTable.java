@@ -1,0 +1,96 @@
+package dev.activa.report;
+
+import dev.activa.checkpoint.AtomicFiles;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Locale;
+import java.util.TreeMap;
+import java.util.function.ToDoubleFunction;
+
+/**
+ * Final-epoch validation metrics of many runs, grouped by (activation, dataset) over seeds:
+ * mean ± sample standard deviation per group, as Markdown (one table per dataset, activations
+ * as rows) or JSON.
+ *
+ * <p>Every run given counts, whatever its status, so filter out unwanted runs first; a diverged
+ * run's NaN makes its group's mean NaN rather than silently vanishing. Runs without any epoch
+ * have nothing final to report and are left out. Rows are sorted by dataset, then activation.
+ */
+public record ComparisonTable(List<Row> rows) {
+
+    /** One (activation, dataset) group; {@code n} runs with the listed seeds. */
+    public record Row(String activation, String dataset, int n, List<Long> seeds,
+                      Stats valTop1, Stats valLoss, Stats valPrecision, Stats valRecall, Stats valF1) {}
+
+    public ComparisonTable {
+        rows = List.copyOf(rows);
+    }
+
+    public static ComparisonTable of(List<RunLog> logs) {
+        // Sorted map keys give the row order: dataset, then activation.
+        var groups = new TreeMap<List<String>, List<RunLog>>(Comparator
+                .comparing((List<String> k) -> k.get(0)).thenComparing(k -> k.get(1)));
+        for (var log : logs) {
+            if (log.epochs().isEmpty()) continue;
+            groups.computeIfAbsent(List.of(log.dataset(), log.activation()), k -> new ArrayList<>()).add(log);
+        }
+        var rows = new ArrayList<Row>();
+        for (var group : groups.entrySet()) {
+            var runs = group.getValue();
+            rows.add(new Row(group.getKey().get(1), group.getKey().get(0), runs.size(),
+                    runs.stream().map(RunLog::seed).toList(),
+                    finalStats(runs, EpochRecord::valTop1), finalStats(runs, EpochRecord::valLoss),
+                    finalStats(runs, EpochRecord::valPrecision), finalStats(runs, EpochRecord::valRecall),
+                    finalStats(runs, EpochRecord::valF1)));
+        }
+        return new ComparisonTable(rows);
+    }
+
+    private static Stats finalStats(List<RunLog> runs, ToDoubleFunction<EpochRecord> metric) {
+        return Stats.of(runs.stream().mapToDouble(r -> metric.applyAsDouble(r.epochs().getLast())).toArray());
+    }
+
+    public String toMarkdown() {
+        var md = new StringBuilder("Final-epoch validation metrics: mean ± sample standard deviation over seeds"
+                + " (n − 1 denominator; with n = 1 the std shows as 0).\n");
+        String dataset = null;
+        for (var row : rows) {
+            if (!row.dataset().equals(dataset)) {
+                dataset = row.dataset();
+                md.append("\n## ").append(escape(dataset)).append("\n\n")
+                  .append("| Activation | n | Val top-1 | Val loss | Val precision | Val recall | Val F1 |\n")
+                  .append("|---|---:|---:|---:|---:|---:|---:|\n");
+            }
+            md.append("| ").append(escape(row.activation())).append(" | ").append(row.n());
+            for (var s : List.of(row.valTop1(), row.valLoss(), row.valPrecision(), row.valRecall(), row.valF1())) {
+                md.append(" | ").append(format(s));
+            }
+            md.append(" |\n");
+        }
+        return md.toString();
+    }
+
+    private static String format(Stats s) {
+        return String.format(Locale.ROOT, "%.4f ± %.4f", s.mean(), s.std());
+    }
+
+    private static String escape(String cell) {
+        return cell.replace("|", "\\|");
+    }
+
+    public String toJson() throws IOException {
+        return Json.MAPPER.writeValueAsString(this);
+    }
+
+    public void writeMarkdown(Path file) throws IOException {
+        AtomicFiles.write(file, toMarkdown().getBytes(StandardCharsets.UTF_8));
+    }
+
+    public void writeJson(Path file) throws IOException {
+        AtomicFiles.write(file, Json.MAPPER.writeValueAsBytes(this));
+    }
+}
