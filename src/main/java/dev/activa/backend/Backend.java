@@ -28,6 +28,9 @@ public interface Backend {
     /** A new tensor of the target dtype (a copy even when the dtype is the same). */
     Tensor cast(Tensor t, DType target);
 
+    /** Overwrites dst's elements with src's, converting the dtype (same element count). */
+    void copy(Tensor dst, Tensor src);
+
     /** A view with another shape over the same storage. */
     default Tensor view(Tensor t, int... shape) {
         return new Tensor(this, t.dtype(), shape, t.storage());

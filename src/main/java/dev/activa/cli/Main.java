@@ -34,6 +34,7 @@ public final class Main {
         List<String> rest = Arrays.asList(args).subList(1, args.length);
         String verbUsage = switch (verb) {
             case "activations" -> ActivationsCommand.USAGE;
+            case "demo" -> DemoCommand.USAGE;
             default -> USAGE;
         };
         if (rest.contains("--help") && !verb.equals("doctor")) {
@@ -44,6 +45,7 @@ public final class Main {
             return switch (verb) {
                 case "activations" -> ActivationsCommand.run(rest, out);
                 case "doctor" -> DoctorCommand.run(rest.toArray(String[]::new), out, err);
+                case "demo" -> DemoCommand.run(rest, out);
                 default -> throw new UsageException("unknown verb '" + verb + "'");
             };
         } catch (UsageException e) {

@@ -405,8 +405,15 @@ public final class CpuBackend implements Backend {
         return out;
     }
 
-    /** Overwrites dst's elements with src's (same dtype and size). */
-    static void copyInto(Tensor dst, Tensor src) {
+    @Override
+    public void copy(Tensor dst, Tensor src) {
+        if (dst.numel() != src.numel())
+            throw new IllegalArgumentException("copy: " + src.numel() + " elements " + Shape.str(src.shape())
+                    + " do not fit " + Shape.str(dst.shape()));
+        copyInto(dst, src);
+    }
+
+    private static void copyInto(Tensor dst, Tensor src) {
         switch (storage(dst)) {
             case CpuStorage.F64(double[] d) -> System.arraycopy(doubles(src), 0, d, 0, d.length);
             case CpuStorage.F32(float[] d) -> System.arraycopy(floats(src), 0, d, 0, d.length);

@@ -2,7 +2,6 @@ package dev.activa.backend.cpu;
 
 import java.util.stream.IntStream;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -45,14 +44,15 @@ public final class Sgemm {
                 int jc = t * NC;
                 int nc = Math.min(NC, n - jc);
                 float[] packedB = new float[((nc + NR - 1) / NR) * NR * kc];
+                float[] tile = new float[MR * NR];
                 packB(transB, b, bOff, ldb, depth, kc, jc, nc, packedB);
                 for (int jr = 0; jr < nc; jr += NR) {
                     int cols = Math.min(NR, nc - jr);
                     int bp = (jr / NR) * NR * kc;
                     for (int ir = 0; ir < m; ir += MR) {
                         int rows = Math.min(MR, m - ir);
-                        microKernel(kc, packedA, (ir / MR) * MR * kc, packedB, bp,
-                                c, cOff + ir * ldc + jc + jr, ldc, rows, cols, alpha, betaHere);
+                        microKernel(kc, packedA, (ir / MR) * MR * kc, packedB, bp, tile);
+                        storeTile(tile, c, cOff + ir * ldc + jc + jr, ldc, rows, cols, alpha, betaHere);
                     }
                 }
             });
@@ -103,8 +103,12 @@ public final class Sgemm {
         }
     }
 
-    private static void microKernel(int kc, float[] pa, int aBase, float[] pb, int bBase,
-                                    float[] c, int cBase, int ldc, int rows, int cols, float alpha, float beta) {
+    /**
+     * The register-blocked product of one MR-row panel of A and one NR-column panel of B over kc,
+     * written to {@code tile} [MR × NR]. Branch-free, so the JIT's compiled loop is never thrown
+     * away when a differently shaped edge tile comes along.
+     */
+    private static void microKernel(int kc, float[] pa, int aBase, float[] pb, int bBase, float[] tile) {
         FloatVector c00 = FloatVector.zero(S), c01 = FloatVector.zero(S);
         FloatVector c10 = FloatVector.zero(S), c11 = FloatVector.zero(S);
         FloatVector c20 = FloatVector.zero(S), c21 = FloatVector.zero(S);
@@ -130,26 +134,20 @@ public final class Sgemm {
             a = FloatVector.broadcast(S, pa[ao + 5]);
             c50 = a.fma(b0, c50); c51 = a.fma(b1, c51);
         }
-        // Masks cover partial tiles at the right edge; rows past the edge are skipped.
-        var m0 = S.indexInRange(0, cols);
-        var m1 = S.indexInRange(L, cols);
-        storeRow(c00, c01, c, cBase, m0, m1, alpha, beta);
-        if (rows > 1) storeRow(c10, c11, c, cBase + ldc, m0, m1, alpha, beta);
-        if (rows > 2) storeRow(c20, c21, c, cBase + 2 * ldc, m0, m1, alpha, beta);
-        if (rows > 3) storeRow(c30, c31, c, cBase + 3 * ldc, m0, m1, alpha, beta);
-        if (rows > 4) storeRow(c40, c41, c, cBase + 4 * ldc, m0, m1, alpha, beta);
-        if (rows > 5) storeRow(c50, c51, c, cBase + 5 * ldc, m0, m1, alpha, beta);
+        c00.intoArray(tile, 0); c01.intoArray(tile, L);
+        c10.intoArray(tile, NR); c11.intoArray(tile, NR + L);
+        c20.intoArray(tile, 2 * NR); c21.intoArray(tile, 2 * NR + L);
+        c30.intoArray(tile, 3 * NR); c31.intoArray(tile, 3 * NR + L);
+        c40.intoArray(tile, 4 * NR); c41.intoArray(tile, 4 * NR + L);
+        c50.intoArray(tile, 5 * NR); c51.intoArray(tile, 5 * NR + L);
     }
 
-    private static void storeRow(FloatVector lo, FloatVector hi, float[] c, int o,
-                                 VectorMask<Float> m0, VectorMask<Float> m1, float alpha, float beta) {
-        store(lo, c, o, m0, alpha, beta);
-        store(hi, c, o + L, m1, alpha, beta);
-    }
-
-    private static void store(FloatVector acc, float[] c, int o, VectorMask<Float> mask, float alpha, float beta) {
-        FloatVector v = acc.mul(alpha);
-        if (beta != 0) v = FloatVector.fromArray(S, c, o, mask).mul(beta).add(v);
-        v.intoArray(c, o, mask);
+    /** C[rows × cols] = α·tile + β·C. */
+    private static void storeTile(float[] tile, float[] c, int cBase, int ldc, int rows, int cols, float alpha, float beta) {
+        for (int r = 0; r < rows; r++) {
+            int o = cBase + r * ldc, t = r * NR;
+            if (beta == 0) for (int j = 0; j < cols; j++) c[o + j] = alpha * tile[t + j];
+            else for (int j = 0; j < cols; j++) c[o + j] = alpha * tile[t + j] + beta * c[o + j];
+        }
     }
 }

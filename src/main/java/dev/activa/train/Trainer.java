@@ -1,0 +1,328 @@
+package dev.activa.train;
+
+import dev.activa.autograd.Autograd;
+import dev.activa.autograd.Ops;
+import dev.activa.backend.Backend;
+import dev.activa.data.Batch;
+import dev.activa.data.BatchLoader;
+import dev.activa.data.Dataset;
+import dev.activa.nn.Module;
+import dev.activa.nn.ResNet;
+import dev.activa.optim.CosineSchedule;
+import dev.activa.optim.LossScaler;
+import dev.activa.optim.Sgd;
+import dev.activa.report.ClassificationMetrics;
+import dev.activa.report.EpochRecord;
+import dev.activa.report.FinalResult;
+import dev.activa.report.Plots;
+import dev.activa.report.ProgressBar;
+import dev.activa.report.RunLog;
+import dev.activa.tensor.DType;
+import dev.activa.tensor.Tensor;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Trains a classifier: SGD under a cosine schedule, optional mixed precision with dynamic loss
+ * scaling, per-epoch validation metrics, a JSON log, atomic checkpoints and plots. It holds no
+ * global state, so one JVM can run several trainings side by side.
+ */
+public final class Trainer {
+    public static final String ENGINE_VERSION = "0.1.0";
+
+    /** What a finished (or stopped) run leaves behind; the paths are null when nothing was written. */
+    public record Result(RunLog log, Path logFile, Path checkpoint, Path curves) {}
+
+    private final Module model;
+    private final Sgd sgd;
+    private final Dataset train, validation;
+    private final TrainConfig config;
+    private final Backend backend;
+    private final List<Callback> callbacks = new ArrayList<>();
+    private final float[] mean, std;
+    private final String activation;
+    private volatile String stopReason;
+    private LossScaler scaler = new LossScaler();
+    private long step;
+    private int startEpoch;
+    private RunLog log;
+
+    public Trainer(Module model, Sgd sgd, Dataset train, Dataset validation, TrainConfig config) {
+        if (model.parameters().isEmpty()) throw new IllegalArgumentException("trainer: the model has no parameters");
+        this.model = model;
+        this.sgd = sgd;
+        this.train = train;
+        this.validation = validation;
+        this.config = config;
+        this.backend = model.parameters().getFirst().tensor().backend();
+        this.mean = train.mean();
+        this.std = train.std();
+        this.activation = model instanceof ResNet r ? r.config().activation() : "custom";
+        if (model instanceof ResNet r && r.config().classes() < train.classes())
+            throw new IllegalArgumentException("trainer: the model has " + r.config().classes() + " outputs but "
+                    + train.name() + " has " + train.classes() + " classes");
+    }
+
+    public Trainer addCallback(Callback c) {
+        callbacks.add(c);
+        return this;
+    }
+
+    /** Asks the run to stop after the current step; safe from any thread. */
+    public void cancel(String reason) {
+        stopReason = reason;
+    }
+
+    public LossScaler lossScaler() { return scaler; }
+
+    private String stem() {
+        return RunLog.fileName(activation, train.name(), config.runSuffix()).replaceAll("\\.json$", "");
+    }
+
+    private Path file(String suffix) {
+        return config.runDir() == null ? null : config.runDir().resolve(stem() + suffix);
+    }
+
+    /** Continues the run saved in {@code checkpoint}: weights, momentum, loss scale, schedule position and log. */
+    public Trainer resumeFrom(Path checkpoint) {
+        Map<String, String> meta = Checkpoint.load(checkpoint, model, sgd);
+        startEpoch = Integer.parseInt(meta.get("epoch"));
+        step = Long.parseLong(meta.get("step"));
+        scaler = new LossScaler(Double.parseDouble(meta.get("loss_scale")), Integer.parseInt(meta.get("clean_steps")),
+                Long.parseLong(meta.get("skipped_steps")));
+        Path logFile = file(".json");
+        if (logFile != null && Files.exists(logFile)) {
+            try {
+                RunLog previous = RunLog.read(logFile);
+                RunLog kept = RunLog.start(previous.activation(), previous.dataset(), previous.seed(),
+                        previous.engineVersion(), previous.device(), previous.config(),
+                        java.time.Instant.parse(previous.startedAt()));
+                for (EpochRecord e : previous.epochs()) if (e.epoch() <= startEpoch) kept = kept.withEpoch(e);
+                log = kept;
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }
+        return this;
+    }
+
+    private Map<String, Object> logConfig() {
+        Map<String, Object> c = new LinkedHashMap<>();
+        if (model instanceof ResNet r) {
+            var m = r.config();
+            c.put("model", "resnet" + m.depth());
+            c.put("width", m.width());
+            c.put("stem", m.stem().name().toLowerCase());
+            c.put("inChannels", m.inChannels());
+            c.put("classes", m.classes());
+        }
+        c.put("parameters", model.parameterCount());
+        c.put("trainImages", train.count());
+        c.put("validationImages", validation == null ? 0 : validation.count());
+        var o = sgd.options();
+        c.put("optimizer", Map.of("name", "sgd", "lr", o.lr(), "momentum", o.momentum(), "weightDecay", o.weightDecay(),
+                "nesterov", o.nesterov(), "decayNormAndBias", o.decayNormAndBias()));
+        c.putAll(config.toMap());
+        return c;
+    }
+
+    /** Trains from the current epoch to the configured number; returns the log and the files written. */
+    public Result fit() {
+        if (config.runDir() != null) {
+            try {
+                Files.createDirectories(config.runDir());
+            } catch (IOException e) {
+                throw new UncheckedIOException("trainer: cannot create run folder " + config.runDir(), e);
+            }
+        }
+        if (log == null)
+            log = RunLog.start(activation, train.name(), config.seed(), ENGINE_VERSION, backend.name(), logConfig());
+        long runStart = System.nanoTime();
+        Callback.Control control = reason -> stopReason = reason;
+        ClassificationMetrics.Summary lastValidation = null;
+        try (var loader = new BatchLoader(train, config.batchSize(), config.seed(), true, config.augment(), true, mean, std)) {
+            int batches = loader.batchesPerEpoch();
+            long totalSteps = (long) batches * config.epochs();
+            var schedule = new CosineSchedule(sgd.options().lr(), config.minLr(), totalSteps,
+                    Math.round(config.warmupEpochs() * batches));
+            for (int epoch = startEpoch; epoch < config.epochs() && stopReason == null; epoch++) {
+                long epochStart = System.nanoTime();
+                var metrics = new ClassificationMetrics(train.classes());
+                var progress = config.progress()
+                        ? ProgressBar.onStdout("epoch " + (epoch + 1) + "/" + config.epochs(), batches) : null;
+                model.train(true);
+                int b = 0;
+                long images = 0;
+                for (Batch batch : loader.epoch(epoch)) {
+                    sgd.setLr(schedule.lr(step));
+                    double loss = trainStep(batch, metrics);
+                    if (!config.mixedPrecision() && !Double.isFinite(loss)) stopDiverged(epoch, b, loss);
+                    images += batch.size();
+                    b++;
+                    if (progress != null) progress.update(b, images, loss);
+                    var info = new Callback.Step(epoch, step, b, batches, loss, sgd.lr(),
+                            config.mixedPrecision() ? scaler.scale() : 1, lastStepSkipped);
+                    for (Callback c : callbacks) c.onStep(info, control);
+                    step++;
+                    if (stopReason != null) break;
+                }
+                if (progress != null) progress.finish();
+                double trainSeconds = (System.nanoTime() - epochStart) / 1e9;
+                if (stopReason != null && b < batches) break;
+                var val = validation == null ? metrics.summary() : evaluate(validation);
+                lastValidation = val;
+                double epochSeconds = (System.nanoTime() - epochStart) / 1e9;
+                var record = EpochRecord.of(epoch + 1, metrics.summary(), val, sgd.lr(), epochSeconds, images / trainSeconds,
+                        config.mixedPrecision() ? scaler.scale() : null);
+                log = log.withEpoch(record);
+                saveCheckpoint(epoch + 1);
+                writeLog();
+                for (Callback c : callbacks) c.onEpoch(record, control);
+            }
+        }
+        double total = (System.nanoTime() - runStart) / 1e9;
+        if (validation != null && lastValidation == null) lastValidation = evaluate(validation);
+        FinalResult result = validation == null ? null : FinalResult.of("test", lastValidation, total);
+        log = stopReason == null ? log.completed(result) : log.stopped(stopReason, result);
+        writeLog();
+        Path curves = file("_curves.png");
+        if (curves != null && !log.epochs().isEmpty()) {
+            try {
+                Plots.trainingCurves(log, curves, 3);
+            } catch (IOException e) {
+                throw new UncheckedIOException("trainer: cannot write plot " + curves, e);
+            }
+        }
+        return new Result(log, file(".json"), file(".safetensors"), curves);
+    }
+
+    private boolean lastStepSkipped;
+
+    /** Forward, backward and (unless the loss scaler skips it) the optimiser step; returns the loss. */
+    private double trainStep(Batch batch, ClassificationMetrics metrics) {
+        Tensor x = input(batch);
+        Tensor logits = model.forward(x);
+        Tensor loss = Ops.crossEntropy(logits, batch.labels(), config.labelSmoothing());
+        double value = loss.item();
+        metrics.add(logits.toFloats(), batch.labels(), batch.size(), logits.dim(1));
+        metrics.addLoss(value * batch.size(), batch.size());
+        model.zeroGrad();
+        if (config.mixedPrecision()) {
+            Ops.scale(loss, scaler.scale()).backward();
+            for (Callback c : callbacks) c.afterBackward(step, sgd.parameters());
+            boolean nonFinite = sgd.parameters().stream()
+                    .anyMatch(p -> p.tensor().grad() != null && p.tensor().backend().hasNonFinite(p.tensor().grad()));
+            double scale = scaler.scale();
+            lastStepSkipped = !scaler.update(nonFinite);
+            if (!lastStepSkipped) sgd.step(1 / scale);
+        } else {
+            loss.backward();
+            for (Callback c : callbacks) c.afterBackward(step, sgd.parameters());
+            lastStepSkipped = false;
+            sgd.step(1);
+        }
+        return value;
+    }
+
+    private Tensor input(Batch batch) {
+        Dataset d = train;
+        return backend.fromFloats(batch.images(), config.mixedPrecision() ? DType.F16 : DType.F32,
+                batch.size(), d.channels(), d.height(), d.width());
+    }
+
+    private void stopDiverged(int epoch, int batch, double loss) {
+        String reason = "loss became " + loss + " at epoch " + (epoch + 1) + ", batch " + (batch + 1)
+                + " without loss scaling; lower the learning rate or enable mixed precision's loss scaler";
+        log = log.stopped(reason, null);
+        writeLog();
+        throw new TrainingStoppedException(reason + (config.runDir() == null ? ""
+                : "; the last good checkpoint is kept in " + file(".safetensors")));
+    }
+
+    /** Loss, top-1/top-5 and per-class precision, recall and F1 on a dataset, in eval mode, without gradients. */
+    public ClassificationMetrics.Summary evaluate(Dataset data) {
+        var metrics = new ClassificationMetrics(data.classes());
+        boolean wasTraining = model.isTraining();
+        model.train(false);
+        try (var _ = Autograd.noGrad();
+             var loader = new BatchLoader(data, config.batchSize(), 0, false, false, false, mean, std)) {
+            for (Batch batch : loader.epoch(0)) {
+                Tensor logits = model.forward(input(batch));
+                double loss = Ops.crossEntropy(logits, batch.labels(), 0).item();
+                metrics.add(logits.toFloats(), batch.labels(), batch.size(), logits.dim(1));
+                metrics.addLoss(loss * batch.size(), batch.size());
+            }
+        } finally {
+            model.train(wasTraining);
+        }
+        return metrics.summary();
+    }
+
+    /** The predicted class of each image of a dataset. */
+    public int[] predict(Dataset data) {
+        int[] out = new int[data.count()];
+        boolean wasTraining = model.isTraining();
+        model.train(false);
+        try (var _ = Autograd.noGrad();
+             var loader = new BatchLoader(data, config.batchSize(), 0, false, false, false, mean, std)) {
+            int i = 0;
+            for (Batch batch : loader.epoch(0)) {
+                float[] logits = model.forward(input(batch)).toFloats();
+                int classes = logits.length / batch.size();
+                for (int r = 0; r < batch.size(); r++) {
+                    int best = 0;
+                    for (int c = 1; c < classes; c++) if (logits[r * classes + c] > logits[r * classes + best]) best = c;
+                    out[i++] = best;
+                }
+            }
+        } finally {
+            model.train(wasTraining);
+        }
+        return out;
+    }
+
+    private void saveCheckpoint(int epochsDone) {
+        Path file = file(".safetensors");
+        if (file == null) return;
+        Map<String, String> meta = new LinkedHashMap<>();
+        meta.put("epoch", Integer.toString(epochsDone));
+        meta.put("step", Long.toString(step));
+        meta.put("loss_scale", Double.toString(scaler.scale()));
+        meta.put("clean_steps", Integer.toString(scaler.cleanSteps()));
+        meta.put("skipped_steps", Long.toString(scaler.skippedSteps()));
+        meta.put("seed", Long.toString(config.seed()));
+        meta.put("activation", activation);
+        meta.put("dataset", train.name());
+        meta.put("engine_version", ENGINE_VERSION);
+        meta.put("normalisation_mean", join(mean));
+        meta.put("normalisation_std", join(std));
+        if (model instanceof ResNet r) {
+            var m = r.config();
+            meta.put("model", m.depth() + "," + m.width() + "," + m.inChannels() + "," + m.classes() + "," + m.stem()
+                    + "," + m.activation());
+        }
+        Checkpoint.save(file, model, sgd, meta);
+    }
+
+    private static String join(float[] v) {
+        StringBuilder sb = new StringBuilder();
+        for (int i = 0; i < v.length; i++) sb.append(i == 0 ? "" : ",").append(v[i]);
+        return sb.toString();
+    }
+
+    private void writeLog() {
+        Path file = file(".json");
+        if (file == null) return;
+        try {
+            log.write(file);
+        } catch (IOException e) {
+            throw new UncheckedIOException("trainer: cannot write log " + file, e);
+        }
+    }
+}
