@@ -14,6 +14,18 @@ final class FloatKernels {
     static final int L = S.length();
     private static final int GRAIN = 1 << 15;
 
+    /**
+     * Sums a vector's lanes in lane order. Not reduceLanes(ADD): its order is unspecified and
+     * differs between interpreted and compiled code, which would make training runs irreproducible.
+     */
+    static double sumLanes(FloatVector v) {
+        float[] lanes = new float[L];
+        v.intoArray(lanes, 0);
+        double sum = 0;
+        for (float f : lanes) sum += f;
+        return sum;
+    }
+
     private static FloatVector load(float[] a, int i, VectorMask<Float> m) {
         return FloatVector.fromArray(S, a, i, m);
     }
@@ -56,9 +68,9 @@ final class FloatKernels {
                     }
                 }
                 if (np > 0) {
-                    partial[c][0] = s0.reduceLanes(VectorOperators.ADD);
-                    partial[c][1] = s1.reduceLanes(VectorOperators.ADD);
-                    partial[c][2] = s2.reduceLanes(VectorOperators.ADD);
+                    partial[c][0] = sumLanes(s0);
+                    partial[c][1] = sumLanes(s1);
+                    partial[c][2] = sumLanes(s2);
                 }
             }
         });
@@ -91,7 +103,7 @@ final class FloatKernels {
             FloatVector acc = FloatVector.zero(S);
             int end = Math.min(a.length, i + 4 * L);
             for (int j = i; j < end; j += L) acc = acc.add(load(a, j, S.indexInRange(j, end)));
-            total += acc.reduceLanes(VectorOperators.ADD);
+            total += sumLanes(acc);
         }
         return total;
     }
@@ -126,7 +138,7 @@ final class FloatKernels {
     private static double sumRange(float[] a, int off, int len) {
         FloatVector acc = FloatVector.zero(S);
         for (int i = 0; i < len; i += L) acc = acc.add(load(a, off + i, S.indexInRange(i, len)));
-        return acc.reduceLanes(VectorOperators.ADD);
+        return sumLanes(acc);
     }
 
     private static double squaredDeviation(float[] a, int off, int len, float mean) {
@@ -136,7 +148,7 @@ final class FloatKernels {
             FloatVector d = load(a, off + i, m).sub(mean).blend(0f, m.not());
             acc = d.fma(d, acc);
         }
-        return acc.reduceLanes(VectorOperators.ADD);
+        return sumLanes(acc);
     }
 
     /** y = x·scale[ch] + shift[ch]: batch norm folded into one multiply-add per element. */
@@ -169,8 +181,8 @@ final class FloatKernels {
                         sdy = sdy.add(g);
                         sdyx = g.fma(load(x, off + i, m).sub(mu), sdyx);
                     }
-                    sumDy += sdy.reduceLanes(VectorOperators.ADD);
-                    sumDyX += sdyx.reduceLanes(VectorOperators.ADD);
+                    sumDy += sumLanes(sdy);
+                    sumDyX += sumLanes(sdyx);
                 }
                 float is = invStd[ch];
                 double sumDyXhat = sumDyX * is;

@@ -1,0 +1,175 @@
+package dev.activa.train;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.activa.backend.Backend;
+import dev.activa.backend.cpu.CpuBackend;
+import dev.activa.data.Dataset;
+import dev.activa.nn.Module;
+import dev.activa.nn.ResNet;
+import dev.activa.optim.LossScaler;
+import dev.activa.optim.Sgd;
+import dev.activa.report.RunLog;
+import dev.activa.tensor.DType;
+import dev.activa.tensor.Tensor;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class TrainerTest {
+    private final Backend cpu = new CpuBackend();
+
+    private ResNet model(String activation) {
+        return new ResNet(cpu, new ResNet.Config(18, 4, 1, 4, ResNet.Stem.CIFAR, activation), 11);
+    }
+
+    private static Sgd sgd(Module m, double lr) {
+        return new Sgd(m.parameters(), new Sgd.Options(lr, 0.9, 5e-4, false, false));
+    }
+
+    @Test
+    void overfitsASmallBatchToFullAccuracy() {
+        Dataset data = TinyData.make(16, 1);
+        var model = model("tanhrelu");
+        var config = TrainConfig.defaults().withEpochs(40).withBatchSize(16).withAugment(false);
+        var trainer = new Trainer(model, sgd(model, 0.05), data, data, config);
+        var result = trainer.fit();
+        assertEquals(1.0, result.log().finalResult().top1(), "every training image is classified right");
+        assertEquals(RunLog.COMPLETED, result.log().status());
+        assertEquals(40, result.log().epochs().size());
+    }
+
+    @Test
+    void anInjectedOverflowSkipsExactlyOneStepAndHalvesTheScale() {
+        Dataset data = TinyData.make(32, 2);
+        var model = model("mish");
+        var config = TrainConfig.defaults().withEpochs(2).withBatchSize(8).withMixedPrecision(true);
+        var trainer = new Trainer(model, sgd(model, 0.01), data, null, config);
+        long poisoned = 3;
+        List<float[]> beforeStep = new ArrayList<>();
+        List<Boolean> changed = new ArrayList<>();
+        trainer.addCallback(new Callback() {
+            @Override
+            public void afterBackward(long step, List<Module.Parameter> params) {
+                Tensor w = params.getFirst().tensor();
+                beforeStep.add(w.toFloats());
+                if (step == poisoned) {
+                    float[] g = w.grad().toFloats();
+                    g[0] = Float.POSITIVE_INFINITY;
+                    w.setGrad(w.backend().fromFloats(g, DType.F32, w.shape()));
+                }
+            }
+
+            @Override
+            public void onStep(Step s, Control c) {
+                float[] after = model.parameters().getFirst().tensor().toFloats();
+                changed.add(!java.util.Arrays.equals(after, beforeStep.getLast()));
+                assertEquals(s.step() == poisoned, s.skipped(), "step " + s.step());
+            }
+        });
+        trainer.fit();
+        LossScaler scaler = trainer.lossScaler();
+        assertEquals(1, scaler.skippedSteps());
+        assertEquals(LossScaler.INITIAL_SCALE / 2, scaler.scale());
+        for (int s = 0; s < changed.size(); s++) assertEquals(s != poisoned, changed.get(s), "weights moved at step " + s);
+    }
+
+    @Test
+    void oneEpochPlusAResumedEpochEqualsTwoEpochsStraight(@TempDir Path dir) throws Exception {
+        Dataset data = TinyData.make(48, 3);
+        var config = TrainConfig.defaults().withEpochs(2).withBatchSize(16).withSeed(5);
+
+        var straight = model("nami");
+        new Trainer(straight, sgd(straight, 0.05), data, data, config.withRunDir(dir.resolve("a"))).fit();
+
+        var first = model("nami");
+        var interrupted = new Trainer(first, sgd(first, 0.05), data, data, config.withRunDir(dir.resolve("b")));
+        interrupted.addCallback(new Callback() {
+            @Override
+            public void onEpoch(dev.activa.report.EpochRecord r, Control c) {
+                c.stop("interrupted for the test");
+            }
+        });
+        var stopped = interrupted.fit();
+        assertTrue(stopped.log().status().startsWith("stopped"), stopped.log().status());
+        assertEquals(1, stopped.log().epochs().size());
+
+        var resumedModel = model("relu"); // a different activation: every weight must come from the checkpoint
+        resumedModel = model("nami");
+        var resumed = new Trainer(resumedModel, sgd(resumedModel, 0.05), data, data, config.withRunDir(dir.resolve("b")));
+        var result = resumed.resumeFrom(stopped.checkpoint()).fit();
+        assertEquals(2, result.log().epochs().size(), "the log carries on from the first epoch");
+
+        Map<String, Tensor> a = straight.state(), b = resumedModel.state();
+        assertEquals(a.keySet(), b.keySet());
+        for (String name : a.keySet()) assertArrayEquals(a.get(name).toFloats(), b.get(name).toFloats(), name);
+    }
+
+    @Test
+    void aNanLossWithoutScalingStopsAndKeepsTheLastGoodCheckpoint(@TempDir Path dir) throws Exception {
+        Dataset data = TinyData.make(32, 4);
+        var model = model("relu");
+        var config = TrainConfig.defaults().withEpochs(3).withBatchSize(16).withRunDir(dir);
+        var trainer = new Trainer(model, sgd(model, 0.05), data, null, config);
+        trainer.addCallback(new Callback() {
+            @Override
+            public void afterBackward(long step, List<Module.Parameter> params) {
+                if (step != 2) return; // the first step of the second epoch
+                for (var p : params) {
+                    float[] g = p.tensor().grad().toFloats();
+                    java.util.Arrays.fill(g, Float.NaN);
+                    p.tensor().setGrad(p.tensor().backend().fromFloats(g, DType.F32, p.tensor().shape()));
+                }
+            }
+        });
+        var e = assertThrows(TrainingStoppedException.class, trainer::fit);
+        assertTrue(e.getMessage().contains("loss became NaN") && e.getMessage().contains("epoch 2"), e.getMessage());
+        Path checkpoint = dir.resolve("relu_tiny.safetensors");
+        assertEquals("1", Checkpoint.read(checkpoint).metadata().get("epoch"), "the checkpoint of epoch 1 is kept");
+        RunLog log = RunLog.read(dir.resolve("relu_tiny.json"));
+        assertTrue(log.status().startsWith("stopped") && log.status().contains("NaN"), log.status());
+        assertTrue(Files.exists(checkpoint));
+    }
+
+    @Test
+    void writesLogCheckpointAndPlotWithEveryMetric(@TempDir Path dir) throws Exception {
+        Dataset data = TinyData.make(32, 5);
+        var model = model("swish");
+        var result = new Trainer(model, sgd(model, 0.05), data, data,
+                TrainConfig.defaults().withEpochs(2).withBatchSize(16).withRunDir(dir).withSeed(9)).fit();
+        RunLog log = RunLog.read(result.logFile());
+        assertEquals("swish_tiny.json", result.logFile().getFileName().toString());
+        assertEquals(9, log.seed());
+        assertEquals("resnet18", log.config().get("model"));
+        var epoch = log.epochs().getLast();
+        assertTrue(epoch.valTop5() >= epoch.valTop1());
+        assertEquals(4, epoch.perClass().size());
+        assertTrue(epoch.imagesPerSecond() > 0 && epoch.epochSeconds() > 0);
+        assertTrue(Files.size(result.curves()) > 1000);
+        assertEquals("2", Checkpoint.read(result.checkpoint()).metadata().get("epoch"));
+    }
+
+    @Test
+    void twoTrainingsRunSideBySideInOneJvm() throws Exception {
+        Dataset data = TinyData.make(32, 6);
+        var config = TrainConfig.defaults().withEpochs(2).withBatchSize(16).withAugment(false);
+        var m1 = model("relu");
+        var m2 = model("relu");
+        var t1 = new Thread(() -> new Trainer(m1, sgd(m1, 0.05), data, null, config).fit());
+        var t2 = new Thread(() -> new Trainer(m2, sgd(m2, 0.05), data, null, config).fit());
+        t1.start();
+        t2.start();
+        t1.join();
+        t2.join();
+        var a = m1.state();
+        var b = m2.state();
+        for (String name : a.keySet()) assertArrayEquals(a.get(name).toFloats(), b.get(name).toFloats(), name);
+    }
+}
