@@ -182,11 +182,12 @@ public final class Cublas implements AutoCloseable {
     /** Downcall handles, bound on first use; every function returns cublasStatus_t. */
     static final class Api {
         private static final MemoryLayout A = ADDRESS, I = JAVA_INT;
+        private static java.util.function.Supplier<NativeLibraries.Library> source = NativeLibraries::cublas;
         private static Api instance;
         private static CudaUnavailableException failure;
 
         // Declared first: field initializers run in order and the bindings below need these.
-        final NativeLibraries.Library library = NativeLibraries.cublas();
+        final NativeLibraries.Library library = source.get();
         private final Linker linker = Linker.nativeLinker();
 
         final MethodHandle getStatusString = bind("cublasGetStatusString", FunctionDescriptor.of(A, I)); // const char*
@@ -201,6 +202,13 @@ public final class Cublas implements AutoCloseable {
         final MethodHandle gemmEx = status("cublasGemmEx", A, I, I, I, I, I, A, A, I, I, A, I, I, A, A, I, I, I, I);
 
         private Api() {}
+
+        /** Binds to another library from now on (tests bind a fake cuBLAS); {@code null} restores the real search. */
+        static synchronized void bindTo(java.util.function.Supplier<NativeLibraries.Library> library) {
+            source = library == null ? NativeLibraries::cublas : library;
+            instance = null;
+            failure = null;
+        }
 
         static synchronized Api get() {
             if (instance != null) return instance;

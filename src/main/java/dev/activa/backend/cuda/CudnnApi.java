@@ -13,6 +13,7 @@ import java.lang.foreign.MemorySegment;
 import java.lang.invoke.MethodHandle;
 import java.util.List;
 import java.util.Optional;
+import java.util.function.Supplier;
 
 /**
  * Downcall handles for the cuDNN 9 functions Activa uses, bound once on first use. Signatures follow
@@ -23,11 +24,12 @@ import java.util.Optional;
 final class CudnnApi {
     private static final MemoryLayout A = ADDRESS, I = JAVA_INT, L = JAVA_LONG, D = JAVA_DOUBLE;
 
+    private static Supplier<NativeLibraries.Library> source = NativeLibraries::cudnn;
     private static CudnnApi instance;
     private static CudaUnavailableException failure;
 
     // Declared first: field initializers run in order and every binding below needs these two.
-    final NativeLibraries.Library library = NativeLibraries.cudnn();
+    final NativeLibraries.Library library = source.get();
     private final Linker linker = Linker.nativeLinker();
 
     // cudnn_graph.h
@@ -108,6 +110,13 @@ final class CudnnApi {
             failure = e;
             throw e;
         }
+    }
+
+    /** Binds to another library from now on (tests bind a fake cuDNN); {@code null} restores the real search. */
+    static synchronized void bindTo(Supplier<NativeLibraries.Library> library) {
+        source = library == null ? NativeLibraries::cudnn : library;
+        instance = null;
+        failure = null;
     }
 
     /** One downcall returning a cudnnStatus_t. */
