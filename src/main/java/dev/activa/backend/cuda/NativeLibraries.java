@@ -167,19 +167,22 @@ public final class NativeLibraries {
 
     private static Library fromWheels(Spec spec, Set<Path> roots, List<String> searched) {
         if (roots.isEmpty()) return null;
-        var absent = new ArrayList<String>();
+        var without = new ArrayList<String>();
         for (Path root : roots) {
+            boolean any = false;
             for (String sub : spec.wheelFolders()) {
                 Path folder = root.resolve(sub);
-                if (!Files.isDirectory(folder)) {
-                    absent.add(folder.toString());
-                    continue;
-                }
+                if (!Files.isDirectory(folder)) continue;
+                any = true;
                 Library library = fromFolder(spec, folder, searched, "wheel folder " + folder);
                 if (library != null) return library;
             }
+            if (!any) without.add(root.toString());
         }
-        if (!absent.isEmpty()) searched.add("python wheel folders (absent): " + String.join(", ", absent));
+        if (!without.isEmpty()) {
+            searched.add("python site-packages without " + String.join(" or ", spec.wheelFolders()) + ": "
+                    + String.join(", ", without));
+        }
         return null;
     }
 
