@@ -81,6 +81,12 @@ public final class Trainer {
 
     public LossScaler lossScaler() { return scaler; }
 
+    /** Starts from another loss scaler (a different initial scale, as PyTorch's GradScaler(init_scale)). */
+    public Trainer useLossScaler(LossScaler s) {
+        scaler = s;
+        return this;
+    }
+
     private String stem() {
         return RunLog.fileName(activation, train.name(), config.runSuffix()).replaceAll("\\.json$", "");
     }

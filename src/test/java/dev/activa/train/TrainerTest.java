@@ -51,7 +51,8 @@ class TrainerTest {
         Dataset data = TinyData.make(32, 2);
         var model = model("mish");
         var config = TrainConfig.defaults().withEpochs(2).withBatchSize(8).withMixedPrecision(true);
-        var trainer = new Trainer(model, sgd(model, 0.01), data, null, config);
+        // A modest initial scale, so that the only overflow is the injected one.
+        var trainer = new Trainer(model, sgd(model, 0.01), data, null, config).useLossScaler(new LossScaler(256, 0, 0));
         long poisoned = 3;
         List<float[]> beforeStep = new ArrayList<>();
         List<Boolean> changed = new ArrayList<>();
@@ -77,7 +78,7 @@ class TrainerTest {
         trainer.fit();
         LossScaler scaler = trainer.lossScaler();
         assertEquals(1, scaler.skippedSteps());
-        assertEquals(LossScaler.INITIAL_SCALE / 2, scaler.scale());
+        assertEquals(128, scaler.scale());
         for (int s = 0; s < changed.size(); s++) assertEquals(s != poisoned, changed.get(s), "weights moved at step " + s);
     }
 
@@ -86,10 +87,12 @@ class TrainerTest {
         Dataset data = TinyData.make(48, 3);
         var config = TrainConfig.defaults().withEpochs(2).withBatchSize(16).withSeed(5);
 
-        var straight = model("nami");
+        // ReLU: the Vector API's transcendental lanes (SVML when compiled, Math.* when interpreted)
+        // are not bit-identical across JIT tiers, so only activations without them resume bit-exactly.
+        var straight = model("relu");
         new Trainer(straight, sgd(straight, 0.05), data, data, config.withRunDir(dir.resolve("a"))).fit();
 
-        var first = model("nami");
+        var first = model("relu");
         var interrupted = new Trainer(first, sgd(first, 0.05), data, data, config.withRunDir(dir.resolve("b")));
         interrupted.addCallback(new Callback() {
             @Override
@@ -101,8 +104,7 @@ class TrainerTest {
         assertTrue(stopped.log().status().startsWith("stopped"), stopped.log().status());
         assertEquals(1, stopped.log().epochs().size());
 
-        var resumedModel = model("relu"); // a different activation: every weight must come from the checkpoint
-        resumedModel = model("nami");
+        var resumedModel = new ResNet(cpu, new ResNet.Config(18, 4, 1, 4, ResNet.Stem.CIFAR, "relu"), 999);
         var resumed = new Trainer(resumedModel, sgd(resumedModel, 0.05), data, data, config.withRunDir(dir.resolve("b")));
         var result = resumed.resumeFrom(stopped.checkpoint()).fit();
         assertEquals(2, result.log().epochs().size(), "the log carries on from the first epoch");
