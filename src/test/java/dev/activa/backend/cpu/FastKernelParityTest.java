@@ -46,7 +46,9 @@ class FastKernelParityTest {
 
     @ParameterizedTest(name = "gemm {0}x{1}x{2} tA={3} tB={4}")
     @CsvSource({"1,1,1,false,false", "7,33,5,false,false", "6,32,192,false,false", "13,70,200,true,false",
-                "65,17,390,false,true", "128,10,512,false,true", "31,47,13,true,true", "200,300,40,false,false"})
+                "65,17,390,false,true", "128,10,512,false,true", "31,47,13,true,true", "200,300,40,false,false",
+                // past one block in every dimension (MC = 288 rows, NC = 64 vectors of columns, KC = 192 deep)
+                "301,2100,200,false,false", "290,1030,400,true,true", "7,2050,30,false,true", "600,20,50,true,false"})
     void gemm(int m, int n, int k, boolean ta, boolean tb) {
         Tensor[] a = pair(ta ? new int[] {k, m} : new int[] {m, k});
         Tensor[] b = pair(tb ? new int[] {n, k} : new int[] {k, n});
