@@ -47,9 +47,30 @@ public final class Sgemm {
 
     private static final ThreadLocal<Buffers> BUFFERS = ThreadLocal.withInitial(Buffers::new);
 
+    /**
+     * Packs part of an operand into the layout the micro-kernel reads: for A, rows
+     * [from, from+count) as MR-row panels; for B, columns [from, from+count) as NR-column panels;
+     * both over depth [k0, k0+kc), k-major inside a panel ({@code out[panel·P·kc + p·P + lane]}
+     * with P = MR or NR) and zero-padded to whole panels. A packer lets a caller feed the GEMM
+     * from a layout other than a row-major matrix (an image unfolded on the fly, say) without
+     * materialising the matrix.
+     */
+    interface Packer {
+        void pack(int from, int count, int k0, int kc, float[] out);
+    }
+
     public static void gemm(boolean transA, boolean transB, int m, int n, int k, float alpha,
                             float[] a, int aOff, int lda, float[] b, int bOff, int ldb,
                             float beta, float[] c, int cOff, int ldc) {
+        gemm(m, n, k, alpha,
+                (from, count, k0, kc, out) -> packA(transA, a, aOff, lda, from, count, k0, kc, out),
+                (from, count, k0, kc, out) -> packB(transB, b, bOff, ldb, k0, kc, from, count, out),
+                beta, c, cOff, ldc);
+    }
+
+    /** C[m, n] (row-major at cOff, ldc) = α·A·B + β·C, the operands [m, k] and [k, n] given by their packers. */
+    static void gemm(int m, int n, int k, float alpha, Packer packA, Packer packB,
+                     float beta, float[] c, int cOff, int ldc) {
         if (m == 0 || n == 0) return;
         if (k == 0 || alpha == 0) {
             scale(c, cOff, ldc, m, n, beta);
@@ -73,8 +94,7 @@ public final class Sgemm {
             int ti = task / gridN, tj = task % gridN;
             int m0 = split(m, MR, gridM, ti), m1 = split(m, MR, gridM, ti + 1);
             int n0 = split(n, NR, gridN, tj), n1 = split(n, NR, gridN, tj + 1);
-            if (m0 < m1 && n0 < n1)
-                tile(transA, transB, m0, m1, n0, n1, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc);
+            if (m0 < m1 && n0 < n1) tile(packA, packB, m0, m1, n0, n1, k, alpha, beta, c, cOff, ldc);
         });
     }
 
@@ -92,8 +112,7 @@ public final class Sgemm {
     }
 
     /** C[m0:m1, n0:n1] on the calling thread, with its own packed buffers. */
-    private static void tile(boolean transA, boolean transB, int m0, int m1, int n0, int n1, int k, float alpha,
-                             float[] a, int aOff, int lda, float[] b, int bOff, int ldb,
+    private static void tile(Packer packA, Packer packB, int m0, int m1, int n0, int n1, int k, float alpha,
                              float beta, float[] c, int cOff, int ldc) {
         Buffers buf = BUFFERS.get();
         int kcMax = Math.min(KC, k);
@@ -104,10 +123,10 @@ public final class Sgemm {
             for (int pc = 0; pc < k; pc += KC) {
                 int kc = Math.min(KC, k - pc);
                 float betaHere = pc == 0 ? beta : 1f;
-                packB(transB, b, bOff, ldb, pc, kc, jc, nc, packedB);
+                packB.pack(jc, nc, pc, kc, packedB);
                 for (int ic = m0; ic < m1; ic += MC) {
                     int mc = Math.min(MC, m1 - ic);
-                    packA(transA, a, aOff, lda, ic, mc, pc, kc, packedA);
+                    packA.pack(ic, mc, pc, kc, packedA);
                     for (int jr = 0; jr < nc; jr += NR) {
                         int cols = Math.min(NR, nc - jr);
                         int bp = (jr / NR) * NR * kc;

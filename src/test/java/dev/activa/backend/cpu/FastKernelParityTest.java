@@ -56,7 +56,10 @@ class FastKernelParityTest {
     }
 
     @ParameterizedTest(name = "conv n={0} c={1} hw={2} k={3} r={4} s/p={5}/{6}")
-    @CsvSource({"2,3,8,4,3,1,1", "3,16,9,20,3,2,1", "2,8,7,5,1,1,0", "2,8,8,16,1,2,0", "1,3,12,6,7,2,3", "5,4,5,3,3,1,0"})
+    @CsvSource({"2,3,8,4,3,1,1", "3,16,9,20,3,2,1", "2,8,7,5,1,1,0", "2,8,8,16,1,2,0", "1,3,12,6,7,2,3", "5,4,5,3,3,1,0",
+                // stride 1 with padding other than "same", 5×5, stride 3, rows past two GEMM blocks,
+                // output rows wider than a packed panel
+                "2,4,6,3,3,1,2", "3,6,11,10,5,1,2", "2,3,9,4,3,3,1", "4,40,12,70,3,1,1", "2,3,40,8,3,1,1"})
     void conv(int n, int c, int hw, int k, int r, int stride, int pad) {
         var spec = new Conv2dSpec(stride, pad);
         Tensor[] x = pair(n, c, hw, hw), w = pair(k, c, r, r);
