@@ -1,13 +1,38 @@
 package dev.activa.backend.cpu;
 
+import java.util.Arrays;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorSpecies;
+
 /**
- * FP32 convolution as im2col + {@link Sgemm}. Images are unfolded in chunks into one column
- * matrix [C·R·S, images·Ho·Wo], so the GEMM is wide even for the small late-layer feature maps.
- * The unfolding is a gather through an index table computed once per geometry.
+ * FP32 convolution as im2col + {@link Sgemm}, the unfolding fused into the GEMM's packing: the
+ * column matrix [C·R·S, N·Ho·Wo] is never built. The GEMM asks for KC-deep blocks of it and
+ * {@link Unfold} fills them straight from the images through an index table computed once per
+ * geometry: for each row (c, i, j) of the column matrix, the channel plane and the (y, x) shift
+ * it reads. Along a row of output positions the reads are a contiguous (stride 1) or strided run
+ * of one input row, so the packing copies runs, with Vector API masked loads at stride 1, and
+ * zero-fills the padding. A whole batch is one GEMM, and nothing is allocated per call once the
+ * scratch buffers have grown.
+ *
+ * <ul>
+ *   <li>forward: y[K, N·Ho·Wo] = W[K, C·R·S] · cols(x), then copied to NCHW;</li>
+ *   <li>weight gradient: dW[K, C·R·S] = dY[K, N·Ho·Wo] · cols(x)ᵀ;</li>
+ *   <li>input gradient, stride 1: a convolution of dY with the kernel transposed,
+ *       dx[C, N·H·W] = W'[C, K·R·S] · cols'(dY), cols' unfolding dY with the shifts negated;</li>
+ *   <li>input gradient, stride &gt; 1 (where that convolution would mostly multiply zeros):
+ *       dcol = Wᵀ · dY in chunks of images, folded back (col2im) in parallel over (image,
+ *       channel) planes, which no two rows of different channels share.</li>
+ * </ul>
  */
 final class Im2colConv {
-    /** Floats per column buffer: bounds memory while keeping GEMMs large. */
+    /** Floats per dcol chunk (stride &gt; 1 input gradient): bounds memory while keeping GEMMs wide. */
     private static final int COLUMN_BUDGET = 1 << 22;
+
+    static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    static final int L = S.length();
 
     /** One convolution's shape: input [c, h, w] per image, kernel r×s, output ho×wo. */
     record Geometry(int c, int h, int w, int r, int s, int stride, int pad) {
@@ -16,73 +41,188 @@ final class Im2colConv {
         int rows() { return c * r * s; }
         int outPlane() { return ho() * wo(); }
         int inImage() { return c * h * w; }
+    }
 
-        /** For row (ci, i, j) and output position q: the input offset within one image, or −1 for padding. */
-        int[] table() {
-            int ho = ho(), wo = wo(), plane = ho * wo;
-            int[] t = new int[rows() * plane];
-            for (int ci = 0; ci < c; ci++)
-                for (int i = 0; i < r; i++)
-                    for (int j = 0; j < s; j++) {
-                        int row = (ci * r + i) * s + j;
-                        for (int oy = 0; oy < ho; oy++)
-                            for (int ox = 0; ox < wo; ox++) {
-                                int iy = oy * stride - pad + i, ix = ox * stride - pad + j;
-                                t[row * plane + oy * wo + ox] =
-                                        iy < 0 || iy >= h || ix < 0 || ix >= w ? -1 : (ci * h + iy) * w + ix;
-                            }
-                    }
-            return t;
+    /**
+     * A column matrix [rows, images·gridH·gridW] over a source of images [channels, srcH, srcW]:
+     * element (t, (b, y, x)) is src[b·srcImage + chan[t] + iy·srcW + ix] with iy = y·stride + dy[t]
+     * and ix = x·stride + dx[t], or 0 where (iy, ix) falls outside the source (padding).
+     * {@code lo[t]} ≤ x &lt; {@code hi[t]} is where ix is inside. This is the index table.
+     */
+    record Unfold(int gridH, int gridW, int srcH, int srcW, int stride, int srcImage,
+                  int[] chan, int[] dy, int[] dx, int[] lo, int[] hi) {
+        static Unfold of(int gridH, int gridW, int srcH, int srcW, int stride, int srcImage,
+                         int[] chan, int[] dy, int[] dx) {
+            int rows = chan.length;
+            int[] lo = new int[rows], hi = new int[rows];
+            for (int t = 0; t < rows; t++) {
+                lo[t] = Math.max(0, Math.ceilDiv(-dx[t], stride));
+                hi[t] = Math.max(lo[t], Math.min(gridW, Math.floorDiv(srcW - 1 - dx[t], stride) + 1));
+            }
+            return new Unfold(gridH, gridW, srcH, srcW, stride, srcImage, chan, dy, dx, lo, hi);
         }
 
-        int imagesPerChunk(int n) {
-            return Math.max(1, Math.min(n, COLUMN_BUDGET / Math.max(1, rows() * outPlane())));
+        int plane() { return gridH * gridW; }
+
+        /**
+         * Writes elements (t, x0 … x0+len−1 of grid row y of image b) to out[o], out[o + step], …;
+         * the source offset of grid row y is computed here, padding comes out as zeros.
+         */
+        void run(float[] src, int t, int b, int y, int x0, int len, float[] out, int o, int step) {
+            int iy = y * stride + dy[t];
+            if (iy < 0 || iy >= srcH) {
+                for (int l = 0; l < len; l++) out[o + l * step] = 0;
+                return;
+            }
+            int s0 = b * srcImage + chan[t] + iy * srcW + dx[t];
+            int a = Math.min(len, Math.max(0, lo[t] - x0)), z = Math.max(a, Math.min(len, hi[t] - x0));
+            for (int l = 0; l < a; l++) out[o + l * step] = 0;
+            for (int l = a; l < z; l++) out[o + l * step] = src[s0 + (x0 + l) * stride];
+            for (int l = z; l < len; l++) out[o + l * step] = 0;
+        }
+
+        /** As the GEMM's B [rows, columns]: NR-column panels, each split into runs along one grid row. */
+        Sgemm.Packer columns(float[] src) {
+            return (from, count, k0, kc, out) -> {
+                int nr = Sgemm.NR, plane = plane();
+                for (int jr = 0; jr < count; jr += nr) {
+                    int base = (jr / nr) * nr * kc, cols = Math.min(nr, count - jr);
+                    for (int done = 0; done < cols; ) {
+                        int col = from + jr + done, b = col / plane, q = col - b * plane;
+                        int y = q / gridW, x0 = q - y * gridW, len = Math.min(cols - done, gridW - x0);
+                        if (stride == 1) {
+                            // The common case, inline (a call per row costs more than its copy):
+                            // zero where the run reaches into the padding, copy the inside.
+                            for (int p = 0; p < kc; p++) {
+                                int t = k0 + p, o = base + p * nr + done, iy = y + dy[t];
+                                int a = Math.min(len, Math.max(0, lo[t] - x0));
+                                int z = Math.max(a, Math.min(len, hi[t] - x0));
+                                if (iy < 0 || iy >= srcH) z = a;
+                                if (a > 0 || z < len) Arrays.fill(out, o, o + len, 0f);
+                                int from0 = b * srcImage + chan[t] + iy * srcW + dx[t] + x0 + a, n = z - a;
+                                int l = 0;
+                                for (; l <= n - L; l += L) FloatVector.fromArray(S, src, from0 + l).intoArray(out, o + a + l);
+                                if (l < n) {
+                                    VectorMask<Float> m = S.indexInRange(l, n);
+                                    FloatVector.fromArray(S, src, from0 + l, m).intoArray(out, o + a + l, m);
+                                }
+                            }
+                        } else {
+                            for (int p = 0; p < kc; p++) run(src, k0 + p, b, y, x0, len, out, base + p * nr + done, 1);
+                        }
+                        done += len;
+                    }
+                    if (cols < nr)
+                        for (int p = 0; p < kc; p++) Arrays.fill(out, base + p * nr + cols, base + (p + 1) * nr, 0f);
+                }
+            };
+        }
+
+        /** As the GEMM's B [columns, rows] (the transpose): NR rows of the column matrix per panel. */
+        Sgemm.Packer transposed(float[] src) {
+            return (from, count, k0, kc, out) -> {
+                int nr = Sgemm.NR, plane = plane();
+                for (int jr = 0; jr < count; jr += nr) {
+                    int base = (jr / nr) * nr * kc, rowsHere = Math.min(nr, count - jr);
+                    for (int p = 0; p < kc; ) {
+                        int col = k0 + p, b = col / plane, q = col - b * plane;
+                        int y = q / gridW, x0 = q - y * gridW, len = Math.min(kc - p, gridW - x0);
+                        int o = base + p * nr;
+                        for (int jj = 0; jj < rowsHere; jj++) run(src, from + jr + jj, b, y, x0, len, out, o + jj, nr);
+                        for (int jj = rowsHere; jj < nr; jj++)
+                            for (int l = 0; l < len; l++) out[o + jj + l * nr] = 0;
+                        p += len;
+                    }
+                }
+            };
         }
     }
 
     private final Geometry g;
-    private final int[] table;
+    private final Unfold unfold;
+    /** Per output-channel count: the unfolding of dY for the transposed (input-gradient) convolution. */
+    private final Map<Integer, Unfold> transposedUnfolds = new ConcurrentHashMap<>();
 
     Im2colConv(Geometry g) {
         this.g = g;
-        this.table = g.table();
+        int rows = g.rows(), taps = g.r() * g.s();
+        int[] chan = new int[rows], dy = new int[rows], dx = new int[rows];
+        for (int t = 0; t < rows; t++) {
+            int ci = t / taps, tap = t % taps;
+            chan[t] = ci * g.h() * g.w();
+            dy[t] = tap / g.s() - g.pad();
+            dx[t] = tap % g.s() - g.pad();
+        }
+        this.unfold = Unfold.of(g.ho(), g.wo(), g.h(), g.w(), g.stride(), g.inImage(), chan, dy, dx);
+    }
+
+    /** dY [n, k, ho, wo] unfolded for the stride-1 transposed convolution onto the input grid. */
+    private Unfold transposedUnfold(int k) {
+        return transposedUnfolds.computeIfAbsent(k, kk -> {
+            int taps = g.r() * g.s(), rows = kk * taps, plane = g.outPlane();
+            int[] chan = new int[rows], dy = new int[rows], dx = new int[rows];
+            for (int t = 0; t < rows; t++) {
+                int o = t / taps, tap = t % taps;
+                chan[t] = o * plane;
+                dy[t] = g.pad() - tap / g.s();
+                dx[t] = g.pad() - tap % g.s();
+            }
+            return Unfold.of(g.h(), g.w(), g.ho(), g.wo(), 1, kk * plane, chan, dy, dx);
+        });
+    }
+
+    /** Per-thread scratch for a GEMM result in [channels, images·plane] order: grown, never shrunk. */
+    private static final ThreadLocal<float[][]> SCRATCH = ThreadLocal.withInitial(() -> new float[1][0]);
+
+    private static float[] scratch(long size) {
+        float[][] holder = SCRATCH.get();
+        if (holder[0].length < size) holder[0] = new float[Math.toIntExact(size)];
+        return holder[0];
     }
 
     /** y [n, k, ho, wo] = x [n, c, h, w] ⊛ w [k, c, r, s]. */
     void forward(float[] x, float[] w, float[] y, int n, int k) {
-        int rows = g.rows(), plane = g.outPlane(), chunk = g.imagesPerChunk(n);
-        float[] col = new float[rows * chunk * plane];
-        float[] out = new float[k * chunk * plane];
-        for (int b0 = 0; b0 < n; b0 += chunk) {
-            int nb = Math.min(chunk, n - b0), cols = nb * plane;
-            unfold(x, b0, nb, col, cols);
-            Sgemm.gemm(false, false, k, cols, rows, 1f, w, 0, rows, col, 0, cols, 0f, out, 0, cols);
-            for (int b = 0; b < nb; b++)
-                for (int o = 0; o < k; o++)
-                    System.arraycopy(out, o * cols + b * plane, y, ((b0 + b) * k + o) * plane, plane);
-        }
+        int rows = g.rows(), plane = g.outPlane(), cols = n * plane;
+        float[] out = scratch((long) k * cols);
+        Sgemm.gemm(k, cols, rows, 1f, matrix(w, rows), unfold.columns(x), 0f, out, 0, cols);
+        toImages(out, y, n, k, plane);
     }
 
     /** dx [n, c, h, w] = conv-transpose of dy with w. */
     void backwardInput(float[] dy, float[] w, float[] dx, int n, int k) {
-        int rows = g.rows(), plane = g.outPlane(), chunk = g.imagesPerChunk(n), image = g.inImage();
-        float[] dyCols = new float[k * chunk * plane];
-        float[] dcol = new float[rows * chunk * plane];
-        java.util.Arrays.fill(dx, 0f);
+        int c = g.c(), taps = g.r() * g.s(), inPlane = g.h() * g.w();
+        if (g.stride() == 1) {
+            int cols = n * inPlane;
+            float[] out = scratch((long) c * cols);
+            Sgemm.gemm(c, cols, k * taps, 1f, transposedKernel(w, c, taps), transposedUnfold(k).columns(dy),
+                    0f, out, 0, cols);
+            toImages(out, dx, n, c, inPlane);
+            return;
+        }
+        int rows = g.rows(), plane = g.outPlane(), image = g.inImage(), wo = g.wo();
+        int most = Math.max(1, Math.min(n, COLUMN_BUDGET / Math.max(1, rows * plane)));
+        int chunks = (n + most - 1) / most, chunk = (n + chunks - 1) / chunks; // as even as they come
+        float[] dcol = scratch((long) rows * chunk * plane);
+        Unfold u = unfold;
+        int st = g.stride();
         for (int b0 = 0; b0 < n; b0 += chunk) {
-            int nb = Math.min(chunk, n - b0), cols = nb * plane;
-            gatherOutput(dy, b0, nb, k, dyCols, cols);
-            Sgemm.gemm(true, false, rows, cols, k, 1f, w, 0, rows, dyCols, 0, cols, 0f, dcol, 0, cols);
-            int first = b0;
-            // Images own disjoint parts of dx, so the scatter-add runs in parallel over images.
-            Parallel.forRange(nb, 1, (i0, i1) -> {
-                for (int b = i0; b < i1; b++) {
-                    int base = (first + b) * image;
-                    for (int row = 0; row < rows; row++) {
-                        int src = row * cols + b * plane, t = row * plane;
-                        for (int q = 0; q < plane; q++) {
-                            int idx = table[t + q];
-                            if (idx >= 0) dx[base + idx] += dcol[src + q];
+            int nb = Math.min(chunk, n - b0), cols = nb * plane, first = b0;
+            Sgemm.gemm(rows, cols, k, 1f,
+                    (from, count, k0, kc, o) -> transposedMatrix(w, rows, from, count, k0, kc, o),
+                    new Planes(dy, b0, k, plane), 0f, dcol, 0, cols);
+            // col2im: every row of channel ci lands in plane (b, ci) of dx alone, so planes fold
+            // independently, in parallel and in a fixed order.
+            Parallel.forRange(nb * c, 1, (p0, p1) -> {
+                for (int bc = p0; bc < p1; bc++) {
+                    int b = bc / c, ci = bc % c, dst = (first + b) * image + ci * inPlane;
+                    Arrays.fill(dx, dst, dst + inPlane, 0f);
+                    for (int t = ci * taps; t < (ci + 1) * taps; t++) {
+                        int lo = u.lo()[t], hi = u.hi()[t];
+                        for (int oy = 0; oy < g.ho(); oy++) {
+                            int iy = oy * st + u.dy()[t];
+                            if (iy < 0 || iy >= g.h()) continue;
+                            int d0 = dst + iy * g.w() + u.dx()[t], s0 = t * cols + b * plane + oy * wo;
+                            for (int ox = lo; ox < hi; ox++) dx[d0 + ox * st] += dcol[s0 + ox];
                         }
                     }
                 }
@@ -92,38 +232,112 @@ final class Im2colConv {
 
     /** dw [k, c, r, s] = Σ over images of dy ⊗ unfolded x. */
     void backwardWeight(float[] dy, float[] x, float[] dw, int n, int k) {
-        int rows = g.rows(), plane = g.outPlane(), chunk = g.imagesPerChunk(n);
-        float[] col = new float[rows * chunk * plane];
-        float[] dyCols = new float[k * chunk * plane];
-        for (int b0 = 0; b0 < n; b0 += chunk) {
-            int nb = Math.min(chunk, n - b0), cols = nb * plane;
-            unfold(x, b0, nb, col, cols);
-            gatherOutput(dy, b0, nb, k, dyCols, cols);
-            Sgemm.gemm(false, true, k, rows, cols, 1f, dyCols, 0, cols, col, 0, cols, b0 == 0 ? 0f : 1f, dw, 0, rows);
+        int rows = g.rows(), plane = g.outPlane();
+        Sgemm.gemm(k, rows, n * plane, 1f, new Planes(dy, 0, k, plane).asRows(), unfold.transposed(x),
+                0f, dw, 0, rows);
+    }
+
+    // --- packers --------------------------------------------------------------------------------
+
+    /** A row-major [m, ld] matrix as the GEMM's A operand (rows as MR panels). */
+    private static Sgemm.Packer matrix(float[] a, int ld) {
+        return (from, count, k0, kc, out) -> {
+            int mr = Sgemm.MR;
+            for (int ir = 0; ir < count; ir += mr) {
+                int base = (ir / mr) * mr * kc, rowsHere = Math.min(mr, count - ir);
+                for (int r = 0; r < mr; r++) {
+                    if (r >= rowsHere) {
+                        for (int p = 0; p < kc; p++) out[base + p * mr + r] = 0;
+                        continue;
+                    }
+                    int src = (from + ir + r) * ld + k0;
+                    for (int p = 0; p < kc; p++) out[base + p * mr + r] = a[src + p];
+                }
+            }
+        };
+    }
+
+    /** Wᵀ of w [k, rows] as A [rows, k]: MR consecutive rows are contiguous in w. */
+    private static void transposedMatrix(float[] w, int rows, int from, int count, int k0, int kc, float[] out) {
+        int mr = Sgemm.MR;
+        for (int ir = 0; ir < count; ir += mr) {
+            int base = (ir / mr) * mr * kc, rowsHere = Math.min(mr, count - ir);
+            for (int p = 0; p < kc; p++) {
+                int src = (k0 + p) * rows + from + ir, o = base + p * mr;
+                for (int r = 0; r < rowsHere; r++) out[o + r] = w[src + r];
+                for (int r = rowsHere; r < mr; r++) out[o + r] = 0;
+            }
         }
     }
 
-    private void unfold(float[] x, int b0, int nb, float[] col, int cols) {
-        int rows = g.rows(), plane = g.outPlane(), image = g.inImage();
-        Parallel.forRange(rows, Math.max(1, 4096 / Math.max(1, cols)), (r0, r1) -> {
-            for (int row = r0; row < r1; row++) {
-                int t = row * plane;
-                for (int b = 0; b < nb; b++) {
-                    int base = (b0 + b) * image, dst = row * cols + b * plane;
-                    for (int q = 0; q < plane; q++) {
-                        int idx = table[t + q];
-                        col[dst + q] = idx < 0 ? 0f : x[base + idx];
-                    }
+    /** W' [c, k·taps] with W'[ci][(o, tap)] = w[o][ci][tap]: the kernel of the transposed convolution. */
+    private static Sgemm.Packer transposedKernel(float[] w, int c, int taps) {
+        return (from, count, k0, kc, out) -> {
+            int mr = Sgemm.MR;
+            for (int ir = 0; ir < count; ir += mr) {
+                int base = (ir / mr) * mr * kc, rowsHere = Math.min(mr, count - ir);
+                for (int p = 0; p < kc; p++) {
+                    int kk = k0 + p, o = kk / taps, tap = kk - o * taps, dst = base + p * mr;
+                    int src = (o * c + from + ir) * taps + tap;
+                    for (int r = 0; r < rowsHere; r++) out[dst + r] = w[src + r * taps];
+                    for (int r = rowsHere; r < mr; r++) out[dst + r] = 0;
                 }
             }
-        });
+        };
     }
 
-    /** dy [n, k, plane] for images b0.. → [k, nb·plane]. */
-    private static void gatherOutput(float[] dy, int b0, int nb, int k, float[] dst, int cols) {
-        int plane = cols / nb;
-        for (int b = 0; b < nb; b++)
-            for (int o = 0; o < k; o++)
-                System.arraycopy(dy, ((b0 + b) * k + o) * plane, dst, o * cols + b * plane, plane);
+    /** dy [n, k, plane] as the matrix [k, images·plane] starting at image b0. */
+    private record Planes(float[] dy, int b0, int k, int plane) implements Sgemm.Packer {
+        /** As B [k, cols]: NR columns of one channel, split into runs within one image. */
+        @Override
+        public void pack(int from, int count, int k0, int kc, float[] out) {
+            int nr = Sgemm.NR;
+            for (int jr = 0; jr < count; jr += nr) {
+                int base = (jr / nr) * nr * kc, cols = Math.min(nr, count - jr);
+                for (int done = 0; done < cols; ) {
+                    int col = from + jr + done, b = col / plane, q = col - b * plane;
+                    int len = Math.min(cols - done, plane - q);
+                    for (int p = 0; p < kc; p++)
+                        System.arraycopy(dy, ((b0 + b) * k + k0 + p) * plane + q, out, base + p * nr + done, len);
+                    done += len;
+                }
+                if (cols < nr)
+                    for (int p = 0; p < kc; p++) Arrays.fill(out, base + p * nr + cols, base + (p + 1) * nr, 0f);
+            }
+        }
+
+        /** As A [k, cols]: MR channels, each a contiguous run of plane positions per image. */
+        Sgemm.Packer asRows() {
+            return (from, count, k0, kc, out) -> {
+                int mr = Sgemm.MR;
+                for (int ir = 0; ir < count; ir += mr) {
+                    int base = (ir / mr) * mr * kc, rowsHere = Math.min(mr, count - ir);
+                    for (int r = 0; r < mr; r++) {
+                        if (r >= rowsHere) {
+                            for (int p = 0; p < kc; p++) out[base + p * mr + r] = 0;
+                            continue;
+                        }
+                        int ch = from + ir + r;
+                        for (int p = 0; p < kc; ) {
+                            int col = k0 + p, b = col / plane, q = col - b * plane;
+                            int len = Math.min(kc - p, plane - q);
+                            int src = ((b0 + b) * k + ch) * plane + q, dst = base + p * mr + r;
+                            for (int e = 0; e < len; e++) out[dst + e * mr] = dy[src + e];
+                            p += len;
+                        }
+                    }
+                }
+            };
+        }
+    }
+
+    /** [channels, n·plane] → [n, channels, plane], images in parallel. */
+    private static void toImages(float[] in, float[] out, int n, int channels, int plane) {
+        int cols = n * plane;
+        Parallel.forRange(n, Math.max(1, (1 << 15) / Math.max(1, channels * plane)), (b0, b1) -> {
+            for (int b = b0; b < b1; b++)
+                for (int ch = 0; ch < channels; ch++)
+                    System.arraycopy(in, ch * cols + b * plane, out, (b * channels + ch) * plane, plane);
+        });
     }
 }

@@ -1,14 +1,18 @@
 package dev.activa.backend.cpu;
 
-import java.util.stream.IntStream;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * Single-precision GEMM, C = α·op(A)·op(B) + β·C, row-major, in the BLIS style: panels of A and
+ * Single-precision GEMM, C = α·op(A)·op(B) + β·C, row-major, in the BLIS style: blocks of A and
  * B are packed into contiguous buffers sized for the caches, and a register-blocked
  * micro-kernel of {@value #MR} rows × two vectors of columns does the arithmetic with FMAs.
- * Column blocks run in parallel on all cores.
+ *
+ * <p>Loops, outermost first: a 2-D split of C into one tile per core (over N when N is the larger
+ * side, over M otherwise, or both), then per tile: NC columns of B (packed once per KC-deep slice,
+ * kept in L2/L3), KC of depth, MC rows of A (packed, kept in L2), NR-column micro-panels of B (in
+ * L1 while all MR-row micro-panels of A stream past), MR rows. Each thread packs into its own
+ * buffers, reused across calls, so a call allocates nothing once the buffers have grown.
  */
 public final class Sgemm {
     private Sgemm() {}
@@ -17,65 +21,168 @@ public final class Sgemm {
     static final int L = S.length();
     static final int MR = 6;
     static final int NR = 2 * L;
-    /** Depth of a packed block: a B micro-panel (KC × NR floats) stays in L1. */
+    /** Depth of a packed block: a B micro-panel (KC × NR floats, 24 KiB with 512-bit vectors) stays in L1. */
     static final int KC = 192;
-    /** Columns one task packs and owns. */
-    static final int NC = 8 * NR;
+    /** Rows of a packed A block (MC × KC floats, 216 KiB): it stays in a core's L2. */
+    static final int MC = 288;
+    /** Columns of a packed B block (KC × NC floats, 1.5 MiB with 512-bit vectors): it stays in L2/L3. */
+    static final int NC = 64 * NR;
+    /** Below this many multiply-adds a call runs on the calling thread alone. */
+    private static final long PARALLEL_WORK = 1L << 18;
+
+    /** Per-thread packing buffers: grown on demand, never shrunk, so steady-state calls allocate nothing. */
+    private static final class Buffers {
+        float[] a = new float[0], b = new float[0];
+
+        float[] a(int size) {
+            if (a.length < size) a = new float[size];
+            return a;
+        }
+
+        float[] b(int size) {
+            if (b.length < size) b = new float[size];
+            return b;
+        }
+    }
+
+    private static final ThreadLocal<Buffers> BUFFERS = ThreadLocal.withInitial(Buffers::new);
+
+    /**
+     * Packs part of an operand into the layout the micro-kernel reads: for A, rows
+     * [from, from+count) as MR-row panels; for B, columns [from, from+count) as NR-column panels;
+     * both over depth [k0, k0+kc), k-major inside a panel ({@code out[panel·P·kc + p·P + lane]}
+     * with P = MR or NR) and zero-padded to whole panels. A packer lets a caller feed the GEMM
+     * from a layout other than a row-major matrix (an image unfolded on the fly, say) without
+     * materialising the matrix.
+     */
+    interface Packer {
+        void pack(int from, int count, int k0, int kc, float[] out);
+    }
 
     public static void gemm(boolean transA, boolean transB, int m, int n, int k, float alpha,
                             float[] a, int aOff, int lda, float[] b, int bOff, int ldb,
                             float beta, float[] c, int cOff, int ldc) {
+        gemm(m, n, k, alpha,
+                (from, count, k0, kc, out) -> packA(transA, a, aOff, lda, from, count, k0, kc, out),
+                (from, count, k0, kc, out) -> packB(transB, b, bOff, ldb, k0, kc, from, count, out),
+                beta, c, cOff, ldc);
+    }
+
+    /** C[m, n] (row-major at cOff, ldc) = α·A·B + β·C, the operands [m, k] and [k, n] given by their packers. */
+    static void gemm(int m, int n, int k, float alpha, Packer packA, Packer packB,
+                     float beta, float[] c, int cOff, int ldc) {
         if (m == 0 || n == 0) return;
-        if (k == 0) {
+        if (k == 0 || alpha == 0) {
             scale(c, cOff, ldc, m, n, beta);
             return;
         }
-        int mPanels = (m + MR - 1) / MR;
-        float[] packedA = new float[mPanels * MR * Math.min(KC, k)];
-        int tasks = (n + NC - 1) / NC;
-        for (int pc = 0; pc < k; pc += KC) {
-            int kc = Math.min(KC, k - pc);
-            float betaHere = pc == 0 ? beta : 1f;
-            packA(transA, a, aOff, lda, m, pc, kc, packedA);
-            int depth = pc;
-            IntStream range = IntStream.range(0, tasks);
-            if (tasks > 1 && (long) m * n * kc > 1 << 15) range = range.parallel();
-            range.forEach(t -> {
-                int jc = t * NC;
-                int nc = Math.min(NC, n - jc);
-                float[] packedB = new float[((nc + NR - 1) / NR) * NR * kc];
-                float[] tile = new float[MR * NR];
-                packB(transB, b, bOff, ldb, depth, kc, jc, nc, packedB);
-                for (int jr = 0; jr < nc; jr += NR) {
-                    int cols = Math.min(NR, nc - jr);
-                    int bp = (jr / NR) * NR * kc;
-                    for (int ir = 0; ir < m; ir += MR) {
-                        int rows = Math.min(MR, m - ir);
-                        microKernel(kc, packedA, (ir / MR) * MR * kc, packedB, bp, tile);
-                        storeTile(tile, c, cOff + ir * ldc + jc + jr, ldc, rows, cols, alpha, betaHere);
+        int threads = (long) m * n * k < PARALLEL_WORK ? 1 : Parallel.threads();
+        // Split C into tm × tn tiles, one per thread: tiles cut across N share A's packing cost,
+        // tiles cut across M share B's, so cut the longer side (in units of micro-tiles) first.
+        int tm = 1, tn = 1;
+        for (int t = threads; t > 1; ) {
+            int f = smallestFactor(t);
+            long colPanels = ceilDiv(n, NR * tn), rowPanels = ceilDiv(m, MR * tm);
+            if (colPanels >= rowPanels && colPanels >= f) tn *= f;
+            else if (rowPanels >= f) tm *= f;
+            else if (colPanels >= f) tn *= f;
+            else break;
+            t /= f;
+        }
+        int gridM = tm, gridN = tn;
+        Parallel.forTasks(gridM * gridN, task -> {
+            int ti = task / gridN, tj = task % gridN;
+            int m0 = split(m, MR, gridM, ti), m1 = split(m, MR, gridM, ti + 1);
+            int n0 = split(n, NR, gridN, tj), n1 = split(n, NR, gridN, tj + 1);
+            if (m0 < m1 && n0 < n1) tile(packA, packB, m0, m1, n0, n1, k, alpha, beta, c, cOff, ldc);
+        });
+    }
+
+    private static int smallestFactor(int t) {
+        for (int f = 2; f * f <= t; f++) if (t % f == 0) return f;
+        return t;
+    }
+
+    private static long ceilDiv(long a, long b) { return (a + b - 1) / b; }
+
+    /** The start of part {@code i} of {@code parts} of [0, size), cut at multiples of {@code unit}. */
+    private static int split(int size, int unit, int parts, int i) {
+        long units = ceilDiv(size, unit);
+        return (int) Math.min(size, units * i / parts * unit);
+    }
+
+    /** C[m0:m1, n0:n1] on the calling thread, with its own packed buffers. */
+    private static void tile(Packer packA, Packer packB, int m0, int m1, int n0, int n1, int k, float alpha,
+                             float beta, float[] c, int cOff, int ldc) {
+        Buffers buf = BUFFERS.get();
+        int kcMax = Math.min(KC, k);
+        float[] packedA = buf.a(ceilDivInt(Math.min(MC, m1 - m0), MR) * MR * kcMax);
+        float[] packedB = buf.b(ceilDivInt(Math.min(NC, n1 - n0), NR) * NR * kcMax);
+        for (int jc = n0; jc < n1; jc += NC) {
+            int nc = Math.min(NC, n1 - jc);
+            for (int pc = 0; pc < k; pc += KC) {
+                int kc = Math.min(KC, k - pc);
+                float betaHere = pc == 0 ? beta : 1f;
+                packB.pack(jc, nc, pc, kc, packedB);
+                for (int ic = m0; ic < m1; ic += MC) {
+                    int mc = Math.min(MC, m1 - ic);
+                    packA.pack(ic, mc, pc, kc, packedA);
+                    for (int jr = 0; jr < nc; jr += NR) {
+                        int cols = Math.min(NR, nc - jr);
+                        int bp = (jr / NR) * NR * kc;
+                        for (int ir = 0; ir < mc; ir += MR) {
+                            int rows = Math.min(MR, mc - ir);
+                            int cBase = cOff + (ic + ir) * ldc + jc + jr;
+                            int ap = (ir / MR) * MR * kc;
+                            if (rows == MR && cols == NR && alpha == 1f)
+                                microKernel(kc, packedA, ap, packedB, bp, c, cBase, ldc, betaHere);
+                            else
+                                edgeKernel(kc, packedA, ap, packedB, bp, c, cBase, ldc, rows, cols, alpha, betaHere);
+                        }
                     }
                 }
-            });
+            }
         }
     }
+
+    private static int ceilDivInt(int a, int b) { return (a + b - 1) / b; }
 
     private static void scale(float[] c, int cOff, int ldc, int m, int n, float beta) {
         for (int i = 0; i < m; i++)
             for (int j = 0; j < n; j++) c[cOff + i * ldc + j] = beta == 0 ? 0 : beta * c[cOff + i * ldc + j];
     }
 
-    /** A[pc:pc+kc] as MR-row panels, k-major inside a panel, zero-padded to whole panels. */
-    private static void packA(boolean transA, float[] a, int aOff, int lda, int m, int pc, int kc, float[] out) {
-        for (int ir = 0; ir < m; ir += MR) {
+    /** A[ic:ic+mc, pc:pc+kc] as MR-row panels, k-major inside a panel, zero-padded to whole panels. */
+    private static void packA(boolean transA, float[] a, int aOff, int lda, int ic, int mc, int pc, int kc, float[] out) {
+        for (int ir = 0; ir < mc; ir += MR) {
             int base = (ir / MR) * MR * kc;
-            int rows = Math.min(MR, m - ir);
-            for (int p = 0; p < kc; p++) {
-                int o = base + p * MR;
-                for (int r = 0; r < rows; r++) {
-                    int i = ir + r, kk = pc + p;
-                    out[o + r] = transA ? a[aOff + kk * lda + i] : a[aOff + i * lda + kk];
+            int rows = Math.min(MR, mc - ir);
+            int i0 = ic + ir;
+            if (rows == MR && !transA) {
+                // Six row streams, each contiguous in k.
+                int r0 = aOff + i0 * lda + pc;
+                int r1 = r0 + lda, r2 = r1 + lda, r3 = r2 + lda, r4 = r3 + lda, r5 = r4 + lda;
+                for (int p = 0; p < kc; p++) {
+                    int o = base + p * MR;
+                    out[o] = a[r0 + p];
+                    out[o + 1] = a[r1 + p];
+                    out[o + 2] = a[r2 + p];
+                    out[o + 3] = a[r3 + p];
+                    out[o + 4] = a[r4 + p];
+                    out[o + 5] = a[r5 + p];
                 }
-                for (int r = rows; r < MR; r++) out[o + r] = 0;
+            } else if (rows == MR) {
+                // op(A) = Aᵀ: the MR values for one k are contiguous.
+                for (int p = 0; p < kc; p++) System.arraycopy(a, aOff + (pc + p) * lda + i0, out, base + p * MR, MR);
+            } else {
+                for (int p = 0; p < kc; p++) {
+                    int o = base + p * MR;
+                    for (int r = 0; r < rows; r++) {
+                        int i = i0 + r, kk = pc + p;
+                        out[o + r] = transA ? a[aOff + kk * lda + i] : a[aOff + i * lda + kk];
+                    }
+                    for (int r = rows; r < MR; r++) out[o + r] = 0;
+                }
             }
         }
     }
@@ -85,36 +192,45 @@ public final class Sgemm {
         for (int jr = 0; jr < nc; jr += NR) {
             int base = (jr / NR) * NR * kc;
             int cols = Math.min(NR, nc - jr);
-            for (int p = 0; p < kc; p++) {
-                int o = base + p * NR;
-                int kk = pc + p;
-                if (!transB && cols == NR) {
-                    int src = bOff + kk * ldb + jc + jr;
+            if (!transB && cols == NR) {
+                for (int p = 0; p < kc; p++) {
+                    int src = bOff + (pc + p) * ldb + jc + jr, o = base + p * NR;
                     FloatVector.fromArray(S, b, src).intoArray(out, o);
                     FloatVector.fromArray(S, b, src + L).intoArray(out, o + L);
-                    continue;
                 }
-                for (int j = 0; j < cols; j++) {
-                    int col = jc + jr + j;
-                    out[o + j] = transB ? b[bOff + col * ldb + kk] : b[bOff + kk * ldb + col];
+            } else if (transB && cols == NR) {
+                // NR column streams, each contiguous in k: walk k in short strips so the NR
+                // source lines being read stay in L1 while their values are spread out.
+                for (int p0 = 0; p0 < kc; p0 += 16) {
+                    int p1 = Math.min(kc, p0 + 16);
+                    for (int j = 0; j < NR; j++) {
+                        int src = bOff + (jc + jr + j) * ldb + pc;
+                        for (int p = p0; p < p1; p++) out[base + p * NR + j] = b[src + p];
+                    }
                 }
-                for (int j = cols; j < NR; j++) out[o + j] = 0;
+            } else {
+                for (int p = 0; p < kc; p++) {
+                    int o = base + p * NR;
+                    int kk = pc + p;
+                    for (int j = 0; j < cols; j++) {
+                        int col = jc + jr + j;
+                        out[o + j] = transB ? b[bOff + col * ldb + kk] : b[bOff + kk * ldb + col];
+                    }
+                    for (int j = cols; j < NR; j++) out[o + j] = 0;
+                }
             }
         }
     }
 
-    /**
-     * The register-blocked product of one MR-row panel of A and one NR-column panel of B over kc,
-     * written to {@code tile} [MR × NR]. Branch-free, so the JIT's compiled loop is never thrown
-     * away when a differently shaped edge tile comes along.
-     */
-    private static void microKernel(int kc, float[] pa, int aBase, float[] pb, int bBase, float[] tile) {
-        FloatVector c00 = FloatVector.zero(S), c01 = FloatVector.zero(S);
-        FloatVector c10 = FloatVector.zero(S), c11 = FloatVector.zero(S);
-        FloatVector c20 = FloatVector.zero(S), c21 = FloatVector.zero(S);
-        FloatVector c30 = FloatVector.zero(S), c31 = FloatVector.zero(S);
-        FloatVector c40 = FloatVector.zero(S), c41 = FloatVector.zero(S);
-        FloatVector c50 = FloatVector.zero(S), c51 = FloatVector.zero(S);
+    /** A whole MR × NR tile with α = 1: C = A·B + β·C, unmasked. */
+    private static void microKernel(int kc, float[] pa, int aBase, float[] pb, int bBase,
+                                    float[] c, int cBase, int ldc, float beta) {
+        FloatVector c00 = FloatVector.zero(S), c01 = c00;
+        FloatVector c10 = c00, c11 = c00;
+        FloatVector c20 = c00, c21 = c00;
+        FloatVector c30 = c00, c31 = c00;
+        FloatVector c40 = c00, c41 = c00;
+        FloatVector c50 = c00, c51 = c00;
         for (int p = 0; p < kc; p++) {
             int bo = bBase + p * NR;
             FloatVector b0 = FloatVector.fromArray(S, pb, bo);
@@ -134,20 +250,75 @@ public final class Sgemm {
             a = FloatVector.broadcast(S, pa[ao + 5]);
             c50 = a.fma(b0, c50); c51 = a.fma(b1, c51);
         }
-        c00.intoArray(tile, 0); c01.intoArray(tile, L);
-        c10.intoArray(tile, NR); c11.intoArray(tile, NR + L);
-        c20.intoArray(tile, 2 * NR); c21.intoArray(tile, 2 * NR + L);
-        c30.intoArray(tile, 3 * NR); c31.intoArray(tile, 3 * NR + L);
-        c40.intoArray(tile, 4 * NR); c41.intoArray(tile, 4 * NR + L);
-        c50.intoArray(tile, 5 * NR); c51.intoArray(tile, 5 * NR + L);
+        // Everything stays inline: a vector handed to a method that is not inlined (a cold call
+        // site only inlines tiny methods) is boxed, and that costs more than the FMAs here.
+        if (beta != 0) {
+            int o = cBase;
+            c00 = FloatVector.fromArray(S, c, o).mul(beta).add(c00); c01 = FloatVector.fromArray(S, c, o + L).mul(beta).add(c01); o += ldc;
+            c10 = FloatVector.fromArray(S, c, o).mul(beta).add(c10); c11 = FloatVector.fromArray(S, c, o + L).mul(beta).add(c11); o += ldc;
+            c20 = FloatVector.fromArray(S, c, o).mul(beta).add(c20); c21 = FloatVector.fromArray(S, c, o + L).mul(beta).add(c21); o += ldc;
+            c30 = FloatVector.fromArray(S, c, o).mul(beta).add(c30); c31 = FloatVector.fromArray(S, c, o + L).mul(beta).add(c31); o += ldc;
+            c40 = FloatVector.fromArray(S, c, o).mul(beta).add(c40); c41 = FloatVector.fromArray(S, c, o + L).mul(beta).add(c41); o += ldc;
+            c50 = FloatVector.fromArray(S, c, o).mul(beta).add(c50); c51 = FloatVector.fromArray(S, c, o + L).mul(beta).add(c51);
+        }
+        c00.intoArray(c, cBase); c01.intoArray(c, cBase + L); cBase += ldc;
+        c10.intoArray(c, cBase); c11.intoArray(c, cBase + L); cBase += ldc;
+        c20.intoArray(c, cBase); c21.intoArray(c, cBase + L); cBase += ldc;
+        c30.intoArray(c, cBase); c31.intoArray(c, cBase + L); cBase += ldc;
+        c40.intoArray(c, cBase); c41.intoArray(c, cBase + L); cBase += ldc;
+        c50.intoArray(c, cBase); c51.intoArray(c, cBase + L);
     }
 
-    /** C[rows × cols] = α·tile + β·C. */
-    private static void storeTile(float[] tile, float[] c, int cBase, int ldc, int rows, int cols, float alpha, float beta) {
+    /** A partial tile (or α ≠ 1): the same arithmetic, with masked stores and rows past the edge skipped. */
+    private static void edgeKernel(int kc, float[] pa, int aBase, float[] pb, int bBase,
+                                   float[] c, int cBase, int ldc, int rows, int cols, float alpha, float beta) {
+        FloatVector c00 = FloatVector.zero(S), c01 = c00;
+        FloatVector c10 = c00, c11 = c00;
+        FloatVector c20 = c00, c21 = c00;
+        FloatVector c30 = c00, c31 = c00;
+        FloatVector c40 = c00, c41 = c00;
+        FloatVector c50 = c00, c51 = c00;
+        for (int p = 0; p < kc; p++) {
+            int bo = bBase + p * NR;
+            FloatVector b0 = FloatVector.fromArray(S, pb, bo);
+            FloatVector b1 = FloatVector.fromArray(S, pb, bo + L);
+            int ao = aBase + p * MR;
+            FloatVector a;
+            a = FloatVector.broadcast(S, pa[ao]);
+            c00 = a.fma(b0, c00); c01 = a.fma(b1, c01);
+            a = FloatVector.broadcast(S, pa[ao + 1]);
+            c10 = a.fma(b0, c10); c11 = a.fma(b1, c11);
+            a = FloatVector.broadcast(S, pa[ao + 2]);
+            c20 = a.fma(b0, c20); c21 = a.fma(b1, c21);
+            a = FloatVector.broadcast(S, pa[ao + 3]);
+            c30 = a.fma(b0, c30); c31 = a.fma(b1, c31);
+            a = FloatVector.broadcast(S, pa[ao + 4]);
+            c40 = a.fma(b0, c40); c41 = a.fma(b1, c41);
+            a = FloatVector.broadcast(S, pa[ao + 5]);
+            c50 = a.fma(b0, c50); c51 = a.fma(b1, c51);
+        }
+        // Scale, add β·C and store one row at a time, all inline (see microKernel).
+        var m0 = S.indexInRange(0, cols);
+        var m1 = S.indexInRange(L, cols);
         for (int r = 0; r < rows; r++) {
-            int o = cBase + r * ldc, t = r * NR;
-            if (beta == 0) for (int j = 0; j < cols; j++) c[o + j] = alpha * tile[t + j];
-            else for (int j = 0; j < cols; j++) c[o + j] = alpha * tile[t + j] + beta * c[o + j];
+            FloatVector lo, hi;
+            switch (r) {
+                case 0 -> { lo = c00; hi = c01; }
+                case 1 -> { lo = c10; hi = c11; }
+                case 2 -> { lo = c20; hi = c21; }
+                case 3 -> { lo = c30; hi = c31; }
+                case 4 -> { lo = c40; hi = c41; }
+                default -> { lo = c50; hi = c51; }
+            }
+            int o = cBase + r * ldc;
+            lo = lo.mul(alpha);
+            hi = hi.mul(alpha);
+            if (beta != 0) {
+                lo = FloatVector.fromArray(S, c, o, m0).mul(beta).add(lo);
+                hi = FloatVector.fromArray(S, c, o + L, m1).mul(beta).add(hi);
+            }
+            lo.intoArray(c, o, m0);
+            hi.intoArray(c, o + L, m1);
         }
     }
 }

@@ -46,7 +46,9 @@ class FastKernelParityTest {
 
     @ParameterizedTest(name = "gemm {0}x{1}x{2} tA={3} tB={4}")
     @CsvSource({"1,1,1,false,false", "7,33,5,false,false", "6,32,192,false,false", "13,70,200,true,false",
-                "65,17,390,false,true", "128,10,512,false,true", "31,47,13,true,true", "200,300,40,false,false"})
+                "65,17,390,false,true", "128,10,512,false,true", "31,47,13,true,true", "200,300,40,false,false",
+                // past one block in every dimension (MC = 288 rows, NC = 64 vectors of columns, KC = 192 deep)
+                "301,2100,200,false,false", "290,1030,400,true,true", "7,2050,30,false,true", "600,20,50,true,false"})
     void gemm(int m, int n, int k, boolean ta, boolean tb) {
         Tensor[] a = pair(ta ? new int[] {k, m} : new int[] {m, k});
         Tensor[] b = pair(tb ? new int[] {n, k} : new int[] {k, n});
@@ -54,7 +56,10 @@ class FastKernelParityTest {
     }
 
     @ParameterizedTest(name = "conv n={0} c={1} hw={2} k={3} r={4} s/p={5}/{6}")
-    @CsvSource({"2,3,8,4,3,1,1", "3,16,9,20,3,2,1", "2,8,7,5,1,1,0", "2,8,8,16,1,2,0", "1,3,12,6,7,2,3", "5,4,5,3,3,1,0"})
+    @CsvSource({"2,3,8,4,3,1,1", "3,16,9,20,3,2,1", "2,8,7,5,1,1,0", "2,8,8,16,1,2,0", "1,3,12,6,7,2,3", "5,4,5,3,3,1,0",
+                // stride 1 with padding other than "same", 5×5, stride 3, rows past two GEMM blocks,
+                // output rows wider than a packed panel
+                "2,4,6,3,3,1,2", "3,6,11,10,5,1,2", "2,3,9,4,3,3,1", "4,40,12,70,3,1,1", "2,3,40,8,3,1,1"})
     void conv(int n, int c, int hw, int k, int r, int stride, int pad) {
         var spec = new Conv2dSpec(stride, pad);
         Tensor[] x = pair(n, c, hw, hw), w = pair(k, c, r, r);

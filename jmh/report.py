@@ -1,0 +1,134 @@
+#!/usr/bin/env python3
+"""Turns a JMH JSON result (java -jar benchmarks.jar -rf json -rff FILE) into a Markdown table.
+
+Every figure is shown in absolute terms and as a fraction of the limit measured in the same
+run: SGEMM and convolution GFLOP/s against FmaPeak's GFLOP/s, activation GB/s against
+MemoryCopy's GB/s. Flops and bytes per operation are counted from the benchmark parameters:
+
+  SGEMM       2·M·N·K                                       (shape "MxNxK")
+  conv fwd    2·N·K·C·R·S·Ho·Wo                              (layer "N,C,H,K,R,stride,pad")
+  conv f+b    3 × the forward (forward, input and weight gradients)
+  activation  forward 8 B/element (read x, write y); backward 12 B/element (read x, dy, write dx)
+
+Usage: report.py RESULT.json [--limits OTHER.json]
+  --limits takes FmaPeak and MemoryCopy from another result when RESULT.json lacks them
+  (say, a run of one benchmark class); the table then says so.
+Standard library only.
+"""
+import argparse
+import json
+import sys
+
+# Targets (fraction of the limit) the CPU kernels are held to; None: shown without a target.
+TARGETS = {"sgemm": 0.40, "conv forward": None, "conv fwd+bwd": 0.30, "activation": 0.70}
+ACTIVATION_ELEMENTS = 1 << 24
+
+TIME_UNITS = {"s": 1.0, "ms": 1e-3, "us": 1e-6, "ns": 1e-9}
+
+
+def ops_per_second(metric):
+    """The primary metric as operations per second, whatever JMH mode and time unit it used."""
+    score, unit = metric["score"], metric["scoreUnit"]
+    if unit.startswith("ops/"):
+        return score / TIME_UNITS[unit[4:]]
+    if unit.endswith("/op"):
+        return 1.0 / (score * TIME_UNITS[unit[:-3]])
+    raise ValueError("unknown JMH unit " + unit)
+
+
+def seconds_per_op(metric):
+    return 1.0 / ops_per_second(metric)
+
+
+def short_name(result):
+    cls, method = result["benchmark"].rsplit(".", 2)[-2:]
+    return cls, method
+
+
+def limits_of(results):
+    peak = copy = None
+    for r in results:
+        cls, method = short_name(r)
+        if cls == "FmaPeak":
+            peak = ops_per_second(r["primaryMetric"])  # one op = one flop
+        elif cls == "MemoryCopy":
+            copy = ops_per_second(r["primaryMetric"])  # one op = one byte
+    return peak, copy
+
+
+def conv_flops(layer):
+    n, c, h, k, r, stride, pad = (int(v) for v in layer.split(","))
+    ho = (h + 2 * pad - r) // stride + 1
+    return 2 * n * k * c * r * r * ho * ho
+
+
+def fmt_pct(value, limit):
+    return "n/a" if limit is None else "%.1f%%" % (100.0 * value / limit)
+
+
+def verdict(kind, value, limit):
+    target = TARGETS.get(kind)
+    if target is None or limit is None:
+        return ""
+    return "%.0f%%: %s" % (100 * target, "met" if value / limit >= target else "MISSED")
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("result")
+    ap.add_argument("--limits", help="take FmaPeak/MemoryCopy from this result instead")
+    args = ap.parse_args()
+    with open(args.result) as f:
+        results = json.load(f)
+    peak, copy = limits_of(results)
+    source = "this run"
+    if args.limits:
+        with open(args.limits) as f:
+            p2, c2 = limits_of(json.load(f))
+        peak, copy = peak or p2, copy or c2
+        source = "this run where present, else " + args.limits
+
+    out = []
+    out.append("Limits (%s): FMA peak %s GFLOP/s, copy bandwidth %s GB/s (read + write bytes)."
+               % (source, "n/a" if peak is None else "%.1f" % (peak / 1e9),
+                  "n/a" if copy is None else "%.1f" % (copy / 1e9)))
+    out.append("")
+    out.append("| benchmark | parameters | time/op | achieved | limit | fraction | target |")
+    out.append("|---|---|---:|---:|---:|---:|---|")
+    for r in results:
+        cls, method = short_name(r)
+        params = r.get("params", {})
+        m = r["primaryMetric"]
+        ptxt = ", ".join("%s=%s" % kv for kv in params.items())
+        if cls in ("FmaPeak", "MemoryCopy"):
+            rate = ops_per_second(m)
+            unit = "GFLOP/s" if cls == "FmaPeak" else "GB/s"
+            out.append("| %s.%s | %s | | %.1f %s | (the limit) | | |" % (cls, method, ptxt, rate / 1e9, unit))
+            continue
+        t = seconds_per_op(m)
+        if cls == "SgemmBench":
+            mm, nn, kk = (int(v) for v in params["shape"].split("x"))
+            work, limit, unit, kind = 2.0 * mm * nn * kk, peak, "GFLOP/s", "sgemm"
+        elif cls == "Conv2dBench":
+            f = conv_flops(params["layer"])
+            fwd_bwd = method == "forwardBackward"
+            work = 3.0 * f if fwd_bwd else float(f)
+            limit, unit, kind = peak, "GFLOP/s", "conv fwd+bwd" if fwd_bwd else "conv forward"
+        elif cls == "ActivationBench":
+            per = 12 if method == "backward" else 8
+            work, limit, unit, kind = float(per * ACTIVATION_ELEMENTS), copy, "GB/s", "activation"
+        else:
+            out.append("| %s.%s | %s | %.3f ms | | | | |" % (cls, method, ptxt, t * 1e3))
+            continue
+        rate = work / t
+        lunit = "GFLOP/s" if unit == "GFLOP/s" else "GB/s"
+        out.append("| %s.%s | %s | %.3f ms | %.1f %s | %s | %s | %s |" % (
+            cls, method, ptxt, t * 1e3, rate / 1e9, unit,
+            "n/a" if limit is None else "%.1f %s" % (limit / 1e9, lunit),
+            fmt_pct(rate, limit), verdict(kind, rate, limit)))
+    print("\n".join(out))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,88 @@
+package dev.activa.jmh;
+
+import dev.activa.activation.Activation;
+import dev.activa.backend.Backend;
+import dev.activa.backend.cpu.CpuBackend;
+import dev.activa.tensor.DType;
+import dev.activa.tensor.Tensor;
+import java.util.SplittableRandom;
+import java.util.concurrent.TimeUnit;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.Warmup;
+
+/**
+ * FP32 activation forward and backward on 2^24 elements (64 MiB a tensor, past the caches)
+ * through the public backend API. These kernels should be bound by memory: {@code report.py}
+ * counts 8 bytes per element for the forward pass (read x, write y) and 12 for the backward
+ * (read x and dy, write dx) and compares the rate with {@link MemoryCopy}'s.
+ *
+ * <p>{@code profile=mixed} first runs every activation through the kernels (on small tensors,
+ * before the measured one is warmed up), as a process that trains or plots several activations
+ * does. The kernels' call sites into {@link Activation} then have seen six receiver classes, a
+ * megamorphic profile; {@code mono} is a process that only ever saw the measured one.
+ */
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.MILLISECONDS)
+@State(Scope.Benchmark)
+@Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector", "-Xms4g", "-Xmx4g", "-XX:+AlwaysPreTouch"})
+@Warmup(iterations = 5, time = 1)
+@Measurement(iterations = 5, time = 1)
+public class ActivationBench {
+    static final int ELEMENTS = 1 << 24;
+
+    @Param({"relu", "elu", "swish", "mish", "tanhrelu", "nami"})
+    public String name;
+
+    @Param({"mono", "mixed"})
+    public String profile;
+
+    private final CpuBackend cpu = new CpuBackend();
+    private Activation act;
+    private double[] params;
+    private Tensor x, dy;
+
+    @Setup(Level.Trial)
+    public void setup() {
+        if (profile.equals("mixed")) pollute(cpu);
+        act = Activation.of(name);
+        params = act.initialParameters();
+        SplittableRandom rng = new SplittableRandom(3);
+        x = cpu.fromFloats(Data.random(rng, ELEMENTS, 4), DType.F32, ELEMENTS);
+        dy = cpu.fromFloats(Data.random(rng, ELEMENTS), DType.F32, ELEMENTS);
+    }
+
+    /** Every activation forward and backward, often enough for the JIT to profile and compile the kernels. */
+    static void pollute(Backend backend) {
+        int n = 1 << 16;
+        SplittableRandom rng = new SplittableRandom(4);
+        Tensor x = backend.fromFloats(Data.random(rng, n, 4), DType.F32, n);
+        Tensor dy = backend.fromFloats(Data.random(rng, n), DType.F32, n);
+        for (int round = 0; round < 200; round++)
+            for (String name : Activation.NAMES) {
+                Activation a = Activation.of(name);
+                double[] p = a.initialParameters();
+                backend.activationForward(a, p, x, null);
+                backend.activationBackward(a, p, x, null, dy);
+            }
+    }
+
+    @Benchmark
+    public Tensor forward() {
+        return cpu.activationForward(act, params, x, null);
+    }
+
+    @Benchmark
+    public Backend.ActivationGrad backward() {
+        return cpu.activationBackward(act, params, x, null, dy);
+    }
+}
