@@ -35,6 +35,10 @@ public final class Main {
         String verbUsage = switch (verb) {
             case "activations" -> ActivationsCommand.USAGE;
             case "demo" -> DemoCommand.USAGE;
+            case "train" -> TrainCommand.USAGE;
+            case "eval" -> EvalCommand.USAGE;
+            case "compare" -> CompareCommand.USAGE;
+            case "plot" -> PlotCommand.USAGE;
             default -> USAGE;
         };
         if (rest.contains("--help") && !verb.equals("doctor")) {
@@ -46,13 +50,20 @@ public final class Main {
                 case "activations" -> ActivationsCommand.run(rest, out);
                 case "doctor" -> DoctorCommand.run(rest.toArray(String[]::new), out, err);
                 case "demo" -> DemoCommand.run(rest, out);
+                case "train" -> TrainCommand.run(rest, out);
+                case "eval" -> EvalCommand.run(rest, out);
+                case "compare" -> CompareCommand.run(rest, out);
+                case "plot" -> PlotCommand.run(rest, out);
                 default -> throw new UsageException("unknown verb '" + verb + "'");
             };
         } catch (UsageException e) {
             err.println("error: " + e.getMessage());
             err.print(verbUsage);
             return 2;
-        } catch (DataException | IllegalArgumentException | IllegalStateException | UnsupportedOperationException e) {
+        } catch (java.io.UncheckedIOException e) {
+            err.println("error: " + e.getMessage());
+            return 1;
+        } catch (DataException | dev.activa.train.TrainingStoppedException | IllegalArgumentException | IllegalStateException | UnsupportedOperationException e) {
             err.println("error: " + e.getMessage());
             if (System.getenv("ACTIVA_DEBUG") != null) e.printStackTrace(err);
             return 1;

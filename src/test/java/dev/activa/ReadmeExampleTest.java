@@ -1,0 +1,39 @@
+package dev.activa;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.activa.data.FashionMnist;
+import java.net.URLClassLoader;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import javax.tools.ToolProvider;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Compiles and runs, unchanged, the embedding example that the README shows. */
+class ReadmeExampleTest {
+    @Test
+    void theReadmeExampleCompilesAndTrains(@TempDir Path dir) throws Exception {
+        Assumptions.assumeTrue(Files.isDirectory(FashionMnist.DEFAULT_DIR), "Fashion-MNIST is not installed");
+        String readme = Files.readString(Path.of("README.md"));
+        int marker = readme.indexOf("<!-- embedding-example -->");
+        assertTrue(marker >= 0, "README has the embedding example");
+        int start = readme.indexOf("```java\n", marker) + "```java\n".length();
+        String code = readme.substring(start, readme.indexOf("```", start));
+        assertTrue(code.lines().count() < 20, "the example stays under 20 lines");
+        Path src = dir.resolve("Example.java");
+        Files.writeString(src, code);
+        var compiler = ToolProvider.getSystemJavaCompiler();
+        int status = compiler.run(null, null, null, "--add-modules", "jdk.incubator.vector", "-proc:none",
+                "-cp", System.getProperty("java.class.path"), "-d", dir.toString(), src.toString());
+        assertEquals(0, status, "the README example compiles");
+        try (var loader = new URLClassLoader(new java.net.URL[] {dir.toUri().toURL()}, getClass().getClassLoader())) {
+            var main = loader.loadClass("Example").getMethod("main", String[].class);
+            main.invoke(null, (Object) new String[0]);
+        }
+        assertTrue(List.of(dir.toFile().list()).contains("Example.class"));
+    }
+}
