@@ -39,7 +39,7 @@ final class TrainCommand {
     /** The presets: the two write-ups, and a CPU quick start that fits about ten minutes on two cores. */
     static final Map<String, Map<String, String>> PRESETS = Map.of(
             "quickstart", Map.of("dataset", "fashion-mnist", "activation", "tanhrelu", "depth", "18", "width", "16",
-                    "epochs", "2", "train-limit", "30000", "lr", "0.1", "batch", "128", "precision", "fp32",
+                    "epochs", "2", "train-limit", "45000", "lr", "0.1", "batch", "128", "precision", "fp32",
                     "no-augment", "true"),
             "fashion-resnet18", Map.of("dataset", "fashion-mnist", "activation", "tanhrelu", "depth", "18", "width", "64",
                     "epochs", "20", "lr", "0.1", "batch", "128", "precision", "mixed"),
@@ -81,7 +81,12 @@ final class TrainCommand {
         Path dir = a.has("data") ? Path.of(a.string("data", null)) : null;
         Dataset train = Datasets.open(dataset, dir, Split.TRAIN);
         Dataset test = Datasets.open(dataset, dir, Split.TEST);
-        if (a.has("train-limit")) train = train.first(positive(a, "train-limit"));
+        if (a.has("train-limit")) {
+            // A subset keeps the dataset's name, so the log is still <activation>_<dataset>.json.
+            Dataset subset = train.first(positive(a, "train-limit"));
+            train = new Dataset(train.name(), subset.pixels(), subset.labels(), subset.count(), subset.channels(),
+                    subset.height(), subset.width(), subset.classes(), subset.classNames());
+        }
         String stem = a.string("stem", "cifar");
         if (!stem.equals("cifar") && !stem.equals("imagenet")) throw new UsageException("train: --stem must be cifar or imagenet");
         String precision = a.string("precision", "fp32");
