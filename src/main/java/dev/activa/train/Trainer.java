@@ -200,7 +200,7 @@ public final class Trainer {
         Path curves = file("_curves.png");
         if (curves != null && !log.epochs().isEmpty()) {
             try {
-                Plots.trainingCurves(log, curves, 3);
+                Plots.trainingCurves(log, curves, log.epochs().size() >= 6 ? 3 : 1); // smoothing needs epochs
             } catch (IOException e) {
                 throw new UncheckedIOException("trainer: cannot write plot " + curves, e);
             }
