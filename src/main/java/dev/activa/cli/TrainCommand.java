@@ -39,7 +39,7 @@ final class TrainCommand {
     /** The presets: the two write-ups, and a CPU quick start that fits about ten minutes on two cores. */
     static final Map<String, Map<String, String>> PRESETS = Map.of(
             "quickstart", Map.of("dataset", "fashion-mnist", "activation", "tanhrelu", "depth", "18", "width", "16",
-                    "epochs", "2", "train-limit", "45000", "lr", "0.1", "batch", "128", "precision", "fp32",
+                    "epochs", "2", "train-limit", "30000", "lr", "0.1", "batch", "128", "precision", "fp32",
                     "no-augment", "true"),
             "fashion-resnet18", Map.of("dataset", "fashion-mnist", "activation", "tanhrelu", "depth", "18", "width", "64",
                     "epochs", "20", "lr", "0.1", "batch", "128", "precision", "mixed"),
