@@ -56,6 +56,39 @@ public sealed interface Activation permits Relu, Elu, Swish, Mish, TanhRelu, Nam
         return new FloatVector[0];
     }
 
+    /**
+     * The FP32 backward pass over elements [from, to) of an activation with parameters: writes
+     * dx = dy·f'(v) and returns Σ dy·∂f/∂p_k over the range (summed in float lanes), where v is x,
+     * or x + residual when {@code residual} is not null.
+     *
+     * <p>This default is {@link #derivative(FloatVector, float[])} and
+     * {@link #parameterPartials(FloatVector, float[])} lane by lane. An activation may override
+     * it with the same arithmetic in one loop, to compute what the two share once and to keep the
+     * vectors out of calls: a FloatVector[] returned by a method the JIT does not inline (a large
+     * one it has already compiled on its own, say) is allocated on the heap, with each vector in it.
+     */
+    default double[] backwardWithPartials(float[] x, float[] residual, float[] dy, float[] dx, int from, int to,
+                                          float[] p) {
+        var species = FloatVector.SPECIES_PREFERRED;
+        int np = parameters().size();
+        FloatVector[] sums = new FloatVector[np];
+        java.util.Arrays.fill(sums, FloatVector.zero(species));
+        for (int i = from; i < to; i += species.length()) {
+            var m = species.indexInRange(i, to);
+            FloatVector v = FloatVector.fromArray(species, x, i, m);
+            if (residual != null) v = v.add(FloatVector.fromArray(species, residual, i, m));
+            FloatVector g = FloatVector.fromArray(species, dy, i, m);
+            g.mul(derivative(v, p)).intoArray(dx, i, m);
+            FloatVector[] d = parameterPartials(v, p);
+            // Masked-off lanes hold f(0)-style values: zero them via the gradient mask.
+            FloatVector gm = g.blend(0f, m.not());
+            for (int k = 0; k < np; k++) sums[k] = gm.fma(d[k], sums[k]);
+        }
+        double[] out = new double[np];
+        for (int k = 0; k < np; k++) out[k] = sumLanes(sums[k]);
+        return out;
+    }
+
     static Activation of(String name) {
         return switch (name.toLowerCase(java.util.Locale.ROOT)) {
             case "relu" -> new Relu();
@@ -67,6 +100,18 @@ public sealed interface Activation permits Relu, Elu, Swish, Mish, TanhRelu, Nam
             default -> throw new IllegalArgumentException(
                     "unknown activation '" + name + "'; choose one of " + String.join(", ", NAMES));
         };
+    }
+
+    /**
+     * Sums a vector's lanes in lane order. Not reduceLanes(ADD): its order is unspecified and
+     * differs between interpreted and compiled code, which would make training runs irreproducible.
+     */
+    static double sumLanes(FloatVector v) {
+        float[] lanes = new float[v.length()];
+        v.intoArray(lanes, 0);
+        double sum = 0;
+        for (float f : lanes) sum += f;
+        return sum;
     }
 
     /** 1 − tanh²(z) computed as 1/cosh²(z), which keeps its precision where tanh(z) rounds to ±1. */

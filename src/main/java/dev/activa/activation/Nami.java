@@ -70,4 +70,40 @@ public record Nami() implements Activation {
         var db = s.mul(-a / (b * b)).blend(zero, isPositive);
         return new FloatVector[] {dw, da, db};
     }
+
+    /**
+     * {@link #derivative(FloatVector, float[])} and {@link #parameterPartials(FloatVector, float[])}
+     * fused, the same arithmetic with tanh(a·x), sin(w·x) and cos(w·x) computed once per element.
+     */
+    @Override
+    public double[] backwardWithPartials(float[] xs, float[] residual, float[] dy, float[] dx, int from, int to,
+                                         float[] p) {
+        var species = FloatVector.SPECIES_PREFERRED;
+        float w = p[0], a = p[1], b = p[2];
+        FloatVector sw = FloatVector.zero(species), sa = sw, sb = sw;
+        for (int i = from; i < to; i += species.length()) {
+            var m = species.indexInRange(i, to);
+            FloatVector x = FloatVector.fromArray(species, xs, i, m);
+            if (residual != null) x = x.add(FloatVector.fromArray(species, residual, i, m));
+            FloatVector g = FloatVector.fromArray(species, dy, i, m);
+            var isPositive = x.compare(VectorOperators.GT, 0f);
+            var zero = x.broadcast(0f);
+            var t = x.mul(a).lanewise(VectorOperators.TANH);
+            var oneMinusT2 = t.mul(t).neg().add(1f);
+            var wx = x.mul(w);
+            var s = wx.lanewise(VectorOperators.SIN);
+            var c = wx.lanewise(VectorOperators.COS);
+            var derivative = c.mul(a * w / b).blend(oneMinusT2.mul(a), isPositive);
+            g.mul(derivative).intoArray(dx, i, m);
+            var dw = x.mul(c).mul(a / b).blend(zero, isPositive);
+            var da = s.mul(1f / b).blend(x.mul(oneMinusT2), isPositive);
+            var db = s.mul(-a / (b * b)).blend(zero, isPositive);
+            // Masked-off lanes hold f(0)-style values: zero them via the gradient mask.
+            FloatVector gm = g.blend(0f, m.not());
+            sw = gm.fma(dw, sw);
+            sa = gm.fma(da, sa);
+            sb = gm.fma(db, sb);
+        }
+        return new double[] {Activation.sumLanes(sw), Activation.sumLanes(sa), Activation.sumLanes(sb)};
+    }
 }

@@ -1,6 +1,18 @@
 package dev.activa.backend.cpu;
 
 import dev.activa.activation.Activation;
+import dev.activa.activation.Elu;
+import dev.activa.activation.Mish;
+import dev.activa.activation.Nami;
+import dev.activa.activation.Relu;
+import dev.activa.activation.Swish;
+import dev.activa.activation.TanhRelu;
+import dev.activa.activation.Elu;
+import dev.activa.activation.Mish;
+import dev.activa.activation.Nami;
+import dev.activa.activation.Relu;
+import dev.activa.activation.Swish;
+import dev.activa.activation.TanhRelu;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
@@ -14,16 +26,8 @@ final class FloatKernels {
     static final int L = S.length();
     private static final int GRAIN = 1 << 15;
 
-    /**
-     * Sums a vector's lanes in lane order. Not reduceLanes(ADD): its order is unspecified and
-     * differs between interpreted and compiled code, which would make training runs irreproducible.
-     */
     static double sumLanes(FloatVector v) {
-        float[] lanes = new float[L];
-        v.intoArray(lanes, 0);
-        double sum = 0;
-        for (float f : lanes) sum += f;
-        return sum;
+        return Activation.sumLanes(v);
     }
 
     private static FloatVector load(float[] a, int i, VectorMask<Float> m) {
@@ -35,44 +39,79 @@ final class FloatKernels {
         return residual == null ? v : v.add(load(residual, i, m));
     }
 
-    static void activationForward(Activation act, float[] p, float[] x, float[] residual, float[] y) {
-        Parallel.forRange(x.length, GRAIN, (from, to) -> {
-            for (int i = from; i < to; i += L) {
-                var m = S.indexInRange(i, to);
-                act.value(input(x, residual, i, m), p).intoArray(y, i, m);
-            }
+    /*
+     * Activations: one loop per activation, each in its own lambda (so its own method, with its
+     * own profile), calling its activation's final record class directly. The JIT then inlines
+     * the activation's vector code into the loop and keeps every FloatVector in registers,
+     * however many activations the process has run. With one loop shared by all activations, the
+     * act.value(...) call site turns megamorphic once three have run (a sweep, the activations
+     * command, the tests), or is recompiled after a deoptimisation with too little profile for the
+     * newcomer to be inlined; either way each FloatVector passed or returned is then boxed on the
+     * heap, an allocation per 16 elements and several times slower (ActivationBench
+     * profile=mixed measures this). Activations with parameters run their own fused loop
+     * (Activation.backwardWithPartials) for the same reason. An activation without a case here
+     * takes the generic loop: correct, and fast as long as it is the only one the process runs.
+     */
+
+    static void activationForward(Activation act, float[] p, float[] x, float[] r, float[] y) {
+        Parallel.forRange(x.length, GRAIN, switch (act) {
+            case Relu a -> (from, to) -> {
+                for (int i = from; i < to; i += L) { var m = S.indexInRange(i, to); a.value(input(x, r, i, m), p).intoArray(y, i, m); }
+            };
+            case Elu a -> (from, to) -> {
+                for (int i = from; i < to; i += L) { var m = S.indexInRange(i, to); a.value(input(x, r, i, m), p).intoArray(y, i, m); }
+            };
+            case Swish a -> (from, to) -> {
+                for (int i = from; i < to; i += L) { var m = S.indexInRange(i, to); a.value(input(x, r, i, m), p).intoArray(y, i, m); }
+            };
+            case Mish a -> (from, to) -> {
+                for (int i = from; i < to; i += L) { var m = S.indexInRange(i, to); a.value(input(x, r, i, m), p).intoArray(y, i, m); }
+            };
+            case TanhRelu a -> (from, to) -> {
+                for (int i = from; i < to; i += L) { var m = S.indexInRange(i, to); a.value(input(x, r, i, m), p).intoArray(y, i, m); }
+            };
+            case Nami a -> (from, to) -> {
+                for (int i = from; i < to; i += L) { var m = S.indexInRange(i, to); a.value(input(x, r, i, m), p).intoArray(y, i, m); }
+            };
+            default -> (from, to) -> {
+                for (int i = from; i < to; i += L) { var m = S.indexInRange(i, to); act.value(input(x, r, i, m), p).intoArray(y, i, m); }
+            };
         });
     }
 
     /** Writes dx = dy·f'(x) and returns Σ dy·∂f/∂p_k, summed per chunk in float lanes, then in double. */
-    static double[] activationBackward(Activation act, float[] p, float[] x, float[] residual, float[] dy, float[] dx) {
+    static double[] activationBackward(Activation act, float[] p, float[] x, float[] r, float[] dy, float[] dx) {
         int np = act.parameters().size();
+        if (np == 0) {
+            Parallel.forRange(x.length, GRAIN, switch (act) {
+                case Relu a -> (from, to) -> {
+                    for (int i = from; i < to; i += L) { var m = S.indexInRange(i, to); load(dy, i, m).mul(a.derivative(input(x, r, i, m), p)).intoArray(dx, i, m); }
+                };
+                case Elu a -> (from, to) -> {
+                    for (int i = from; i < to; i += L) { var m = S.indexInRange(i, to); load(dy, i, m).mul(a.derivative(input(x, r, i, m), p)).intoArray(dx, i, m); }
+                };
+                case Swish a -> (from, to) -> {
+                    for (int i = from; i < to; i += L) { var m = S.indexInRange(i, to); load(dy, i, m).mul(a.derivative(input(x, r, i, m), p)).intoArray(dx, i, m); }
+                };
+                case Mish a -> (from, to) -> {
+                    for (int i = from; i < to; i += L) { var m = S.indexInRange(i, to); load(dy, i, m).mul(a.derivative(input(x, r, i, m), p)).intoArray(dx, i, m); }
+                };
+                case TanhRelu a -> (from, to) -> {
+                    for (int i = from; i < to; i += L) { var m = S.indexInRange(i, to); load(dy, i, m).mul(a.derivative(input(x, r, i, m), p)).intoArray(dx, i, m); }
+                };
+                default -> (from, to) -> {
+                    for (int i = from; i < to; i += L) { var m = S.indexInRange(i, to); load(dy, i, m).mul(act.derivative(input(x, r, i, m), p)).intoArray(dx, i, m); }
+                };
+            });
+            return new double[0];
+        }
+        // Activations with parameters run their own loop (see Activation.backwardWithPartials), per chunk.
         int chunks = Math.max(1, x.length / GRAIN);
-        double[][] partial = new double[chunks][np];
+        double[][] partial = new double[chunks][];
         Parallel.forRange(chunks, 1, (c0, c1) -> {
-            for (int c = c0; c < c1; c++) {
-                int from = (int) ((long) x.length * c / chunks), to = (int) ((long) x.length * (c + 1) / chunks);
-                FloatVector s0 = FloatVector.zero(S), s1 = s0, s2 = s0;
-                for (int i = from; i < to; i += L) {
-                    var m = S.indexInRange(i, to);
-                    FloatVector v = input(x, residual, i, m);
-                    FloatVector g = load(dy, i, m);
-                    g.mul(act.derivative(v, p)).intoArray(dx, i, m);
-                    if (np > 0) {
-                        FloatVector[] d = act.parameterPartials(v, p);
-                        // Masked-off lanes hold f(0)-style values: zero them via the gradient mask.
-                        FloatVector gm = g.blend(0f, m.not());
-                        s0 = gm.fma(d[0], s0);
-                        s1 = gm.fma(d[1], s1);
-                        s2 = gm.fma(d[2], s2);
-                    }
-                }
-                if (np > 0) {
-                    partial[c][0] = sumLanes(s0);
-                    partial[c][1] = sumLanes(s1);
-                    partial[c][2] = sumLanes(s2);
-                }
-            }
+            for (int c = c0; c < c1; c++)
+                partial[c] = act.backwardWithPartials(x, r, dy, dx, (int) ((long) x.length * c / chunks),
+                        (int) ((long) x.length * (c + 1) / chunks), p);
         });
         double[] sums = new double[np];
         for (double[] row : partial) for (int k = 0; k < np; k++) sums[k] += row[k];

@@ -112,6 +112,12 @@ class FastKernelParityTest {
         for (int k = 0; k < p.length; k++)
             assertEquals(b64.paramGrads()[k], b32.paramGrads()[k], 1e-5 * Math.max(1, Math.abs(b64.paramGrads()[k])),
                     name + " parameter gradient " + k);
+        var r64b = cpu.activationBackward(act, p, x64, r64, dy64);
+        var r32b = cpu.activationBackward(act, p, x32, r32, dy32);
+        close(r64b.dx(), r32b.dx(), 1e-6, name + " fused add backward");
+        for (int k = 0; k < p.length; k++)
+            assertEquals(r64b.paramGrads()[k], r32b.paramGrads()[k], 1e-5 * Math.max(1, Math.abs(r64b.paramGrads()[k])),
+                    name + " fused add parameter gradient " + k);
         // FP16 storage: computed in float, rounded once on store, so within half an FP16 ulp of FP32's result.
         Tensor x16 = cpu.cast(x32, DType.F16);
         double[] y16 = cpu.activationForward(act, p, x16, null).toDoubles();
