@@ -81,12 +81,10 @@ final class TrainCommand {
         Path dir = a.has("data") ? Path.of(a.string("data", null)) : null;
         Dataset train = Datasets.open(dataset, dir, Split.TRAIN);
         Dataset test = Datasets.open(dataset, dir, Split.TEST);
-        if (a.has("train-limit")) {
-            // A subset keeps the dataset's name, so the log is still <activation>_<dataset>.json.
-            Dataset subset = train.first(positive(a, "train-limit"));
-            train = new Dataset(train.name(), subset.pixels(), subset.labels(), subset.count(), subset.channels(),
-                    subset.height(), subset.width(), subset.classes(), subset.classNames());
-        }
+        // Runs are named by dataset, not split or subset: the log is <activation>_<dataset>.json.
+        Dataset subset = a.has("train-limit") ? train.first(positive(a, "train-limit")) : train;
+        train = new Dataset(dataset, subset.pixels(), subset.labels(), subset.count(), subset.channels(),
+                subset.height(), subset.width(), subset.classes(), subset.classNames());
         String stem = a.string("stem", "cifar");
         if (!stem.equals("cifar") && !stem.equals("imagenet")) throw new UsageException("train: --stem must be cifar or imagenet");
         String precision = a.string("precision", "fp32");
