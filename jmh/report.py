@@ -40,6 +40,14 @@ def seconds_per_op(metric):
     return 1.0 / ops_per_second(metric)
 
 
+def spread(metric):
+    """JMH's 99.9% error as a percentage of the score; a large one means a noisy machine."""
+    err, score = metric.get("scoreError"), metric["score"]
+    if err is None or err != err or score == 0:  # NaN with a single iteration
+        return ""
+    return "%.0f%%" % (100.0 * err / score)
+
+
 def short_name(result):
     cls, method = result["benchmark"].rsplit(".", 2)[-2:]
     return cls, method
@@ -93,8 +101,8 @@ def main():
                % (source, "n/a" if peak is None else "%.1f" % (peak / 1e9),
                   "n/a" if copy is None else "%.1f" % (copy / 1e9)))
     out.append("")
-    out.append("| benchmark | parameters | time/op | achieved | limit | fraction | target |")
-    out.append("|---|---|---:|---:|---:|---:|---|")
+    out.append("| benchmark | parameters | time/op | ± | achieved | limit | fraction | target |")
+    out.append("|---|---|---:|---:|---:|---:|---:|---|")
     for r in results:
         cls, method = short_name(r)
         params = r.get("params", {})
@@ -103,7 +111,7 @@ def main():
         if cls in ("FmaPeak", "MemoryCopy"):
             rate = ops_per_second(m)
             unit = "GFLOP/s" if cls == "FmaPeak" else "GB/s"
-            out.append("| %s.%s | %s | | %.1f %s | (the limit) | | |" % (cls, method, ptxt, rate / 1e9, unit))
+            out.append("| %s.%s | %s | | %s | %.1f %s | (the limit) | | |" % (cls, method, ptxt, spread(m), rate / 1e9, unit))
             continue
         t = seconds_per_op(m)
         if cls == "SgemmBench":
@@ -114,18 +122,25 @@ def main():
             fwd_bwd = method == "forwardBackward"
             work = 3.0 * f if fwd_bwd else float(f)
             limit, unit, kind = peak, "GFLOP/s", "conv fwd+bwd" if fwd_bwd else "conv forward"
+        elif cls == "ResultAllocation":
+            out.append("| %s.%s | | %.3f ms | %s | | | | (allocating and zeroing one 64 MiB result,"
+                       " part of every activation time) |" % (cls, method, t * 1e3, spread(m)))
+            continue
         elif cls == "ActivationBench":
             per = 12 if method == "backward" else 8
             work, limit, unit, kind = float(per * ACTIVATION_ELEMENTS), copy, "GB/s", "activation"
         else:
-            out.append("| %s.%s | %s | %.3f ms | | | | |" % (cls, method, ptxt, t * 1e3))
+            out.append("| %s.%s | %s | %.3f ms | %s | | | | |" % (cls, method, ptxt, t * 1e3, spread(m)))
             continue
         rate = work / t
         lunit = "GFLOP/s" if unit == "GFLOP/s" else "GB/s"
-        out.append("| %s.%s | %s | %.3f ms | %.1f %s | %s | %s | %s |" % (
-            cls, method, ptxt, t * 1e3, rate / 1e9, unit,
+        out.append("| %s.%s | %s | %.3f ms | %s | %.1f %s | %s | %s | %s |" % (
+            cls, method, ptxt, t * 1e3, spread(m), rate / 1e9, unit,
             "n/a" if limit is None else "%.1f %s" % (limit / 1e9, lunit),
             fmt_pct(rate, limit), verdict(kind, rate, limit)))
+    out.append("")
+    out.append("± is JMH's 99.9% error as a share of the score; above ~10% the machine was busy during"
+               " that benchmark, and its fraction (or, for FmaPeak/MemoryCopy, every fraction) is unreliable.")
     print("\n".join(out))
     return 0
 
