@@ -43,7 +43,7 @@ def seconds_per_op(metric):
 def spread(metric):
     """JMH's 99.9% error as a percentage of the score; a large one means a noisy machine."""
     err, score = metric.get("scoreError"), metric["score"]
-    if err is None or err != err or score == 0:  # NaN with a single iteration
+    if not isinstance(err, (int, float)) or err != err or score == 0:  # "NaN" (a string) with few iterations
         return ""
     return "%.0f%%" % (100.0 * err / score)
 
