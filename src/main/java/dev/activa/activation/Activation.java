@@ -8,8 +8,8 @@ import jdk.incubator.vector.FloatVector;
  * learnable scalars, the partial derivatives with respect to those scalars.
  *
  * <p>Each activation is defined once, in its own file, twice over: in {@code double} for the FP64
- * reference path (gradient checks, golden values) and as {@link FloatVector} lanes for the fast
- * FP32/FP16 CPU path. Everything else in the engine (kernels, autograd, layers, CLI) treats
+ * reference path (gradient checks, golden values) and as {@link FloatVector} lanes over a
+ * {@link FloatBlock} for the fast FP32/FP16 CPU path. Everything else in the engine (kernels, autograd, layers, CLI) treats
  * activations generically through this interface, so a new activation is one new file plus a
  * line in {@link #NAMES}.
  *
@@ -47,47 +47,17 @@ public sealed interface Activation permits Relu, Elu, Swish, Mish, TanhRelu, Nam
     /** Writes ∂f/∂p_k at x into {@code out[k]}; only activations with parameters override this. */
     default void parameterPartials(double x, double[] p, double[] out) {}
 
-    FloatVector value(FloatVector x, float[] p);
-
-    FloatVector derivative(FloatVector x, float[] p);
-
-    /** Lane-wise ∂f/∂p_k, one vector per parameter; only activations with parameters override this. */
-    default FloatVector[] parameterPartials(FloatVector x, float[] p) {
-        return new FloatVector[0];
-    }
+    /**
+     * The FP32 fast path over one block: {@code b.out[b.outAt + i] = f(b.x[b.xAt + i])} for
+     * i &lt; b.n. Lane code; see {@link FloatBlock} for the rules that keep it fast.
+     */
+    void forward(FloatBlock b, float[] p);
 
     /**
-     * The FP32 backward pass over elements [from, to) of an activation with parameters: writes
-     * dx = dy·f'(v) and returns Σ dy·∂f/∂p_k over the range (summed in float lanes), where v is x,
-     * or x + residual when {@code residual} is not null.
-     *
-     * <p>This default is {@link #derivative(FloatVector, float[])} and
-     * {@link #parameterPartials(FloatVector, float[])} lane by lane. An activation may override
-     * it with the same arithmetic in one loop, to compute what the two share once and to keep the
-     * vectors out of calls: a FloatVector[] returned by a method the JIT does not inline (a large
-     * one it has already compiled on its own, say) is allocated on the heap, with each vector in it.
+     * The FP32 fast path backward over one block: {@code b.out[b.outAt + i] = b.dy[b.dyAt + i]·f'(x_i)};
+     * an activation with parameters also adds Σ dy·∂f/∂p_k over the block to {@code b.parameterSums[k]}.
      */
-    default double[] backwardWithPartials(float[] x, float[] residual, float[] dy, float[] dx, int from, int to,
-                                          float[] p) {
-        var species = FloatVector.SPECIES_PREFERRED;
-        int np = parameters().size();
-        FloatVector[] sums = new FloatVector[np];
-        java.util.Arrays.fill(sums, FloatVector.zero(species));
-        for (int i = from; i < to; i += species.length()) {
-            var m = species.indexInRange(i, to);
-            FloatVector v = FloatVector.fromArray(species, x, i, m);
-            if (residual != null) v = v.add(FloatVector.fromArray(species, residual, i, m));
-            FloatVector g = FloatVector.fromArray(species, dy, i, m);
-            g.mul(derivative(v, p)).intoArray(dx, i, m);
-            FloatVector[] d = parameterPartials(v, p);
-            // Masked-off lanes hold f(0)-style values: zero them via the gradient mask.
-            FloatVector gm = g.blend(0f, m.not());
-            for (int k = 0; k < np; k++) sums[k] = gm.fma(d[k], sums[k]);
-        }
-        double[] out = new double[np];
-        for (int k = 0; k < np; k++) out[k] = sumLanes(sums[k]);
-        return out;
-    }
+    void backward(FloatBlock b, float[] p);
 
     static Activation of(String name) {
         return switch (name.toLowerCase(java.util.Locale.ROOT)) {

@@ -1,5 +1,8 @@
 package dev.activa.activation;
 
+import static dev.activa.activation.FloatBlock.LANES;
+import static dev.activa.activation.FloatBlock.SPECIES;
+
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
 
@@ -11,14 +14,21 @@ public record Elu() implements Activation {
 
     public double derivative(double x, double[] p) { return x > 0 ? 1 : Math.exp(x); }
 
-    public FloatVector value(FloatVector x, float[] p) {
-        // min(x, 0) keeps EXPM1 away from overflow on lanes that take the other branch.
-        var negative = x.min(0f).lanewise(VectorOperators.EXPM1);
-        return negative.blend(x, x.compare(VectorOperators.GT, 0f));
+    /* Lanes: e^min(x, 0) and e^min(x, 0) − 1 from the exp pass (min keeps the other branch's lanes from overflowing). */
+    public void forward(FloatBlock b, float[] p) {
+        VectorMath.exp(b.x, b.xAt, 1f, Float.NEGATIVE_INFINITY, 0f, b.row2, b.row1, b.n);
+        for (int i = 0; i < b.n; i += LANES) {
+            var x = FloatVector.fromArray(SPECIES, b.x, b.xAt + i);
+            FloatVector.fromArray(SPECIES, b.row1, i).blend(x, x.compare(VectorOperators.GT, 0f)).intoArray(b.out, b.outAt + i);
+        }
     }
 
-    public FloatVector derivative(FloatVector x, float[] p) {
-        var negative = x.min(0f).lanewise(VectorOperators.EXP);
-        return negative.blend(1f, x.compare(VectorOperators.GT, 0f));
+    public void backward(FloatBlock b, float[] p) {
+        VectorMath.exp(b.x, b.xAt, 1f, Float.NEGATIVE_INFINITY, 0f, b.row1, b.row2, b.n);
+        for (int i = 0; i < b.n; i += LANES) {
+            var x = FloatVector.fromArray(SPECIES, b.x, b.xAt + i);
+            var slope = FloatVector.fromArray(SPECIES, b.row1, i).blend(1f, x.compare(VectorOperators.GT, 0f));
+            FloatVector.fromArray(SPECIES, b.dy, b.dyAt + i).mul(slope).intoArray(b.out, b.outAt + i);
+        }
     }
 }

@@ -1,5 +1,8 @@
 package dev.activa.activation;
 
+import static dev.activa.activation.FloatBlock.LANES;
+import static dev.activa.activation.FloatBlock.SPECIES;
+
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
 
@@ -10,9 +13,14 @@ public record Mish() implements Activation {
     /** log(1 + e^x) without overflow: max(x, 0) + log1p(e^-|x|). */
     static double softplus(double x) { return Math.max(x, 0) + Math.log1p(Math.exp(-Math.abs(x))); }
 
-    static FloatVector softplus(FloatVector x) {
-        return x.max(0f).add(x.abs().neg().lanewise(VectorOperators.EXP).lanewise(VectorOperators.LOG1P));
-    }
+    /*
+     * The lanes use one exp and no log: with e = e^x and n = e·(e + 2),
+     * tanh(softplus(x)) = ((1+e)² − 1)/((1+e)² + 1) = n/(n + 2), sech²(softplus(x)) = 4(n + 1)/(n + 2)²
+     * and σ(x) = e/(1 + e), so f' = n/(n + 2) + 4x·e·(1 + e)/(n + 2)² (as n + 1 = (1 + e)²).
+     * Past x = 20, tanh(softplus(x)) is 1 in float: e is capped there (so n cannot overflow) and
+     * f' is 1.
+     */
+    private static final float SATURATION = 20f;
 
     public double value(double x, double[] p) { return x * Math.tanh(softplus(x)); }
 
@@ -21,13 +29,26 @@ public record Mish() implements Activation {
         return Math.tanh(sp) + x * Activation.sech2(sp) * Swish.sigmoid(x);
     }
 
-    public FloatVector value(FloatVector x, float[] p) {
-        return x.mul(softplus(x).lanewise(VectorOperators.TANH));
+    public void forward(FloatBlock b, float[] p) {
+        VectorMath.exp(b.x, b.xAt, 1f, Float.NEGATIVE_INFINITY, SATURATION, b.row1, b.row2, b.n);
+        for (int i = 0; i < b.n; i += LANES) {
+            var x = FloatVector.fromArray(SPECIES, b.x, b.xAt + i);
+            var e = FloatVector.fromArray(SPECIES, b.row1, i);
+            var n = e.add(2f).mul(e);
+            x.mul(n).div(n.add(2f)).intoArray(b.out, b.outAt + i);
+        }
     }
 
-    public FloatVector derivative(FloatVector x, float[] p) {
-        var t = softplus(x).lanewise(VectorOperators.TANH);
-        var sech2 = t.mul(t).neg().add(1f);
-        return t.add(x.mul(sech2).mul(Swish.sigmoid(x)));
+    public void backward(FloatBlock b, float[] p) {
+        VectorMath.exp(b.x, b.xAt, 1f, Float.NEGATIVE_INFINITY, SATURATION, b.row1, b.row2, b.n);
+        for (int i = 0; i < b.n; i += LANES) {
+            var x = FloatVector.fromArray(SPECIES, b.x, b.xAt + i);
+            var e = FloatVector.fromArray(SPECIES, b.row1, i);
+            var n = e.add(2f).mul(e);
+            var inverse = x.broadcast(1f).div(n.add(2f));
+            var slope = x.mul(4f).mul(e).mul(e.add(1f)).mul(inverse).fma(inverse, n.mul(inverse));
+            slope = slope.blend(1f, x.compare(VectorOperators.GT, SATURATION));
+            FloatVector.fromArray(SPECIES, b.dy, b.dyAt + i).mul(slope).intoArray(b.out, b.outAt + i);
+        }
     }
 }

@@ -1,5 +1,8 @@
 package dev.activa.activation;
 
+import static dev.activa.activation.FloatBlock.LANES;
+import static dev.activa.activation.FloatBlock.SPECIES;
+
 import java.util.List;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
@@ -43,67 +46,48 @@ public record Nami() implements Activation {
         }
     }
 
-    public FloatVector value(FloatVector x, float[] p) {
-        float w = p[0], a = p[1], b = p[2];
-        var positive = x.mul(a).lanewise(VectorOperators.TANH);
-        var negative = x.mul(w).lanewise(VectorOperators.SIN).mul(a / b);
-        return negative.blend(positive, x.compare(VectorOperators.GT, 0f));
-    }
-
-    public FloatVector derivative(FloatVector x, float[] p) {
-        float w = p[0], a = p[1], b = p[2];
-        var t = x.mul(a).lanewise(VectorOperators.TANH);
-        var positive = t.mul(t).neg().add(1f).mul(a);
-        var negative = x.mul(w).lanewise(VectorOperators.COS).mul(a * w / b);
-        return negative.blend(positive, x.compare(VectorOperators.GT, 0f));
-    }
-
-    public FloatVector[] parameterPartials(FloatVector x, float[] p) {
-        float w = p[0], a = p[1], b = p[2];
-        var isPositive = x.compare(VectorOperators.GT, 0f);
-        var zero = x.broadcast(0f);
-        var t = x.mul(a).lanewise(VectorOperators.TANH);
-        var wx = x.mul(w);
-        var s = wx.lanewise(VectorOperators.SIN);
-        var dw = x.mul(wx.lanewise(VectorOperators.COS)).mul(a / b).blend(zero, isPositive);
-        var da = s.mul(1f / b).blend(x.mul(t.mul(t).neg().add(1f)), isPositive);
-        var db = s.mul(-a / (b * b)).blend(zero, isPositive);
-        return new FloatVector[] {dw, da, db};
-    }
-
-    /**
-     * {@link #derivative(FloatVector, float[])} and {@link #parameterPartials(FloatVector, float[])}
-     * fused, the same arithmetic with tanh(a·x), sin(w·x) and cos(w·x) computed once per element.
+    /*
+     * Lanes compute both branches and blend. The tanh branch takes e = e^v with v = min(−2a·x, 0) = −2a·max(x, 0)
+     * (the exp pass) and u = e − 1: tanh(a·x) = −u/(2 + u) and 1 − tanh²(a·x) = 4e/(1 + e)², without
+     * overflow or cancellation. The sine branch takes sin and cos of min(w·x, 0) = w·min(x, 0) (the sine pass).
+     * Neither branch sees the other's arguments.
      */
-    @Override
-    public double[] backwardWithPartials(float[] xs, float[] residual, float[] dy, float[] dx, int from, int to,
-                                         float[] p) {
-        var species = FloatVector.SPECIES_PREFERRED;
-        float w = p[0], a = p[1], b = p[2];
-        FloatVector sw = FloatVector.zero(species), sa = sw, sb = sw;
-        for (int i = from; i < to; i += species.length()) {
-            var m = species.indexInRange(i, to);
-            FloatVector x = FloatVector.fromArray(species, xs, i, m);
-            if (residual != null) x = x.add(FloatVector.fromArray(species, residual, i, m));
-            FloatVector g = FloatVector.fromArray(species, dy, i, m);
-            var isPositive = x.compare(VectorOperators.GT, 0f);
-            var zero = x.broadcast(0f);
-            var t = x.mul(a).lanewise(VectorOperators.TANH);
-            var oneMinusT2 = t.mul(t).neg().add(1f);
-            var wx = x.mul(w);
-            var s = wx.lanewise(VectorOperators.SIN);
-            var c = wx.lanewise(VectorOperators.COS);
-            var derivative = c.mul(a * w / b).blend(oneMinusT2.mul(a), isPositive);
-            g.mul(derivative).intoArray(dx, i, m);
-            var dw = x.mul(c).mul(a / b).blend(zero, isPositive);
-            var da = s.mul(1f / b).blend(x.mul(oneMinusT2), isPositive);
-            var db = s.mul(-a / (b * b)).blend(zero, isPositive);
-            // Masked-off lanes hold f(0)-style values: zero them via the gradient mask.
-            FloatVector gm = g.blend(0f, m.not());
-            sw = gm.fma(dw, sw);
-            sa = gm.fma(da, sa);
-            sb = gm.fma(db, sb);
+    public void forward(FloatBlock b, float[] p) {
+        float w = p[0], a = p[1], bb = p[2];
+        VectorMath.exp(b.x, b.xAt, -2f * a, Float.NEGATIVE_INFINITY, 0f, b.row3, b.row1, b.n);
+        VectorMath.sinCos(b.x, b.xAt, w, Float.NEGATIVE_INFINITY, 0f, b.row2, null, b.n);
+        for (int i = 0; i < b.n; i += LANES) {
+            var x = FloatVector.fromArray(SPECIES, b.x, b.xAt + i);
+            var u = FloatVector.fromArray(SPECIES, b.row1, i);
+            var positive = u.neg().div(u.add(2f));
+            var negative = FloatVector.fromArray(SPECIES, b.row2, i).mul(a / bb);
+            negative.blend(positive, x.compare(VectorOperators.GT, 0f)).intoArray(b.out, b.outAt + i);
         }
-        return new double[] {Activation.sumLanes(sw), Activation.sumLanes(sa), Activation.sumLanes(sb)};
+    }
+
+    /** dx and the three parameter sums in one loop over the rows. */
+    public void backward(FloatBlock b, float[] p) {
+        float w = p[0], a = p[1], bb = p[2];
+        VectorMath.exp(b.x, b.xAt, -2f * a, Float.NEGATIVE_INFINITY, 0f, b.row1, b.row4, b.n);
+        VectorMath.sinCos(b.x, b.xAt, w, Float.NEGATIVE_INFINITY, 0f, b.row2, b.row3, b.n);
+        FloatVector sw = FloatVector.zero(SPECIES), sa = sw, sb = sw;
+        for (int i = 0; i < b.n; i += LANES) {
+            var x = FloatVector.fromArray(SPECIES, b.x, b.xAt + i);
+            var g = FloatVector.fromArray(SPECIES, b.dy, b.dyAt + i);
+            var e = FloatVector.fromArray(SPECIES, b.row1, i);
+            var s = FloatVector.fromArray(SPECIES, b.row2, i);
+            var c = FloatVector.fromArray(SPECIES, b.row3, i);
+            var isPositive = x.compare(VectorOperators.GT, 0f);
+            var onePlus = e.add(1f);
+            var sech2 = e.mul(4f).div(onePlus.mul(onePlus));
+            g.mul(c.mul(a * w / bb).blend(sech2.mul(a), isPositive)).intoArray(b.out, b.outAt + i);
+            var gNegative = g.blend(0f, isPositive);
+            sw = gNegative.mul(x).fma(c, sw);                           // ∂f/∂w = a·x·cos(w·x)/b, scaled below
+            sa = g.fma(s.mul(1f / bb).blend(x.mul(sech2), isPositive), sa);
+            sb = gNegative.fma(s, sb);                                  // ∂f/∂b = −a·sin(w·x)/b², scaled below
+        }
+        b.addToParameterSum(0, sw.mul(a / bb));
+        b.addToParameterSum(1, sa);
+        b.addToParameterSum(2, sb.mul(-a / (bb * bb)));
     }
 }

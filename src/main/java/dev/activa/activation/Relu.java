@@ -1,5 +1,8 @@
 package dev.activa.activation;
 
+import static dev.activa.activation.FloatBlock.LANES;
+import static dev.activa.activation.FloatBlock.SPECIES;
+
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
 
@@ -11,9 +14,16 @@ public record Relu() implements Activation {
 
     public double derivative(double x, double[] p) { return x > 0 ? 1 : 0; }
 
-    public FloatVector value(FloatVector x, float[] p) { return x.max(0f); }
+    public void forward(FloatBlock b, float[] p) {
+        for (int i = 0; i < b.n; i += LANES)
+            FloatVector.fromArray(SPECIES, b.x, b.xAt + i).max(0f).intoArray(b.out, b.outAt + i);
+    }
 
-    public FloatVector derivative(FloatVector x, float[] p) {
-        return x.broadcast(0f).blend(1f, x.compare(VectorOperators.GT, 0f));
+    public void backward(FloatBlock b, float[] p) {
+        for (int i = 0; i < b.n; i += LANES) {
+            var x = FloatVector.fromArray(SPECIES, b.x, b.xAt + i);
+            var slope = x.broadcast(0f).blend(1f, x.compare(VectorOperators.GT, 0f));
+            FloatVector.fromArray(SPECIES, b.dy, b.dyAt + i).mul(slope).intoArray(b.out, b.outAt + i);
+        }
     }
 }

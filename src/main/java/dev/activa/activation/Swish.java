@@ -1,5 +1,8 @@
 package dev.activa.activation;
 
+import static dev.activa.activation.FloatBlock.LANES;
+import static dev.activa.activation.FloatBlock.SPECIES;
+
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
 
@@ -12,14 +15,6 @@ public record Swish() implements Activation {
         return x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x));
     }
 
-    static FloatVector sigmoid(FloatVector x) {
-        var e = x.abs().neg().lanewise(VectorOperators.EXP); // e^-|x| in (0, 1]
-        var onePlus = e.add(1f);
-        var forPositive = onePlus.broadcast(1f).div(onePlus);
-        var forNegative = e.div(onePlus);
-        return forNegative.blend(forPositive, x.compare(VectorOperators.GE, 0f));
-    }
-
     public double value(double x, double[] p) { return x * sigmoid(x); }
 
     public double derivative(double x, double[] p) {
@@ -27,10 +22,22 @@ public record Swish() implements Activation {
         return s * (1 + x * (1 - s));
     }
 
-    public FloatVector value(FloatVector x, float[] p) { return x.mul(sigmoid(x)); }
+    /* Lanes: σ(x) = 1/(1 + e^−x) from the exp pass; below x = −88.7, e^−x saturates at 3.4e38 and σ(x) is 0 to within 3e-39. */
+    public void forward(FloatBlock b, float[] p) {
+        VectorMath.exp(b.x, b.xAt, -1f, Float.NEGATIVE_INFINITY, Float.POSITIVE_INFINITY, b.row1, b.row2, b.n);
+        for (int i = 0; i < b.n; i += LANES) {
+            var x = FloatVector.fromArray(SPECIES, b.x, b.xAt + i);
+            x.div(FloatVector.fromArray(SPECIES, b.row1, i).add(1f)).intoArray(b.out, b.outAt + i);
+        }
+    }
 
-    public FloatVector derivative(FloatVector x, float[] p) {
-        var s = sigmoid(x);
-        return s.mul(x.mul(s.neg().add(1f)).add(1f));
+    public void backward(FloatBlock b, float[] p) {
+        VectorMath.exp(b.x, b.xAt, -1f, Float.NEGATIVE_INFINITY, Float.POSITIVE_INFINITY, b.row1, b.row2, b.n);
+        for (int i = 0; i < b.n; i += LANES) {
+            var x = FloatVector.fromArray(SPECIES, b.x, b.xAt + i);
+            var s = x.broadcast(1f).div(FloatVector.fromArray(SPECIES, b.row1, i).add(1f));
+            var slope = s.mul(x.mul(s.neg().add(1f)).add(1f));
+            FloatVector.fromArray(SPECIES, b.dy, b.dyAt + i).mul(slope).intoArray(b.out, b.outAt + i);
+        }
     }
 }

@@ -1,5 +1,8 @@
 package dev.activa.activation;
 
+import static dev.activa.activation.FloatBlock.LANES;
+import static dev.activa.activation.FloatBlock.SPECIES;
+
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
 
@@ -13,12 +16,27 @@ public record TanhRelu() implements Activation {
         return x >= 0 ? 1 : Activation.sech2(x);
     }
 
-    public FloatVector value(FloatVector x, float[] p) {
-        return x.lanewise(VectorOperators.TANH).blend(x, x.compare(VectorOperators.GE, 0f));
+    /*
+     * Lanes: with e = e^(2x) and u = e − 1 (the exp pass, at min(x, 0)), tanh(x) = u/(u + 2) and
+     * 1 − tanh²(x) = 4e/(1 + e)², neither overflowing nor cancelling.
+     */
+    public void forward(FloatBlock b, float[] p) {
+        VectorMath.exp(b.x, b.xAt, 2f, Float.NEGATIVE_INFINITY, 0f, b.row2, b.row1, b.n);
+        for (int i = 0; i < b.n; i += LANES) {
+            var x = FloatVector.fromArray(SPECIES, b.x, b.xAt + i);
+            var u = FloatVector.fromArray(SPECIES, b.row1, i);
+            u.div(u.add(2f)).blend(x, x.compare(VectorOperators.GE, 0f)).intoArray(b.out, b.outAt + i);
+        }
     }
 
-    public FloatVector derivative(FloatVector x, float[] p) {
-        var t = x.lanewise(VectorOperators.TANH);
-        return t.mul(t).neg().add(1f).blend(1f, x.compare(VectorOperators.GE, 0f));
+    public void backward(FloatBlock b, float[] p) {
+        VectorMath.exp(b.x, b.xAt, 2f, Float.NEGATIVE_INFINITY, 0f, b.row1, b.row2, b.n);
+        for (int i = 0; i < b.n; i += LANES) {
+            var x = FloatVector.fromArray(SPECIES, b.x, b.xAt + i);
+            var e = FloatVector.fromArray(SPECIES, b.row1, i);
+            var onePlus = e.add(1f);
+            var slope = e.mul(4f).div(onePlus.mul(onePlus)).blend(1f, x.compare(VectorOperators.GE, 0f));
+            FloatVector.fromArray(SPECIES, b.dy, b.dyAt + i).mul(slope).intoArray(b.out, b.outAt + i);
+        }
     }
 }

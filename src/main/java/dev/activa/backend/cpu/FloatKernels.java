@@ -1,18 +1,7 @@
 package dev.activa.backend.cpu;
 
 import dev.activa.activation.Activation;
-import dev.activa.activation.Elu;
-import dev.activa.activation.Mish;
-import dev.activa.activation.Nami;
-import dev.activa.activation.Relu;
-import dev.activa.activation.Swish;
-import dev.activa.activation.TanhRelu;
-import dev.activa.activation.Elu;
-import dev.activa.activation.Mish;
-import dev.activa.activation.Nami;
-import dev.activa.activation.Relu;
-import dev.activa.activation.Swish;
-import dev.activa.activation.TanhRelu;
+import dev.activa.activation.FloatBlock;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
@@ -26,96 +15,44 @@ final class FloatKernels {
     static final int L = S.length();
     private static final int GRAIN = 1 << 15;
 
-    static double sumLanes(FloatVector v) {
-        return Activation.sumLanes(v);
-    }
-
     private static FloatVector load(float[] a, int i, VectorMask<Float> m) {
         return FloatVector.fromArray(S, a, i, m);
     }
 
-    private static FloatVector input(float[] x, float[] residual, int i, VectorMask<Float> m) {
-        FloatVector v = load(x, i, m);
-        return residual == null ? v : v.add(load(residual, i, m));
-    }
-
     /*
-     * Activations: one loop per activation, each in its own lambda (so its own method, with its
-     * own profile), calling its activation's final record class directly. The JIT then inlines
-     * the activation's vector code into the loop and keeps every FloatVector in registers,
-     * however many activations the process has run. With one loop shared by all activations, the
-     * act.value(...) call site turns megamorphic once three have run (a sweep, the activations
-     * command, the tests), or is recompiled after a deoptimisation with too little profile for the
-     * newcomer to be inlined; either way each FloatVector passed or returned is then boxed on the
-     * heap, an allocation per 16 elements and several times slower (ActivationBench
-     * profile=mixed measures this). Activations with parameters run their own fused loop
-     * (Activation.backwardWithPartials) for the same reason. An activation without a case here
-     * takes the generic loop: correct, and fast as long as it is the only one the process runs.
+     * Activations run block by block through FloatBlock (see there why): the calls into the
+     * activation pass arrays, so they stay fast however many activations the process has run.
      */
 
     static void activationForward(Activation act, float[] p, float[] x, float[] r, float[] y) {
-        Parallel.forRange(x.length, GRAIN, switch (act) {
-            case Relu a -> (from, to) -> {
-                for (int i = from; i < to; i += L) { var m = S.indexInRange(i, to); a.value(input(x, r, i, m), p).intoArray(y, i, m); }
-            };
-            case Elu a -> (from, to) -> {
-                for (int i = from; i < to; i += L) { var m = S.indexInRange(i, to); a.value(input(x, r, i, m), p).intoArray(y, i, m); }
-            };
-            case Swish a -> (from, to) -> {
-                for (int i = from; i < to; i += L) { var m = S.indexInRange(i, to); a.value(input(x, r, i, m), p).intoArray(y, i, m); }
-            };
-            case Mish a -> (from, to) -> {
-                for (int i = from; i < to; i += L) { var m = S.indexInRange(i, to); a.value(input(x, r, i, m), p).intoArray(y, i, m); }
-            };
-            case TanhRelu a -> (from, to) -> {
-                for (int i = from; i < to; i += L) { var m = S.indexInRange(i, to); a.value(input(x, r, i, m), p).intoArray(y, i, m); }
-            };
-            case Nami a -> (from, to) -> {
-                for (int i = from; i < to; i += L) { var m = S.indexInRange(i, to); a.value(input(x, r, i, m), p).intoArray(y, i, m); }
-            };
-            default -> (from, to) -> {
-                for (int i = from; i < to; i += L) { var m = S.indexInRange(i, to); act.value(input(x, r, i, m), p).intoArray(y, i, m); }
-            };
-        });
+        Parallel.forRange(x.length, GRAIN, (from, to) -> new FloatBlock(0).forward(act, p, x, r, y, from, to));
     }
 
-    /** Writes dx = dy·f'(x) and returns Σ dy·∂f/∂p_k, summed per chunk in float lanes, then in double. */
+    /**
+     * Writes dx = dy·f'(x) and returns Σ dy·∂f/∂p_k. The sums are taken over a fixed split of the
+     * elements (independent of the number of threads) and added in order, so they repeat exactly.
+     */
     static double[] activationBackward(Activation act, float[] p, float[] x, float[] r, float[] dy, float[] dx) {
         int np = act.parameters().size();
-        if (np == 0) {
-            Parallel.forRange(x.length, GRAIN, switch (act) {
-                case Relu a -> (from, to) -> {
-                    for (int i = from; i < to; i += L) { var m = S.indexInRange(i, to); load(dy, i, m).mul(a.derivative(input(x, r, i, m), p)).intoArray(dx, i, m); }
-                };
-                case Elu a -> (from, to) -> {
-                    for (int i = from; i < to; i += L) { var m = S.indexInRange(i, to); load(dy, i, m).mul(a.derivative(input(x, r, i, m), p)).intoArray(dx, i, m); }
-                };
-                case Swish a -> (from, to) -> {
-                    for (int i = from; i < to; i += L) { var m = S.indexInRange(i, to); load(dy, i, m).mul(a.derivative(input(x, r, i, m), p)).intoArray(dx, i, m); }
-                };
-                case Mish a -> (from, to) -> {
-                    for (int i = from; i < to; i += L) { var m = S.indexInRange(i, to); load(dy, i, m).mul(a.derivative(input(x, r, i, m), p)).intoArray(dx, i, m); }
-                };
-                case TanhRelu a -> (from, to) -> {
-                    for (int i = from; i < to; i += L) { var m = S.indexInRange(i, to); load(dy, i, m).mul(a.derivative(input(x, r, i, m), p)).intoArray(dx, i, m); }
-                };
-                default -> (from, to) -> {
-                    for (int i = from; i < to; i += L) { var m = S.indexInRange(i, to); load(dy, i, m).mul(act.derivative(input(x, r, i, m), p)).intoArray(dx, i, m); }
-                };
-            });
-            return new double[0];
-        }
-        // Activations with parameters run their own loop (see Activation.backwardWithPartials), per chunk.
         int chunks = Math.max(1, x.length / GRAIN);
         double[][] partial = new double[chunks][];
         Parallel.forRange(chunks, 1, (c0, c1) -> {
-            for (int c = c0; c < c1; c++)
-                partial[c] = act.backwardWithPartials(x, r, dy, dx, (int) ((long) x.length * c / chunks),
-                        (int) ((long) x.length * (c + 1) / chunks), p);
+            var block = new FloatBlock(np);
+            for (int c = c0; c < c1; c++) {
+                java.util.Arrays.fill(block.parameterSums, 0);
+                block.backward(act, p, x, r, dy, dx, chunkStart(x.length, c, chunks), chunkStart(x.length, c + 1, chunks));
+                partial[c] = block.parameterSums.clone();
+            }
         });
         double[] sums = new double[np];
         for (double[] row : partial) for (int k = 0; k < np; k++) sums[k] += row[k];
         return sums;
+    }
+
+    /** Chunk boundaries on multiples of the block size, so only the last block of all is ragged. */
+    private static int chunkStart(int n, int chunk, int chunks) {
+        if (chunk == chunks) return n;
+        return (int) ((long) n * chunk / chunks / FloatBlock.SIZE * FloatBlock.SIZE);
     }
 
     static void add(float[] a, float[] b, float[] y) {
@@ -142,7 +79,7 @@ final class FloatKernels {
             FloatVector acc = FloatVector.zero(S);
             int end = Math.min(a.length, i + 4 * L);
             for (int j = i; j < end; j += L) acc = acc.add(load(a, j, S.indexInRange(j, end)));
-            total += sumLanes(acc);
+            total += Activation.sumLanes(acc);
         }
         return total;
     }
@@ -177,7 +114,7 @@ final class FloatKernels {
     private static double sumRange(float[] a, int off, int len) {
         FloatVector acc = FloatVector.zero(S);
         for (int i = 0; i < len; i += L) acc = acc.add(load(a, off + i, S.indexInRange(i, len)));
-        return sumLanes(acc);
+        return Activation.sumLanes(acc);
     }
 
     private static double squaredDeviation(float[] a, int off, int len, float mean) {
@@ -187,7 +124,7 @@ final class FloatKernels {
             FloatVector d = load(a, off + i, m).sub(mean).blend(0f, m.not());
             acc = d.fma(d, acc);
         }
-        return sumLanes(acc);
+        return Activation.sumLanes(acc);
     }
 
     /** y = x·scale[ch] + shift[ch]: batch norm folded into one multiply-add per element. */
@@ -220,8 +157,8 @@ final class FloatKernels {
                         sdy = sdy.add(g);
                         sdyx = g.fma(load(x, off + i, m).sub(mu), sdyx);
                     }
-                    sumDy += sumLanes(sdy);
-                    sumDyX += sumLanes(sdyx);
+                    sumDy += Activation.sumLanes(sdy);
+                    sumDyX += Activation.sumLanes(sdyx);
                 }
                 float is = invStd[ch];
                 double sumDyXhat = sumDyX * is;

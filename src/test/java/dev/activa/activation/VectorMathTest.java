@@ -1,0 +1,115 @@
+package dev.activa.activation;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.function.DoubleUnaryOperator;
+import org.junit.jupiter.api.Test;
+
+/** The lane functions and passes against {@code Math.*} in double, on dense grids and at the edges of their ranges. */
+class VectorMathTest {
+    private static final float INF = Float.POSITIVE_INFINITY;
+
+    /** A grid of n points (a multiple of the lane count), as the passes require. */
+    private static float[] grid(double from, double to, int points) {
+        int n = (points + FloatBlock.LANES - 1) / FloatBlock.LANES * FloatBlock.LANES;
+        float[] xs = new float[n];
+        for (int i = 0; i < n; i++) xs[i] = (float) (from + (to - from) * Math.min(i, points - 1) / (points - 1));
+        return xs;
+    }
+
+    private static float[] exp(float[] xs) {
+        float[] out = new float[xs.length];
+        VectorMath.exp(xs, 0, 1f, -INF, INF, out, new float[xs.length], xs.length);
+        return out;
+    }
+
+    private static float[] expm1(float[] xs) {
+        float[] out = new float[xs.length];
+        VectorMath.exp(xs, 0, 1f, -INF, INF, new float[xs.length], out, xs.length);
+        return out;
+    }
+
+    private static float[][] sinCos(float[] xs) {
+        float[] s = new float[xs.length], c = new float[xs.length];
+        VectorMath.sinCos(xs, 0, 1f, -INF, INF, s, c, xs.length);
+        return new float[][] {s, c};
+    }
+
+    /** Asserts |got − exact(x)| ≤ rel·|exact(x)| + abs at every x (exact evaluated at the float x). */
+    private static void within(String name, float[] got, DoubleUnaryOperator exact, float[] xs, double rel, double abs) {
+        for (int i = 0; i < xs.length; i++) {
+            double want = exact.applyAsDouble(xs[i]);
+            double err = Math.abs(got[i] - want);
+            assertTrue(err <= rel * Math.abs(want) + abs,
+                    name + "(" + xs[i] + ") = " + got[i] + ", expected " + want + " (error " + err + ")");
+        }
+    }
+
+    private static void within(String name, java.util.function.UnaryOperator<float[]> f, DoubleUnaryOperator exact,
+                               float[] xs, double rel, double abs) {
+        within(name, f.apply(xs), exact, xs, rel, abs);
+    }
+
+    @Test
+    void exp() {
+        within("exp", VectorMathTest::exp, Math::exp, grid(-87.3, 88.3, 200_001), 3e-7, 0);
+        within("exp", VectorMathTest::exp, Math::exp, grid(-1, 1, 20_001), 2e-7, 0);
+        within("exp near overflow", VectorMathTest::exp, Math::exp, grid(88.3, 88.72, 1_001), 1.3e-5, 0);
+        // Outside the normal range e^t saturates at the smallest normal and the largest finite float.
+        float[] edges = new float[FloatBlock.LANES];
+        float[] special = {-200, Float.NEGATIVE_INFINITY, 200, INF, Float.NaN, 0};
+        System.arraycopy(special, 0, edges, 0, special.length);
+        float[] got = exp(edges);
+        assertTrue(got[0] > 0 && got[0] < 1.2e-38, "e^-200 saturates: " + got[0]);
+        assertEquals(got[0], got[1]);
+        assertTrue(got[2] > 3.3e38 && got[2] < INF, "e^200 saturates: " + got[2]);
+        assertEquals(got[2], got[3]);
+        assertTrue(Float.isNaN(got[4]));
+        assertEquals(1f, got[5]);
+    }
+
+    @Test
+    void expPassClampsAndScalesItsArgument() {
+        float[] xs = grid(-10, 10, 1_001), out = new float[xs.length];
+        VectorMath.exp(xs, 0, -2f, -INF, 0f, out, new float[xs.length], xs.length);
+        within("e^min(-2x, 0)", out, x -> Math.exp(Math.min(-2 * x, 0)), xs, 3e-7, 0);
+    }
+
+    @Test
+    void expm1KeepsItsRelativePrecisionNearZero() {
+        within("expm1", VectorMathTest::expm1, Math::expm1, grid(-1e-3, 1e-3, 20_001), 2e-7, 0);
+        within("expm1", VectorMathTest::expm1, Math::expm1, grid(-20, 20, 200_001), 3e-7, 0);
+        within("expm1", VectorMathTest::expm1, Math::expm1, grid(-0.5, 0.5, 200_001), 3e-7, 0);
+        float[] tiny = new float[FloatBlock.LANES];
+        tiny[0] = 1e-30f;
+        tiny[1] = -1e-30f;
+        tiny[2] = -100;
+        float[] got = expm1(tiny);
+        assertEquals(1e-30f, got[0], 1e-37f);
+        assertEquals(-1e-30f, got[1], 1e-37f);
+        assertEquals(-1f, got[2]);
+        assertEquals(0f, got[3]);
+    }
+
+    @Test
+    void sinAndCos() {
+        // Nami evaluates sin(w·x) and cos(w·x) with w ≤ 0.5: |w·x| ≤ 50 at the reference's x = ±100.
+        float[] xs = grid(-60, 60, 400_001);
+        float[][] sc = sinCos(xs);
+        float[] cosLess = new float[xs.length];
+        VectorMath.sinCos(xs, 0, 1f, -INF, INF, cosLess, null, xs.length);
+        assertTrue(java.util.Arrays.equals(sc[0], cosLess), "sin alone equals sin with cos");
+        within("sin", sc[0], Math::sin, xs, 0, 2e-7);
+        within("cos", sc[1], Math::cos, xs, 0, 2e-7);
+        float[] small = grid(-1e-4, 1e-4, 2_001);
+        within("sin", sinCos(small)[0], Math::sin, small, 2e-7, 0);
+        float[] wide = grid(-60000, 60000, 100_001);
+        within("sin", sinCos(wide)[0], Math::sin, wide, 0, 2e-6);
+        within("cos", sinCos(wide)[1], Math::cos, wide, 0, 2e-6);
+        // Past the reduction's range a vector takes the library's functions.
+        float[] huge = grid(-1e7, 1e7, 10_001);
+        within("sin", sinCos(huge)[0], Math::sin, huge, 0, 1e-6);
+        within("cos", sinCos(huge)[1], Math::cos, huge, 0, 1e-6);
+    }
+}
