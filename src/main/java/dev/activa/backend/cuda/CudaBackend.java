@@ -55,7 +55,7 @@ public final class CudaBackend implements Backend, AutoCloseable {
         this.module = module;
         this.cudnn = cudnn;
         this.cublas = cublas;
-        this.memory = new DeviceMemory(driver.rawMemory(), driver.device().totalMemoryBytes() / 2);
+        this.memory = new DeviceMemory(driver.rawMemory(), driver.device().totalMemoryBytes() / 4);
         this.kernels = new CudaKernels(module, driver.device().multiprocessors());
         this.convolutions = new CudaConvolutions(cudnn, descriptors, memory);
         this.batchNorm = new CudaBatchNorm(cudnn, descriptors);

@@ -16,7 +16,7 @@ import java.util.concurrent.ConcurrentLinkedQueue;
  * writes a recycled block is queued after every kernel that read it.
  *
  * <p><b>Why memory stays flat.</b> Device memory is invisible to the Java heap, so the GC has no
- * reason to run often. When the live bytes pass a soft limit the allocator asks for a collection;
+ * reason to run often. After every {@code collectEveryBytes} allocated it asks for a collection;
  * when an allocation fails it collects, drains and retries before giving up with a
  * {@link DeviceOutOfMemoryException} that names the allocation. Use from one thread at a time.
  */
@@ -24,16 +24,16 @@ public final class DeviceMemory {
     private static final int OOM_RETRIES = 3;
 
     private final CachingAllocator allocator;
-    private final long softLimitBytes;
+    private final long collectEveryBytes;
     private final Cleaner cleaner = Cleaner.create();
     private final ConcurrentLinkedQueue<Long> released = new ConcurrentLinkedQueue<>();
     private Object[] pinned = {};
-    private long allocatedAtLastCollection;
+    private long allocatedSinceCollection;
 
-    /** @param softLimitBytes live bytes beyond which a garbage collection is requested (e.g. half the GPU) */
-    public DeviceMemory(RawDeviceMemory raw, long softLimitBytes) {
+    /** @param collectEveryBytes bytes allocated between requested garbage collections (e.g. half the GPU) */
+    public DeviceMemory(RawDeviceMemory raw, long collectEveryBytes) {
         this.allocator = new CachingAllocator(raw);
-        this.softLimitBytes = softLimitBytes;
+        this.collectEveryBytes = collectEveryBytes;
     }
 
     /** The start of an op: recycles what became unreachable and pins the op's inputs until the next op. */
@@ -70,7 +70,7 @@ public final class DeviceMemory {
     int pinnedCount() { return pinned.length; }
 
     private long allocateBytes(String what, long bytes) {
-        maybeCollect();
+        maybeCollect(bytes);
         try {
             return allocator.allocate(bytes);
         } catch (DeviceOutOfMemoryException first) {
@@ -90,23 +90,25 @@ public final class DeviceMemory {
         }
     }
 
-    /** Asks for a collection when the live bytes grew past the soft limit since the last one. */
-    private void maybeCollect() {
-        long allocated = allocator.stats().allocatedBytes();
-        if (allocated - allocatedAtLastCollection > softLimitBytes) {
+    /** Asks for a collection once {@code collectEveryBytes} have been allocated since the last one. */
+    private void maybeCollect(long bytes) {
+        allocatedSinceCollection += bytes;
+        if (allocatedSinceCollection > collectEveryBytes) {
             System.gc();
-            allocatedAtLastCollection = allocated;
+            allocatedSinceCollection = 0;
         }
     }
 
     private void collectAndWait(int attempt) {
         System.gc();
+        allocatedSinceCollection = 0;
+        // The cleaner thread runs the release actions after the GC: give it a moment.
+        long deadline = System.nanoTime() + 50_000_000L * attempt;
         try {
-            Thread.sleep(10L * attempt); // the cleaner thread runs the release actions after the GC
+            do Thread.sleep(1); while (released.isEmpty() && System.nanoTime() < deadline);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
         reclaim();
-        allocatedAtLastCollection = allocator.stats().allocatedBytes();
     }
 }
