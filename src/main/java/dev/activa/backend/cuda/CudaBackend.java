@@ -148,6 +148,7 @@ public final class CudaBackend implements Backend, AutoCloseable {
     }
 
     private void copyInto(Tensor dst, Tensor src) {
+        if (src.numel() == 0) return;
         if (dst.dtype() == src.dtype()) driver.copyDeviceToDevice(address(dst), address(src), storage(src).bytes());
         else kernels.cast(src.dtype(), dst.dtype(), address(src), address(dst), src.numel());
     }
