@@ -45,6 +45,8 @@ public final class CudaBackend implements Backend, AutoCloseable {
     private final CudaBatchNorm batchNorm;
     /** Max-pool argmax arrays handed out, by identity (arrays do not override equals), with their device copy. */
     private final Map<int[], PoolRecord> pools = new WeakHashMap<>();
+    /** The epsilon each batch-norm forward used, by its saved 1/std's storage: cuDNN wants the same in the backward. */
+    private final Map<dev.activa.backend.Storage, Double> batchNormEpsilons = new WeakHashMap<>();
     private Thread boundThread;
     private boolean closed;
 
@@ -444,6 +446,7 @@ public final class CudaBackend implements Backend, AutoCloseable {
         Tensor savedMean = allocate("batchnorm2d mean", DType.F32, c), savedInvStd = allocate("batchnorm2d 1/std", DType.F32, c);
         batchNorm.train(x.dtype(), x.shape(), address(x), address(y), address(g), address(b), momentum, eps,
                 address(mean), address(var), address(savedMean), address(savedInvStd));
+        batchNormEpsilons.put(savedInvStd.storage(), eps);
         // Running statistics of another dtype were updated in an FP32 copy: write them back.
         if (mean != runningMean) copyInto(runningMean, mean);
         if (var != runningVar) copyInto(runningVar, var);
@@ -480,8 +483,9 @@ public final class CudaBackend implements Backend, AutoCloseable {
         Tensor mean = converted(savedMean, DType.F32), invStd = converted(savedInvStd, DType.F32);
         Tensor dx = allocate("batchnorm2d backward", x.dtype(), x.shape());
         Tensor dgamma = allocate("batchnorm2d backward", DType.F32, c), dbeta = allocate("batchnorm2d backward", DType.F32, c);
+        double eps = batchNormEpsilons.getOrDefault(savedInvStd.storage(), CudaBatchNorm.MIN_EPSILON);
         batchNorm.backward(x.dtype(), x.shape(), address(x), address(g), address(dx), address(scale), address(dgamma),
-                address(dbeta), address(mean), address(invStd));
+                address(dbeta), address(mean), address(invStd), eps);
         release(g, dy);
         release(scale, gamma);
         release(mean, savedMean);
@@ -667,6 +671,7 @@ public final class CudaBackend implements Backend, AutoCloseable {
             first = e;
         }
         pools.clear();
+        batchNormEpsilons.clear();
         List<AutoCloseable> handles = List.of(descriptors, cublas, cudnn, module, memory::emptyCache, driver);
         closeAll(handles, first);
         if (first != null) throw first;

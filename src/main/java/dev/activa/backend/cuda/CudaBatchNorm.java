@@ -56,15 +56,14 @@ final class CudaBatchNorm {
         cudnn.batchNormForwardInference(MODE, data, x, data, y, parameters(shape), gamma, beta, mean, var, eps);
     }
 
-    /** dx, dgamma, dbeta (all overwritten) from the statistics the forward pass saved. */
+    /** dx, dgamma, dbeta (all overwritten) from the statistics the forward pass saved with epsilon {@code eps}. */
     void backward(DType dtype, int[] nchw, long x, long dy, long dx, long gamma, long dgamma, long dbeta,
-                  long savedMean, long savedInvStd) {
+                  long savedMean, long savedInvStd, double eps) {
         TensorShape shape = shape(dtype, nchw);
         CudnnDescriptor.Tensor data = descriptors.tensor(shape);
-        // With the saved statistics given, cuDNN does not recompute them, so epsilon goes unused:
-        // the Backend contract does not pass it to the backward and the minimum is as good as any.
+        // cuDNN asks for the forward's epsilon; the Backend contract does not pass it, so the backend remembers it.
         cudnn.batchNormBackward(MODE, 1f, 0f, 1f, 0f, data, x, data, dy, data, dx, parameters(shape), gamma, dgamma,
-                dbeta, MIN_EPSILON, savedMean, savedInvStd);
+                dbeta, Math.max(eps, MIN_EPSILON), savedMean, savedInvStd);
     }
 
     private CudnnDescriptor.Tensor parameters(TensorShape shape) {
