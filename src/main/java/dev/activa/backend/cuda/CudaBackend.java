@@ -1,5 +1,8 @@
 package dev.activa.backend.cuda;
 
+import static dev.activa.backend.cuda.DeviceTensors.address;
+import static dev.activa.backend.cuda.DeviceTensors.release;
+
 import dev.activa.activation.Activation;
 import dev.activa.backend.Backend;
 import dev.activa.backend.Checks;
@@ -40,13 +43,12 @@ public final class CudaBackend implements Backend, AutoCloseable {
     private final Cublas cublas;
     private final DeviceMemory memory;
     private final CudaKernels kernels;
+    private final DeviceTensors device;
     private final DescriptorCache descriptors = new DescriptorCache();
     private final CudaConvolutions convolutions;
     private final CudaBatchNorm batchNorm;
     /** Max-pool argmax arrays handed out, by identity (arrays do not override equals), with their device copy. */
     private final Map<int[], PoolRecord> pools = new WeakHashMap<>();
-    /** The epsilon each batch-norm forward used, by its saved 1/std's storage: cuDNN wants the same in the backward. */
-    private final Map<dev.activa.backend.Storage, Double> batchNormEpsilons = new WeakHashMap<>();
     private Thread boundThread;
     private boolean closed;
 
@@ -59,8 +61,9 @@ public final class CudaBackend implements Backend, AutoCloseable {
         this.cublas = cublas;
         this.memory = new DeviceMemory(driver.rawMemory(), driver.device().totalMemoryBytes() / 4);
         this.kernels = new CudaKernels(module, driver.device().multiprocessors());
+        this.device = new DeviceTensors(this, driver, memory, kernels);
         this.convolutions = new CudaConvolutions(cudnn, descriptors, memory);
-        this.batchNorm = new CudaBatchNorm(cudnn, descriptors);
+        this.batchNorm = new CudaBatchNorm(cudnn, descriptors, device);
         this.boundThread = Thread.currentThread();
     }
 
@@ -126,69 +129,10 @@ public final class CudaBackend implements Backend, AutoCloseable {
                 + "(--device cpu) for FP64, e.g. for gradient checks");
     }
 
-    private static long address(Tensor t) { return ((CudaStorage) t.storage()).address(); }
-
     /** Address of an optional tensor: 0 (NULL) when absent. */
     private static long addressOrNull(Tensor t) { return t == null ? 0 : address(t); }
 
     private static CudaStorage storage(Tensor t) { return (CudaStorage) t.storage(); }
-
-    private Tensor allocate(String op, DType dtype, int... shape) {
-        if (dtype == DType.F64) throw fp64(op);
-        for (int d : shape)
-            if (d < 0) throw new IllegalArgumentException(op + ": negative dimension in " + Shape.str(shape));
-        long n = Shape.numel(shape);
-        return new Tensor(this, dtype, shape, memory.allocate(op + " " + Shape.str(shape) + " " + dtype, dtype, n));
-    }
-
-    /** {@code t} itself when it already has {@code dtype}, else a converted copy. */
-    private Tensor converted(Tensor t, DType dtype) {
-        if (t.dtype() == dtype) return t;
-        Tensor out = allocate("cast", dtype, t.shape());
-        copyInto(out, t);
-        return out;
-    }
-
-    private void copyInto(Tensor dst, Tensor src) {
-        if (src.numel() == 0) return;
-        if (dst.dtype() == src.dtype()) driver.copyDeviceToDevice(address(dst), address(src), storage(src).bytes());
-        else kernels.cast(src.dtype(), dst.dtype(), address(src), address(dst), src.numel());
-    }
-
-    private static void release(Tensor temporary, Tensor original) {
-        if (temporary != original) storage(temporary).release();
-    }
-
-    /** A device int buffer holding {@code values} (labels, argmax). */
-    private CudaStorage uploadInts(String what, int[] values) {
-        CudaStorage s = memory.scratch32(what, values.length);
-        if (values.length > 0) driver.upload(s.address(), values);
-        return s;
-    }
-
-    private void upload(Tensor t, float[] data) {
-        if (data.length == 0) return;
-        if (t.dtype() == DType.F32) {
-            driver.upload(address(t), data);
-        } else {
-            short[] bits = new short[data.length];
-            for (int i = 0; i < data.length; i++) bits[i] = Float.floatToFloat16(data[i]);
-            driver.upload(address(t), bits);
-        }
-    }
-
-    private float[] download(Tensor t) {
-        float[] out = new float[Math.toIntExact(t.numel())];
-        if (out.length == 0) return out;
-        if (t.dtype() == DType.F32) {
-            driver.download(address(t), out);
-        } else {
-            short[] bits = new short[out.length];
-            driver.download(address(t), bits);
-            for (int i = 0; i < out.length; i++) out[i] = Float.float16ToFloat(bits[i]);
-        }
-        return out;
-    }
 
     private static int checkedCount(String op, int[] shape) {
         long n = Shape.numel(shape);
@@ -203,7 +147,7 @@ public final class CudaBackend implements Backend, AutoCloseable {
     @Override
     public Tensor zeros(DType dtype, int... shape) {
         begin("zeros");
-        Tensor t = allocate("zeros", dtype, shape);
+        Tensor t = device.allocate("zeros", dtype, shape);
         if (t.numel() > 0) driver.memset(address(t), 0, storage(t).bytes());
         return t;
     }
@@ -211,7 +155,7 @@ public final class CudaBackend implements Backend, AutoCloseable {
     @Override
     public Tensor full(DType dtype, double value, int... shape) {
         begin("full");
-        Tensor t = allocate("full", dtype, shape);
+        Tensor t = device.allocate("full", dtype, shape);
         if (t.numel() == 0) return t;
         if (dtype == DType.F32) driver.fill32(address(t), Float.floatToRawIntBits((float) value), t.numel());
         else driver.fill16(address(t), Float.floatToFloat16((float) value), t.numel());
@@ -222,8 +166,8 @@ public final class CudaBackend implements Backend, AutoCloseable {
     public Tensor fromFloats(float[] data, DType dtype, int... shape) {
         begin("fromFloats");
         Checks.sameCount("fromFloats", data.length, shape);
-        Tensor t = allocate("fromFloats", dtype, shape);
-        upload(t, data);
+        Tensor t = device.allocate("fromFloats", dtype, shape);
+        device.upload(t, data);
         return t;
     }
 
@@ -233,8 +177,8 @@ public final class CudaBackend implements Backend, AutoCloseable {
         Checks.sameCount("fromDoubles", data.length, shape);
         float[] f = new float[data.length];
         for (int i = 0; i < f.length; i++) f[i] = (float) data[i];
-        Tensor t = allocate("fromDoubles", dtype, shape);
-        upload(t, f);
+        Tensor t = device.allocate("fromDoubles", dtype, shape);
+        device.upload(t, f);
         return t;
     }
 
@@ -242,14 +186,14 @@ public final class CudaBackend implements Backend, AutoCloseable {
     public float[] toFloats(Tensor t) {
         begin("toFloats", t);
         checkedCount("toFloats", t.shape());
-        return download(t);
+        return device.download(t);
     }
 
     @Override
     public double[] toDoubles(Tensor t) {
         begin("toDoubles", t);
         checkedCount("toDoubles", t.shape());
-        float[] f = download(t);
+        float[] f = device.download(t);
         double[] d = new double[f.length];
         for (int i = 0; i < f.length; i++) d[i] = f[i];
         return d;
@@ -258,8 +202,8 @@ public final class CudaBackend implements Backend, AutoCloseable {
     @Override
     public Tensor cast(Tensor t, DType target) {
         begin("cast", t);
-        Tensor out = allocate("cast", target, t.shape());
-        copyInto(out, t);
+        Tensor out = device.allocate("cast", target, t.shape());
+        device.copyInto(out, t);
         return out;
     }
 
@@ -267,7 +211,7 @@ public final class CudaBackend implements Backend, AutoCloseable {
     public void copy(Tensor dst, Tensor src) {
         begin("copy", dst, src);
         Checks.sameCount("copy", dst, src);
-        copyInto(dst, src);
+        device.copyInto(dst, src);
     }
 
     // ---------------------------------------------------------------- elementwise
@@ -277,7 +221,7 @@ public final class CudaBackend implements Backend, AutoCloseable {
         begin("add", a, b);
         Shape.requireSame("add", a, b);
         Shape.requireDType("add", a, b);
-        Tensor y = allocate("add", a.dtype(), a.shape());
+        Tensor y = device.allocate("add", a.dtype(), a.shape());
         kernels.add(a.dtype(), address(a), address(b), address(y), a.numel());
         return y;
     }
@@ -286,7 +230,7 @@ public final class CudaBackend implements Backend, AutoCloseable {
     public void addInPlace(Tensor acc, Tensor x) {
         begin("addInPlace", acc, x);
         Shape.requireSame("addInPlace", acc, x);
-        Tensor same = converted(x, acc.dtype());
+        Tensor same = device.converted(x, acc.dtype());
         kernels.add(acc.dtype(), address(acc), address(same), address(acc), acc.numel());
         release(same, x);
     }
@@ -294,7 +238,7 @@ public final class CudaBackend implements Backend, AutoCloseable {
     @Override
     public Tensor scale(Tensor a, double factor) {
         begin("scale", a);
-        Tensor y = allocate("scale", a.dtype(), a.shape());
+        Tensor y = device.allocate("scale", a.dtype(), a.shape());
         kernels.scale(a.dtype(), address(a), address(y), a.numel(), (float) factor);
         return y;
     }
@@ -313,7 +257,7 @@ public final class CudaBackend implements Backend, AutoCloseable {
             Shape.requireSame(act.name() + "(x + residual)", x, residual);
             Shape.requireDType(act.name() + "(x + residual)", x, residual);
         }
-        Tensor y = allocate(act.name(), x.dtype(), x.shape());
+        Tensor y = device.allocate(act.name(), x.dtype(), x.shape());
         kernels.activationForward(act, x.dtype(), kernelParams(params), address(x), addressOrNull(residual), address(y),
                 x.numel());
         return y;
@@ -324,8 +268,8 @@ public final class CudaBackend implements Backend, AutoCloseable {
         String op = act.name() + " backward";
         begin(op, x, residual, dy);
         Shape.requireSame(op, x, dy);
-        Tensor g = converted(dy, x.dtype()), r = residual == null ? null : converted(residual, x.dtype());
-        Tensor dx = allocate(op, x.dtype(), x.shape());
+        Tensor g = device.converted(dy, x.dtype()), r = residual == null ? null : device.converted(residual, x.dtype());
+        Tensor dx = device.allocate(op, x.dtype(), x.shape());
         int np = act.parameters().size();
         CudaStorage dparams = np == 0 ? null : memory.scratch32(act.name() + " parameter gradients", 3);
         if (dparams != null) driver.memset(dparams.address(), 0, dparams.bytes()); // the kernel adds into it
@@ -340,24 +284,24 @@ public final class CudaBackend implements Backend, AutoCloseable {
         }
         release(g, dy);
         if (r != null) release(r, residual);
-        return new ActivationGrad(converted(dx, dy.dtype()), paramGrads);
+        return new ActivationGrad(device.converted(dx, dy.dtype()), paramGrads);
     }
 
     @Override
     public Tensor sum(Tensor t) {
         begin("sum", t);
         int n = checkedCount("sum", t.shape());
-        Tensor s = allocate("sum", DType.F32, 1);
+        Tensor s = device.allocate("sum", DType.F32, 1);
         if (n == 0) driver.memset(address(s), 0, 4);
         else kernels.channelSum(t.dtype(), address(t), address(s), 1, 1, n);
-        return converted(s, t.dtype());
+        return device.converted(s, t.dtype());
     }
 
     @Override
     public boolean hasNonFinite(Tensor t) {
         begin("hasNonFinite", t);
         if (t.numel() == 0) return false;
-        Tensor f = converted(t, DType.F32);
+        Tensor f = device.converted(t, DType.F32);
         CudaStorage found = memory.scratch32("hasNonFinite flag", 1);
         driver.memset(found.address(), 0, 4);
         // Multiplying by 1 leaves every value as it was, so the check may run in place on t itself.
@@ -382,7 +326,7 @@ public final class CudaBackend implements Backend, AutoCloseable {
         begin("conv2d", x, weight);
         Shape.requireDType("conv2d", x, weight);
         Checks.ConvShape s = Checks.convShape("conv2d", x.shape(), weight.shape(), spec);
-        Tensor y = allocate("conv2d", x.dtype(), s.outputShape());
+        Tensor y = device.allocate("conv2d", x.dtype(), s.outputShape());
         convolutions.forward(x.dtype(), s, spec, address(x), address(weight), address(y));
         return y;
     }
@@ -392,8 +336,8 @@ public final class CudaBackend implements Backend, AutoCloseable {
         begin("conv2d backward", dy, weight);
         Checks.ConvShape s = Checks.convShape("conv2d backward", inputShape, weight.shape(), spec);
         requireShape("conv2d backward", "the output gradient", dy, s.outputShape());
-        Tensor w = converted(weight, dy.dtype());
-        Tensor dx = allocate("conv2d backward (input)", dy.dtype(), inputShape);
+        Tensor w = device.converted(weight, dy.dtype());
+        Tensor dx = device.allocate("conv2d backward (input)", dy.dtype(), inputShape);
         convolutions.backwardData(dy.dtype(), s, spec, address(dy), address(w), address(dx));
         release(w, weight);
         return dx;
@@ -404,8 +348,8 @@ public final class CudaBackend implements Backend, AutoCloseable {
         begin("conv2d backward", dy, x);
         Checks.ConvShape s = Checks.convShape("conv2d backward", x.shape(), weightShape, spec);
         requireShape("conv2d backward", "the output gradient", dy, s.outputShape());
-        Tensor in = converted(x, dy.dtype());
-        Tensor dw = allocate("conv2d backward (weight)", dy.dtype(), weightShape);
+        Tensor in = device.converted(x, dy.dtype());
+        Tensor dw = device.allocate("conv2d backward (weight)", dy.dtype(), weightShape);
         convolutions.backwardFilter(dy.dtype(), s, spec, address(in), address(dy), address(dw));
         release(in, x);
         return dw;
@@ -415,8 +359,8 @@ public final class CudaBackend implements Backend, AutoCloseable {
     public Tensor addChannelBias(Tensor x, Tensor bias) {
         begin("conv2d bias", x, bias);
         Checks.channelBias(x, bias);
-        Tensor b = converted(bias, x.dtype());
-        Tensor y = allocate("conv2d bias", x.dtype(), x.shape());
+        Tensor b = device.converted(bias, x.dtype());
+        Tensor y = device.allocate("conv2d bias", x.dtype(), x.shape());
         kernels.biasAdd(x.dtype(), address(x), address(b), address(y), x.numel(), x.dim(2) * x.dim(3), x.dim(1));
         release(b, bias);
         return y;
@@ -426,7 +370,7 @@ public final class CudaBackend implements Backend, AutoCloseable {
     public Tensor channelSum(Tensor dy) {
         begin("conv2d bias backward", dy);
         Shape.requireRank("conv2d bias backward", "the gradient", dy, 4);
-        Tensor out = allocate("conv2d bias backward", DType.F32, dy.dim(1));
+        Tensor out = device.allocate("conv2d bias backward", DType.F32, dy.dim(1));
         kernels.channelSum(dy.dtype(), address(dy), address(out), dy.dim(0), dy.dim(1), dy.dim(2) * dy.dim(3));
         return out;
     }
@@ -439,38 +383,14 @@ public final class CudaBackend implements Backend, AutoCloseable {
         begin("batchnorm2d", x, gamma, beta, runningMean, runningVar);
         Checks.batchNorm(x, gamma, beta, runningMean, runningVar);
         Checks.batchNormTraining(x);
-        int c = x.dim(1);
-        Tensor g = converted(gamma, DType.F32), b = converted(beta, DType.F32);
-        Tensor mean = converted(runningMean, DType.F32), var = converted(runningVar, DType.F32);
-        Tensor y = allocate("batchnorm2d", x.dtype(), x.shape());
-        Tensor savedMean = allocate("batchnorm2d mean", DType.F32, c), savedInvStd = allocate("batchnorm2d 1/std", DType.F32, c);
-        batchNorm.train(x.dtype(), x.shape(), address(x), address(y), address(g), address(b), momentum, eps,
-                address(mean), address(var), address(savedMean), address(savedInvStd));
-        batchNormEpsilons.put(savedInvStd.storage(), eps);
-        // Running statistics of another dtype were updated in an FP32 copy: write them back.
-        if (mean != runningMean) copyInto(runningMean, mean);
-        if (var != runningVar) copyInto(runningVar, var);
-        release(g, gamma);
-        release(b, beta);
-        release(mean, runningMean);
-        release(var, runningVar);
-        return new BatchNormForward(y, savedMean, savedInvStd);
+        return batchNorm.train(x, gamma, beta, runningMean, runningVar, momentum, eps);
     }
 
     @Override
     public Tensor batchNormEval(Tensor x, Tensor gamma, Tensor beta, Tensor runningMean, Tensor runningVar, double eps) {
         begin("batchnorm2d", x, gamma, beta, runningMean, runningVar);
         Checks.batchNorm(x, gamma, beta, runningMean, runningVar);
-        Tensor g = converted(gamma, DType.F32), b = converted(beta, DType.F32);
-        Tensor mean = converted(runningMean, DType.F32), var = converted(runningVar, DType.F32);
-        Tensor y = allocate("batchnorm2d", x.dtype(), x.shape());
-        batchNorm.eval(x.dtype(), x.shape(), address(x), address(y), address(g), address(b), address(mean),
-                address(var), eps);
-        release(g, gamma);
-        release(b, beta);
-        release(mean, runningMean);
-        release(var, runningVar);
-        return y;
+        return batchNorm.eval(x, gamma, beta, runningMean, runningVar, eps);
     }
 
     @Override
@@ -478,20 +398,7 @@ public final class CudaBackend implements Backend, AutoCloseable {
         begin("batchnorm2d backward", x, dy, gamma, savedMean, savedInvStd);
         Shape.requireSame("batchnorm2d backward", x, dy);
         Checks.batchNorm(x, gamma, savedMean, savedInvStd);
-        int c = x.dim(1);
-        Tensor g = converted(dy, x.dtype()), scale = converted(gamma, DType.F32);
-        Tensor mean = converted(savedMean, DType.F32), invStd = converted(savedInvStd, DType.F32);
-        Tensor dx = allocate("batchnorm2d backward", x.dtype(), x.shape());
-        Tensor dgamma = allocate("batchnorm2d backward", DType.F32, c), dbeta = allocate("batchnorm2d backward", DType.F32, c);
-        double eps = batchNormEpsilons.getOrDefault(savedInvStd.storage(), CudaBatchNorm.MIN_EPSILON);
-        batchNorm.backward(x.dtype(), x.shape(), address(x), address(g), address(dx), address(scale), address(dgamma),
-                address(dbeta), address(mean), address(invStd), eps);
-        release(g, dy);
-        release(scale, gamma);
-        release(mean, savedMean);
-        release(invStd, savedInvStd);
-        return new BatchNormGrad(converted(dx, dy.dtype()), converted(dgamma, gamma.dtype()),
-                converted(dbeta, gamma.dtype()));
+        return batchNorm.backward(x, dy, gamma, savedMean, savedInvStd);
     }
 
     // ---------------------------------------------------------------- pooling
@@ -501,7 +408,7 @@ public final class CudaBackend implements Backend, AutoCloseable {
         begin("global average pool", x);
         if (x.rank() != 4)
             throw new IllegalArgumentException("global average pool: input must be [N, C, H, W], got " + Shape.str(x.shape()));
-        Tensor y = allocate("global average pool", x.dtype(), x.dim(0), x.dim(1));
+        Tensor y = device.allocate("global average pool", x.dtype(), x.dim(0), x.dim(1));
         kernels.globalAvgPoolForward(x.dtype(), address(x), address(y), x.dim(0) * x.dim(1), x.dim(2) * x.dim(3));
         return y;
     }
@@ -510,7 +417,7 @@ public final class CudaBackend implements Backend, AutoCloseable {
     public Tensor globalAvgPoolBackward(Tensor dy, int[] inputShape) {
         begin("global average pool backward", dy);
         requireShape("global average pool backward", "the gradient", dy, new int[] {inputShape[0], inputShape[1]});
-        Tensor dx = allocate("global average pool backward", dy.dtype(), inputShape);
+        Tensor dx = device.allocate("global average pool backward", dy.dtype(), inputShape);
         kernels.globalAvgPoolBackward(dy.dtype(), address(dy), address(dx), inputShape[0] * inputShape[1],
                 inputShape[2] * inputShape[3]);
         return dx;
@@ -527,7 +434,7 @@ public final class CudaBackend implements Backend, AutoCloseable {
         int[] out = Checks.maxPoolShape(x, kernel, spec);
         var geometry = new PoolGeometry(x.dim(0) * x.dim(1), x.dim(2), x.dim(3), kernel, spec.stride(), spec.padding(),
                 out[2], out[3]);
-        Tensor y = allocate("max pool", x.dtype(), out);
+        Tensor y = device.allocate("max pool", x.dtype(), out);
         CudaStorage argmaxOnDevice = memory.scratch32("max pool argmax", geometry.outputs());
         kernels.maxPoolForward(x.dtype(), geometry, address(x), address(y), argmaxOnDevice.address());
         int[] argmax = new int[checkedCount("max pool", out)];
@@ -542,16 +449,16 @@ public final class CudaBackend implements Backend, AutoCloseable {
         if (argmax.length != dy.numel())
             throw new IllegalArgumentException("max pool backward: " + argmax.length + " argmax entries for a gradient of "
                     + dy.numel() + " elements");
-        Tensor dx = allocate("max pool backward", dy.dtype(), inputShape);
+        Tensor dx = device.allocate("max pool backward", dy.dtype(), inputShape);
         PoolRecord pool = pools.get(argmax);
         if (pool != null && pool.geometry().inputs() == dx.numel()) {
             kernels.maxPoolBackward(dy.dtype(), pool.geometry(), address(dy), pool.argmax().address(), address(dx));
             return dx;
         }
         // An argmax this backend did not make: the window geometry is unknown, so scatter on the host.
-        float[] g = download(dy), d = new float[checkedCount("max pool backward", inputShape)];
+        float[] g = device.download(dy), d = new float[checkedCount("max pool backward", inputShape)];
         for (int i = 0; i < g.length; i++) d[argmax[i]] += g[i];
-        upload(dx, d);
+        device.upload(dx, d);
         return dx;
     }
 
@@ -562,7 +469,7 @@ public final class CudaBackend implements Backend, AutoCloseable {
         begin("matmul", a, b);
         int[] mnk = Checks.matmulShape(a, b, transposeA, transposeB);
         int m = mnk[0], n = mnk[1], k = mnk[2];
-        Tensor c = allocate("matmul", a.dtype(), m, n);
+        Tensor c = device.allocate("matmul", a.dtype(), m, n);
         if ((long) m * n == 0) return c;
         if (k == 0) {
             driver.memset(address(c), 0, storage(c).bytes());
@@ -582,8 +489,8 @@ public final class CudaBackend implements Backend, AutoCloseable {
     public Tensor addRowBias(Tensor x, Tensor bias) {
         begin("linear bias", x, bias);
         Checks.rowBias(x, bias);
-        Tensor b = converted(bias, x.dtype());
-        Tensor y = allocate("linear bias", x.dtype(), x.shape());
+        Tensor b = device.converted(bias, x.dtype());
+        Tensor y = device.allocate("linear bias", x.dtype(), x.shape());
         kernels.biasAdd(x.dtype(), address(x), address(b), address(y), x.numel(), 1, x.dim(1));
         release(b, bias);
         return y;
@@ -593,7 +500,7 @@ public final class CudaBackend implements Backend, AutoCloseable {
     public Tensor rowSum(Tensor x) {
         begin("linear bias backward", x);
         Shape.requireRank("linear bias backward", "the gradient", x, 2);
-        Tensor out = allocate("linear bias backward", DType.F32, x.dim(1));
+        Tensor out = device.allocate("linear bias backward", DType.F32, x.dim(1));
         kernels.channelSum(x.dtype(), address(x), address(out), x.dim(0), x.dim(1), 1);
         return out;
     }
@@ -603,12 +510,12 @@ public final class CudaBackend implements Backend, AutoCloseable {
         begin("softmax cross-entropy", logits);
         Checks.labels("softmax cross-entropy", logits, labels);
         int rows = logits.dim(0), classes = logits.dim(1);
-        CudaStorage labelsOnDevice = uploadInts("softmax cross-entropy labels", labels);
+        CudaStorage labelsOnDevice = device.uploadInts("softmax cross-entropy labels", labels);
         CudaStorage lossRows = memory.scratch32("softmax cross-entropy row losses", rows);
-        Tensor probs = allocate("softmax cross-entropy probabilities", DType.F32, rows, classes);
+        Tensor probs = device.allocate("softmax cross-entropy probabilities", DType.F32, rows, classes);
         kernels.softmaxCrossEntropyForward(logits.dtype(), address(logits), labelsOnDevice.address(), lossRows.address(),
                 address(probs), rows, classes, (float) smoothing);
-        Tensor loss = allocate("softmax cross-entropy loss", DType.F32, 1);
+        Tensor loss = device.allocate("softmax cross-entropy loss", DType.F32, 1);
         kernels.channelSum(DType.F32, lossRows.address(), address(loss), 1, 1, rows);
         kernels.scale(DType.F32, address(loss), address(loss), 1, 1f / rows);
         labelsOnDevice.release();
@@ -623,9 +530,9 @@ public final class CudaBackend implements Backend, AutoCloseable {
         if (logitsType == DType.F64) throw fp64("softmax cross-entropy backward");
         Checks.labels("softmax cross-entropy backward", probabilities, labels);
         int rows = probabilities.dim(0), classes = probabilities.dim(1);
-        Tensor p = converted(probabilities, DType.F32);
-        CudaStorage labelsOnDevice = uploadInts("softmax cross-entropy labels", labels);
-        Tensor d = allocate("softmax cross-entropy backward", logitsType, rows, classes);
+        Tensor p = device.converted(probabilities, DType.F32);
+        CudaStorage labelsOnDevice = device.uploadInts("softmax cross-entropy labels", labels);
+        Tensor d = device.allocate("softmax cross-entropy backward", logitsType, rows, classes);
         kernels.softmaxCrossEntropyBackward(logitsType, address(p), labelsOnDevice.address(), address(d), rows, classes,
                 (float) smoothing, (float) (upstream / rows));
         labelsOnDevice.release();
@@ -647,8 +554,8 @@ public final class CudaBackend implements Backend, AutoCloseable {
         // The kernel takes an FP32 gradient as it is: convert and scale a copy (the caller's stays untouched).
         Tensor g = grad;
         if (grad.dtype() != DType.F32 || gradScale != 1) {
-            g = allocate("sgd gradient", DType.F32, grad.shape());
-            copyInto(g, grad);
+            g = device.allocate("sgd gradient", DType.F32, grad.shape());
+            device.copyInto(g, grad);
             kernels.scale(DType.F32, address(g), address(g), g.numel(), (float) gradScale);
         }
         kernels.sgdUpdate(address(weight), address(g), address(momentumBuffer), weight.numel(), (float) lr,
@@ -671,7 +578,6 @@ public final class CudaBackend implements Backend, AutoCloseable {
             first = e;
         }
         pools.clear();
-        batchNormEpsilons.clear();
         List<AutoCloseable> handles = List.of(descriptors, cublas, cudnn, module, memory::emptyCache, driver);
         closeAll(handles, first);
         if (first != null) throw first;
