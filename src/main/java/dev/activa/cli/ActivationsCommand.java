@@ -24,6 +24,7 @@ public final class ActivationsCommand {
             usage: activa activations --name NAME --points FILE [--params w=0.3,a=1.0,b=1.5]
                                       [--device cpu|cuda|auto] [--dtype fp32|fp64|fp16]
               NAME is one of %s; FILE holds one x per line (blank lines and # comments skipped).
+              The dtype defaults to fp64 on the CPU and fp32 on CUDA (which has fp32 and fp16 only).
             """.formatted(String.join(", ", Activation.NAMES));
 
     private ActivationsCommand() {}
@@ -40,12 +41,23 @@ public final class ActivationsCommand {
             throw new UsageException("activations: " + e.getMessage());
         }
         double[] raw = parseParams(act, args.string("params", null));
-        DType dtype = parseDType(args.string("dtype", "fp64"));
         Backend backend = Devices.open(args.string("device", "cpu"), System.err);
+        DType dtype = dtypeFor(backend, args.string("dtype", null));
         double[] xs = readPoints(Path.of(args.required("points")));
         out.println("name,x,y,dy_dx,dy_dw,dy_da,dy_db");
         for (Row r : compute(act, raw, xs, backend, dtype)) out.println(csv(r));
         return 0;
+    }
+
+    /** FP64 by default on the CPU (exact values); the GPU computes in FP32 (default) or FP16. */
+    static DType dtypeFor(Backend backend, String requested) {
+        boolean gpu = !backend.name().equals("cpu");
+        if (requested == null) return gpu ? DType.F32 : DType.F64;
+        DType dtype = parseDType(requested);
+        if (gpu && dtype == DType.F64)
+            throw new UsageException("activations: --device " + backend.name() + " computes in fp32 or fp16; use "
+                    + "--dtype fp32|fp16, or --device cpu for fp64");
+        return dtype;
     }
 
     static DType parseDType(String s) {

@@ -2,6 +2,9 @@ package dev.activa.cli;
 
 import dev.activa.backend.Backend;
 import dev.activa.backend.cpu.CpuBackend;
+import dev.activa.backend.cuda.CudaBackend;
+import dev.activa.backend.cuda.CudaStack;
+import dev.activa.backend.cuda.CudaUnavailableException;
 import java.io.PrintStream;
 
 /** Chooses the backend for {@code --device cpu|cuda|auto}. */
@@ -11,13 +14,35 @@ public final class Devices {
     public static Backend open(String device, PrintStream notes) {
         return switch (device) {
             case "cpu" -> new CpuBackend();
-            case "cuda" -> throw new UsageException("--device cuda: the CUDA backend is not available in this build yet; "
-                    + "run `activa doctor` to see what the GPU stack provides, or use --device cpu");
-            case "auto" -> {
-                notes.println("device: auto → cpu (the CUDA training backend is not available in this build yet)");
-                yield new CpuBackend();
+            case "cuda" -> {
+                try {
+                    yield CudaBackend.open();
+                } catch (CudaUnavailableException e) {
+                    throw new UsageException("--device cuda: the CUDA backend cannot start here: " + e.getMessage()
+                            + "\n  run `activa doctor` for the whole GPU report, or use --device cpu (or auto)");
+                }
             }
+            case "auto" -> auto(notes);
             default -> throw new UsageException("unknown --device '" + device + "'; use cpu, cuda or auto");
         };
+    }
+
+    /** CUDA when the whole stack is there, else the CPU with one line saying what was missing. */
+    private static Backend auto(PrintStream notes) {
+        String reason;
+        CudaUnavailableException missing = CudaStack.missing();
+        if (missing == null) {
+            try {
+                CudaBackend cuda = CudaBackend.open();
+                notes.println("device: auto → cuda (" + cuda.device().name() + ")");
+                return cuda;
+            } catch (RuntimeException e) {
+                reason = "the CUDA backend failed to start: " + e.getMessage();
+            }
+        } else {
+            reason = "CUDA unavailable: " + missing.missing();
+        }
+        notes.println("device: auto → cpu (" + reason.replaceAll("\\s*\\R\\s*", " ") + ")");
+        return new CpuBackend();
     }
 }

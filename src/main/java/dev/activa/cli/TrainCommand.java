@@ -77,6 +77,8 @@ final class TrainCommand {
     /** Builds data, model, optimiser and trainer from options, trains, and prints a summary. */
     static Trainer.Result train(Backend be, Map<String, String> o, PrintStream out, boolean progress) {
         Args a = Args.parse("train", toArgv(o), OPTIONS, FLAGS);
+        // A mistyped number is a usage error whether or not the data is installed: parse before loading it.
+        for (String name : List.of("lr", "momentum", "weight-decay", "warmup", "min-lr", "label-smoothing")) a.number(name, 0);
         String dataset = a.string("dataset", "fashion-mnist");
         Path dir = a.has("data") ? Path.of(a.string("data", null)) : null;
         Dataset train = Datasets.open(dataset, dir, Split.TRAIN);

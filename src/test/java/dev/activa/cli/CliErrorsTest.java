@@ -3,6 +3,9 @@ package dev.activa.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import dev.activa.backend.cuda.CudaStack;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -53,10 +56,35 @@ class CliErrorsTest {
     }
 
     @Test
-    void cudaWithoutTheBackendIsAClearError() {
+    void cudaWithoutTheGpuStackIsAClearError() {
+        assumeTrue(CudaStack.missing() != null, "the whole CUDA stack is present here");
         var r = run("demo", "--device", "cuda", "--steps", "1");
         assertEquals(2, r.status());
-        assertTrue(r.err().contains("--device cuda"), r.err());
+        assertTrue(r.err().contains("--device cuda") && r.err().contains("activa doctor"), r.err());
+        assertTrue(r.err().contains(CudaStack.missing().missing()), r.err());
+    }
+
+    @Test
+    void autoFallsBackToTheCpuWithOneLineNamingWhatIsMissing() {
+        assumeTrue(CudaStack.missing() != null, "the whole CUDA stack is present here");
+        var notes = new java.io.ByteArrayOutputStream();
+        var backend = Devices.open("auto", new java.io.PrintStream(notes, true, java.nio.charset.StandardCharsets.UTF_8));
+        assertEquals("cpu", backend.name());
+        String text = notes.toString(java.nio.charset.StandardCharsets.UTF_8);
+        assertEquals(1, text.lines().count(), text);
+        assertTrue(text.startsWith("device: auto → cpu (CUDA unavailable: ") && text.contains(CudaStack.missing().missing()), text);
+    }
+
+    @Test
+    void activationsOnTheGpuComputeInFp32OrFp16() {
+        var cpu = new dev.activa.backend.cpu.CpuBackend();
+        var gpu = (dev.activa.backend.Backend) java.lang.reflect.Proxy.newProxyInstance(getClass().getClassLoader(),
+                new Class<?>[] {dev.activa.backend.Backend.class}, (proxy, method, args) -> "cuda"); // only name() is asked
+        assertEquals(dev.activa.tensor.DType.F64, ActivationsCommand.dtypeFor(cpu, null));
+        assertEquals(dev.activa.tensor.DType.F32, ActivationsCommand.dtypeFor(gpu, null));
+        assertEquals(dev.activa.tensor.DType.F16, ActivationsCommand.dtypeFor(gpu, "fp16"));
+        var e = org.junit.jupiter.api.Assertions.assertThrows(UsageException.class, () -> ActivationsCommand.dtypeFor(gpu, "fp64"));
+        assertTrue(e.getMessage().contains("--device cpu for fp64"), e.getMessage());
     }
 
     @Test

@@ -2,6 +2,7 @@ package dev.activa.backend.cpu;
 
 import dev.activa.activation.Activation;
 import dev.activa.backend.Backend;
+import dev.activa.backend.Checks;
 import dev.activa.backend.Conv2dSpec;
 import dev.activa.tensor.DType;
 import dev.activa.tensor.Shape;
@@ -252,77 +253,59 @@ public final class CpuBackend implements Backend {
 
     // --- convolution ----------------------------------------------------------------------------
 
-    private record ConvShape(int n, int c, int h, int w, int k, int r, int s, int ho, int wo) {}
-
-    private static ConvShape convShape(String op, int[] x, int[] w, Conv2dSpec spec) {
-        if (x.length != 4 || w.length != 4)
-            throw new IllegalArgumentException(op + ": input must be [N, C, H, W] and weight [K, C, R, S], got "
-                    + Shape.str(x) + " and " + Shape.str(w));
-        if (x[1] != w[1])
-            throw new IllegalArgumentException(op + ": input has " + x[1] + " channels but weight expects " + w[1]
-                    + " (input " + Shape.str(x) + ", weight " + Shape.str(w) + ")");
-        int ho = spec.outputSize(x[2], w[2]), wo = spec.outputSize(x[3], w[3]);
-        if (ho < 1 || wo < 1)
-            throw new IllegalArgumentException(op + ": kernel " + w[2] + "×" + w[3] + " with padding " + spec.padding()
-                    + " does not fit input " + Shape.str(x));
-        return new ConvShape(x[0], x[1], x[2], x[3], w[0], w[2], w[3], ho, wo);
-    }
-
-    private Im2colConv convolution(ConvShape s, Conv2dSpec spec) {
+    private Im2colConv convolution(Checks.ConvShape s, Conv2dSpec spec) {
         return convolutions.computeIfAbsent(
-                new Im2colConv.Geometry(s.c, s.h, s.w, s.r, s.s, spec.stride(), spec.padding()), Im2colConv::new);
+                new Im2colConv.Geometry(s.c(), s.h(), s.w(), s.r(), s.s(), spec.stride(), spec.padding()), Im2colConv::new);
     }
 
     @Override
     public Tensor conv2d(Tensor x, Tensor weight, Conv2dSpec spec) {
         Shape.requireDType("conv2d", x, weight);
-        ConvShape s = convShape("conv2d", x.shape(), weight.shape(), spec);
-        int[] outShape = {s.n, s.k, s.ho, s.wo};
+        Checks.ConvShape s = Checks.convShape("conv2d", x.shape(), weight.shape(), spec);
+        int[] outShape = s.outputShape();
         if (exact(x)) {
             double[] y = new double[checkedSize(outShape)];
-            CpuReference.conv2d(doubles(x), doubles(weight), y, s.n, s.c, s.h, s.w, s.k, s.r, s.s,
-                    spec.stride(), spec.padding(), s.ho, s.wo);
+            CpuReference.conv2d(doubles(x), doubles(weight), y, s.n(), s.c(), s.h(), s.w(), s.k(), s.r(), s.s(),
+                    spec.stride(), spec.padding(), s.ho(), s.wo());
             return wrap(y, x.dtype(), outShape);
         }
         float[] y = new float[checkedSize(outShape)];
-        convolution(s, spec).forward(floats(x), floats(weight), y, s.n, s.k);
+        convolution(s, spec).forward(floats(x), floats(weight), y, s.n(), s.k());
         return wrap(y, x.dtype(), outShape);
     }
 
     @Override
     public Tensor conv2dBackwardInput(Tensor dy, Tensor weight, int[] inputShape, Conv2dSpec spec) {
-        ConvShape s = convShape("conv2d backward", inputShape, weight.shape(), spec);
+        Checks.ConvShape s = Checks.convShape("conv2d backward", inputShape, weight.shape(), spec);
         if (exact(dy)) {
             double[] dx = new double[checkedSize(inputShape)];
             CpuReference.conv2dBackward(new double[dx.length], doubles(weight), doubles(dy), dx, null,
-                    s.n, s.c, s.h, s.w, s.k, s.r, s.s, spec.stride(), spec.padding(), s.ho, s.wo);
+                    s.n(), s.c(), s.h(), s.w(), s.k(), s.r(), s.s(), spec.stride(), spec.padding(), s.ho(), s.wo());
             return wrap(dx, dy.dtype(), inputShape);
         }
         float[] dx = new float[checkedSize(inputShape)];
-        convolution(s, spec).backwardInput(floats(dy), floats(weight), dx, s.n, s.k);
+        convolution(s, spec).backwardInput(floats(dy), floats(weight), dx, s.n(), s.k());
         return wrap(dx, dy.dtype(), inputShape);
     }
 
     @Override
     public Tensor conv2dBackwardWeight(Tensor dy, Tensor x, int[] weightShape, Conv2dSpec spec) {
-        ConvShape s = convShape("conv2d backward", x.shape(), weightShape, spec);
+        Checks.ConvShape s = Checks.convShape("conv2d backward", x.shape(), weightShape, spec);
         if (exact(dy)) {
             double[] dw = new double[checkedSize(weightShape)];
             CpuReference.conv2dBackward(doubles(x), new double[dw.length], doubles(dy), null, dw,
-                    s.n, s.c, s.h, s.w, s.k, s.r, s.s, spec.stride(), spec.padding(), s.ho, s.wo);
+                    s.n(), s.c(), s.h(), s.w(), s.k(), s.r(), s.s(), spec.stride(), spec.padding(), s.ho(), s.wo());
             return wrap(dw, dy.dtype(), weightShape);
         }
         float[] dw = new float[checkedSize(weightShape)];
-        convolution(s, spec).backwardWeight(floats(dy), floats(x), dw, s.n, s.k);
+        convolution(s, spec).backwardWeight(floats(dy), floats(x), dw, s.n(), s.k());
         return wrap(dw, dy.dtype(), weightShape);
     }
 
     @Override
     public Tensor addChannelBias(Tensor x, Tensor bias) {
+        Checks.channelBias(x, bias);
         int[] sh = x.shape();
-        if (sh.length != 4 || bias.rank() != 1 || bias.dim(0) != sh[1])
-            throw new IllegalArgumentException("conv2d bias: expected bias [" + (sh.length > 1 ? sh[1] : "C")
-                    + "] for output " + Shape.str(sh) + ", got " + Shape.str(bias.shape()));
         int c = sh[1], hw = sh[2] * sh[3];
         if (exact(x)) {
             double[] in = doubles(x), b = doubles(bias), out = new double[in.length];
@@ -347,23 +330,12 @@ public final class CpuBackend implements Backend {
 
     // --- batch norm -----------------------------------------------------------------------------
 
-    private static void checkBatchNorm(Tensor x, Tensor... perChannel) {
-        if (x.rank() != 4)
-            throw new IllegalArgumentException("batchnorm2d: input must be [N, C, H, W], got " + Shape.str(x.shape()));
-        for (Tensor p : perChannel)
-            if (p.rank() != 1 || p.dim(0) != x.dim(1))
-                throw new IllegalArgumentException("batchnorm2d: per-channel tensor of shape " + Shape.str(p.shape())
-                        + " does not match the " + x.dim(1) + " channels of input " + Shape.str(x.shape()));
-    }
-
     @Override
     public BatchNormForward batchNormTrain(Tensor x, Tensor gamma, Tensor beta, Tensor runningMean, Tensor runningVar,
                                            double momentum, double eps) {
-        checkBatchNorm(x, gamma, beta, runningMean, runningVar);
+        Checks.batchNorm(x, gamma, beta, runningMean, runningVar);
         int n = x.dim(0), c = x.dim(1), hw = x.dim(2) * x.dim(3);
-        if (n * hw < 2)
-            throw new IllegalArgumentException("batchnorm2d: training needs more than one value per channel, got input "
-                    + Shape.str(x.shape()));
+        Checks.batchNormTraining(x);
         DType stats = exact(x) ? DType.F64 : DType.F32;
         if (exact(x)) {
             double[] mean = new double[c], invStd = new double[c], var = new double[c];
@@ -407,9 +379,7 @@ public final class CpuBackend implements Backend {
 
     @Override
     public void copy(Tensor dst, Tensor src) {
-        if (dst.numel() != src.numel())
-            throw new IllegalArgumentException("copy: " + src.numel() + " elements " + Shape.str(src.shape())
-                    + " do not fit " + Shape.str(dst.shape()));
+        Checks.sameCount("copy", dst, src);
         copyInto(dst, src);
     }
 
@@ -426,7 +396,7 @@ public final class CpuBackend implements Backend {
 
     @Override
     public Tensor batchNormEval(Tensor x, Tensor gamma, Tensor beta, Tensor runningMean, Tensor runningVar, double eps) {
-        checkBatchNorm(x, gamma, beta, runningMean, runningVar);
+        Checks.batchNorm(x, gamma, beta, runningMean, runningVar);
         int n = x.dim(0), c = x.dim(1), hw = x.dim(2) * x.dim(3);
         double[] mean = doubles(runningMean), var = doubles(runningVar), invStd = new double[c];
         for (int ch = 0; ch < c; ch++) invStd[ch] = 1 / Math.sqrt(var[ch] + eps);
@@ -498,12 +468,8 @@ public final class CpuBackend implements Backend {
 
     @Override
     public MaxPoolForward maxPool(Tensor x, int kernel, Conv2dSpec spec) {
-        if (x.rank() != 4)
-            throw new IllegalArgumentException("max pool: input must be [N, C, H, W], got " + Shape.str(x.shape()));
-        int n = x.dim(0), c = x.dim(1), h = x.dim(2), w = x.dim(3);
-        int ho = spec.outputSize(h, kernel), wo = spec.outputSize(w, kernel);
-        if (ho < 1 || wo < 1)
-            throw new IllegalArgumentException("max pool: window " + kernel + " does not fit input " + Shape.str(x.shape()));
+        int[] out = Checks.maxPoolShape(x, kernel, spec);
+        int n = x.dim(0), c = x.dim(1), h = x.dim(2), w = x.dim(3), ho = out[2], wo = out[3];
         double[] y = new double[n * c * ho * wo];
         int[] argmax = new int[y.length];
         CpuReference.maxPool(doubles(x), y, argmax, n, c, h, w, kernel, spec.stride(), spec.padding(), ho, wo);
@@ -521,15 +487,8 @@ public final class CpuBackend implements Backend {
 
     @Override
     public Tensor matmul(Tensor a, Tensor b, boolean transposeA, boolean transposeB) {
-        if (a.rank() != 2 || b.rank() != 2)
-            throw new IllegalArgumentException("matmul: both operands must be 2-D, got " + Shape.str(a.shape())
-                    + " and " + Shape.str(b.shape()));
-        Shape.requireDType("matmul", a, b);
-        int m = transposeA ? a.dim(1) : a.dim(0), k = transposeA ? a.dim(0) : a.dim(1);
-        int kb = transposeB ? b.dim(1) : b.dim(0), n = transposeB ? b.dim(0) : b.dim(1);
-        if (k != kb)
-            throw new IllegalArgumentException("matmul: inner dimensions differ: " + Shape.str(a.shape())
-                    + (transposeA ? "ᵀ" : "") + " · " + Shape.str(b.shape()) + (transposeB ? "ᵀ" : ""));
+        int[] mnk = Checks.matmulShape(a, b, transposeA, transposeB);
+        int m = mnk[0], n = mnk[1], k = mnk[2];
         if (exact(a)) {
             double[] c = new double[m * n];
             CpuReference.matmul(doubles(a), doubles(b), c, m, n, k, transposeA, transposeB);
@@ -542,9 +501,7 @@ public final class CpuBackend implements Backend {
 
     @Override
     public Tensor addRowBias(Tensor x, Tensor bias) {
-        if (x.rank() != 2 || bias.rank() != 1 || bias.dim(0) != x.dim(1))
-            throw new IllegalArgumentException("linear bias: expected bias [" + x.dim(-1) + "] for " + Shape.str(x.shape())
-                    + ", got " + Shape.str(bias.shape()));
+        Checks.rowBias(x, bias);
         int cols = x.dim(1);
         double[] in = doubles(x), b = doubles(bias), out = new double[in.length];
         for (int i = 0; i < in.length; i++) out[i] = in[i] + b[i % cols];
@@ -559,20 +516,9 @@ public final class CpuBackend implements Backend {
         return wrap(out, exact(x) ? DType.F64 : DType.F32, cols);
     }
 
-    private static void checkLabels(String op, Tensor logits, int[] labels) {
-        if (logits.rank() != 2)
-            throw new IllegalArgumentException(op + ": logits must be [rows, classes], got " + Shape.str(logits.shape()));
-        if (labels.length != logits.dim(0))
-            throw new IllegalArgumentException(op + ": " + labels.length + " labels for " + logits.dim(0) + " rows of logits");
-        for (int i = 0; i < labels.length; i++)
-            if (labels[i] < 0 || labels[i] >= logits.dim(1))
-                throw new IllegalArgumentException(op + ": label " + labels[i] + " at row " + i + " is outside [0, "
-                        + logits.dim(1) + ")");
-    }
-
     @Override
     public CrossEntropyForward softmaxCrossEntropy(Tensor logits, int[] labels, double smoothing) {
-        checkLabels("softmax cross-entropy", logits, labels);
+        Checks.labels("softmax cross-entropy", logits, labels);
         int rows = logits.dim(0), classes = logits.dim(1);
         double[] probs = new double[rows * classes];
         double loss = CpuReference.softmaxCrossEntropy(doubles(logits), labels, rows, classes, smoothing, probs);

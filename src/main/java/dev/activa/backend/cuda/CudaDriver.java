@@ -252,6 +252,29 @@ public final class CudaDriver implements AutoCloseable {
         synchronize();
     }
 
+    /** Int variants (labels, argmax indices, flags) of {@link #upload(long, float[])} and {@link #download(long, float[])}. */
+    public void upload(long dst, int[] src) {
+        check("cuMemcpyHtoDAsync",
+                () -> JCudaDriver.cuMemcpyHtoDAsync(DevicePointer.of(dst), Pointer.to(src), 4L * src.length, stream));
+        synchronize();
+    }
+
+    public void download(long src, int[] dst) {
+        check("cuMemcpyDtoHAsync",
+                () -> JCudaDriver.cuMemcpyDtoHAsync(Pointer.to(dst), DevicePointer.of(src), 4L * dst.length, stream));
+        synchronize();
+    }
+
+    /** Sets {@code count} 32-bit words to {@code bits} (e.g. a float's raw bits), queued on the stream. */
+    public void fill32(long dst, int bits, long count) {
+        check("cuMemsetD32Async", () -> JCudaDriver.cuMemsetD32Async(DevicePointer.of(dst), bits, count, stream));
+    }
+
+    /** Sets {@code count} 16-bit words to {@code bits} (e.g. an FP16 value), queued on the stream. */
+    public void fill16(long dst, short bits, long count) {
+        check("cuMemsetD16Async", () -> JCudaDriver.cuMemsetD16Async(DevicePointer.of(dst), bits, count, stream));
+    }
+
     /** Sets {@code bytes} bytes to {@code value}, queued on the stream. */
     public void memset(long dst, int value, long bytes) {
         check("cuMemsetD8Async", () -> JCudaDriver.cuMemsetD8Async(DevicePointer.of(dst), (byte) value, bytes, stream));

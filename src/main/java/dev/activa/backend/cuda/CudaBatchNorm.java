@@ -1,0 +1,120 @@
+package dev.activa.backend.cuda;
+
+import static dev.activa.backend.cuda.DeviceTensors.address;
+
+import dev.activa.backend.Backend.BatchNormForward;
+import dev.activa.backend.Backend.BatchNormGrad;
+import dev.activa.backend.Storage;
+import dev.activa.backend.cuda.CudnnDescriptor.TensorShape;
+import dev.activa.backend.cuda.CudnnTypes.BatchNormMode;
+import dev.activa.backend.cuda.CudnnTypes.TensorFormat;
+import dev.activa.tensor.DType;
+import dev.activa.tensor.Tensor;
+import java.util.Map;
+import java.util.WeakHashMap;
+
+/**
+ * Spatial batch normalization through cuDNN over NCHW data (FP32 or FP16). Scale, bias, running
+ * and saved statistics are FP32 for cuDNN whatever the data's dtype; per-channel tensors of
+ * another dtype go through FP32 copies (running statistics are written back).
+ *
+ * <p>cuDNN's conventions match the Backend contract: {@code running = (1 − f)·running + f·batch}
+ * with f the momentum, the running variance unbiased, and the saved statistics the batch mean and
+ * 1/√(var + eps). The caller has checked shapes and dtypes.
+ */
+final class CudaBatchNorm {
+    /** CUDNN_BN_MIN_EPSILON (cudnn_ops.h): cuDNN rejects a smaller epsilon. */
+    static final double MIN_EPSILON = 1e-5;
+    /** Plain SPATIAL: SPATIAL_PERSISTENT is the fast path for NHWC, and this backend stores NCHW. */
+    private static final BatchNormMode MODE = BatchNormMode.SPATIAL;
+
+    private final Cudnn cudnn;
+    private final DescriptorCache descriptors;
+    private final DeviceTensors device;
+    /** The epsilon of each training forward, by its saved 1/std's storage: cuDNN wants the same in the backward. */
+    private final Map<Storage, Double> epsilons = new WeakHashMap<>();
+
+    CudaBatchNorm(Cudnn cudnn, DescriptorCache descriptors, DeviceTensors device) {
+        this.cudnn = cudnn;
+        this.descriptors = descriptors;
+        this.device = device;
+    }
+
+    static TensorShape shape(DType dtype, int[] nchw) {
+        return new TensorShape(TensorFormat.NCHW, CudaConvolutions.dataType(dtype), nchw[0], nchw[1], nchw[2], nchw[3]);
+    }
+
+    static void checkEpsilon(double eps) {
+        if (!(eps >= MIN_EPSILON))
+            throw new IllegalArgumentException("batchnorm2d: cuDNN needs eps >= " + MIN_EPSILON + ", got " + eps
+                    + "; use eps = 1e-5 (PyTorch's default) or the CPU backend");
+    }
+
+    /** y = BN(x) with batch statistics; updates the running statistics and saves mean and 1/std. */
+    BatchNormForward train(Tensor x, Tensor gamma, Tensor beta, Tensor runningMean, Tensor runningVar, double momentum,
+                           double eps) {
+        checkEpsilon(eps);
+        Tensor[] originals = {gamma, beta, runningMean, runningVar};
+        Tensor[] p = fp32(originals);
+        int c = x.dim(1);
+        Tensor y = device.allocate("batchnorm2d", x.dtype(), x.shape());
+        Tensor mean = device.allocate("batchnorm2d mean", DType.F32, c), invStd = device.allocate("batchnorm2d 1/std", DType.F32, c);
+        TensorShape shape = shape(x.dtype(), x.shape());
+        CudnnDescriptor.Tensor data = descriptors.tensor(shape);
+        cudnn.batchNormForwardTraining(MODE, data, address(x), data, address(y), parameters(shape), address(p[0]),
+                address(p[1]), momentum, address(p[2]), address(p[3]), eps, address(mean), address(invStd));
+        epsilons.put(invStd.storage(), eps);
+        for (int i = 2; i < 4; i++) if (p[i] != originals[i]) device.copyInto(originals[i], p[i]);
+        release(p, originals);
+        return new BatchNormForward(y, mean, invStd);
+    }
+
+    /** y = BN(x) with the running statistics. */
+    Tensor eval(Tensor x, Tensor gamma, Tensor beta, Tensor runningMean, Tensor runningVar, double eps) {
+        checkEpsilon(eps);
+        Tensor[] originals = {gamma, beta, runningMean, runningVar};
+        Tensor[] p = fp32(originals);
+        Tensor y = device.allocate("batchnorm2d", x.dtype(), x.shape());
+        TensorShape shape = shape(x.dtype(), x.shape());
+        CudnnDescriptor.Tensor data = descriptors.tensor(shape);
+        cudnn.batchNormForwardInference(MODE, data, address(x), data, address(y), parameters(shape), address(p[0]),
+                address(p[1]), address(p[2]), address(p[3]), eps);
+        release(p, originals);
+        return y;
+    }
+
+    /** dx (in dy's dtype), dgamma and dbeta (in gamma's) from the statistics the forward saved. */
+    BatchNormGrad backward(Tensor x, Tensor dy, Tensor gamma, Tensor savedMean, Tensor savedInvStd) {
+        Tensor[] originals = {gamma, savedMean, savedInvStd};
+        Tensor[] p = fp32(originals);
+        Tensor g = device.converted(dy, x.dtype());
+        int c = x.dim(1);
+        Tensor dx = device.allocate("batchnorm2d backward", x.dtype(), x.shape());
+        Tensor dgamma = device.allocate("batchnorm2d backward", DType.F32, c);
+        Tensor dbeta = device.allocate("batchnorm2d backward", DType.F32, c);
+        double eps = epsilons.getOrDefault(savedInvStd.storage(), MIN_EPSILON);
+        TensorShape shape = shape(x.dtype(), x.shape());
+        CudnnDescriptor.Tensor data = descriptors.tensor(shape);
+        cudnn.batchNormBackward(MODE, 1f, 0f, 1f, 0f, data, address(x), data, address(g), data, address(dx),
+                parameters(shape), address(p[0]), address(dgamma), address(dbeta), Math.max(eps, MIN_EPSILON),
+                address(p[1]), address(p[2]));
+        DeviceTensors.release(g, dy);
+        release(p, originals);
+        return new BatchNormGrad(device.converted(dx, dy.dtype()), device.converted(dgamma, gamma.dtype()),
+                device.converted(dbeta, gamma.dtype()));
+    }
+
+    private Tensor[] fp32(Tensor[] tensors) {
+        Tensor[] out = new Tensor[tensors.length];
+        for (int i = 0; i < out.length; i++) out[i] = device.converted(tensors[i], DType.F32);
+        return out;
+    }
+
+    private static void release(Tensor[] copies, Tensor[] originals) {
+        for (int i = 0; i < copies.length; i++) DeviceTensors.release(copies[i], originals[i]);
+    }
+
+    private CudnnDescriptor.Tensor parameters(TensorShape shape) {
+        return descriptors.batchNormParameters(shape, data -> cudnn.batchNormParameters(data, MODE));
+    }
+}

@@ -1,0 +1,88 @@
+package dev.activa.backend.cuda;
+
+import dev.activa.backend.Backend;
+import dev.activa.tensor.DType;
+import dev.activa.tensor.Shape;
+import dev.activa.tensor.Tensor;
+
+/**
+ * The CUDA backend's tensors as memory: allocation (named, for out-of-memory errors), dtype
+ * conversion, copies to and from the host. Dense row-major in both dtypes, FP16 as its 16-bit
+ * patterns, so a host copy is a plain memcpy plus, for FP16, Java's own rounding.
+ */
+final class DeviceTensors {
+    private final Backend owner;
+    private final CudaDriver driver;
+    private final DeviceMemory memory;
+    private final CudaKernels kernels;
+
+    DeviceTensors(Backend owner, CudaDriver driver, DeviceMemory memory, CudaKernels kernels) {
+        this.owner = owner;
+        this.driver = driver;
+        this.memory = memory;
+        this.kernels = kernels;
+    }
+
+    static long address(Tensor t) { return ((CudaStorage) t.storage()).address(); }
+
+    /** A new tensor of {@code shape}; {@code op} names it if the GPU has no room. Contents undefined. */
+    Tensor allocate(String op, DType dtype, int... shape) {
+        if (dtype == DType.F64) throw CudaBackend.fp64(op);
+        for (int d : shape)
+            if (d < 0) throw new IllegalArgumentException(op + ": negative dimension in " + Shape.str(shape));
+        long n = Shape.numel(shape);
+        return new Tensor(owner, dtype, shape, memory.allocate(op + " " + Shape.str(shape) + " " + dtype, dtype, n));
+    }
+
+    /** {@code t} itself when it already has {@code dtype}, else a converted copy. */
+    Tensor converted(Tensor t, DType dtype) {
+        if (t.dtype() == dtype) return t;
+        Tensor out = allocate("cast", dtype, t.shape());
+        copyInto(out, t);
+        return out;
+    }
+
+    /** dst ← src, converting between FP32 and FP16 when the dtypes differ (same element count). */
+    void copyInto(Tensor dst, Tensor src) {
+        if (src.numel() == 0) return;
+        if (dst.dtype() == src.dtype())
+            driver.copyDeviceToDevice(address(dst), address(src), ((CudaStorage) src.storage()).bytes());
+        else kernels.cast(src.dtype(), dst.dtype(), address(src), address(dst), src.numel());
+    }
+
+    /** Frees a temporary made by {@link #converted} (nothing when it was the original itself). */
+    static void release(Tensor temporary, Tensor original) {
+        if (temporary != original) ((CudaStorage) temporary.storage()).release();
+    }
+
+    /** A device int buffer holding {@code values} (labels, argmax). */
+    CudaStorage uploadInts(String what, int[] values) {
+        CudaStorage s = memory.scratch32(what, values.length);
+        if (values.length > 0) driver.upload(s.address(), values);
+        return s;
+    }
+
+    void upload(Tensor t, float[] data) {
+        if (data.length == 0) return;
+        if (t.dtype() == DType.F32) {
+            driver.upload(address(t), data);
+        } else {
+            short[] bits = new short[data.length];
+            for (int i = 0; i < data.length; i++) bits[i] = Float.floatToFloat16(data[i]);
+            driver.upload(address(t), bits);
+        }
+    }
+
+    float[] download(Tensor t) {
+        float[] out = new float[Math.toIntExact(t.numel())];
+        if (out.length == 0) return out;
+        if (t.dtype() == DType.F32) {
+            driver.download(address(t), out);
+        } else {
+            short[] bits = new short[out.length];
+            driver.download(address(t), bits);
+            for (int i = 0; i < out.length; i++) out[i] = Float.float16ToFloat(bits[i]);
+        }
+        return out;
+    }
+}
