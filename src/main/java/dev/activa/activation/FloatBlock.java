@@ -41,13 +41,16 @@ public final class FloatBlock {
     public int n;
     /** Scratch rows of SIZE floats for a kernel's intermediate results. */
     public final float[] row1 = new float[SIZE], row2 = new float[SIZE], row3 = new float[SIZE], row4 = new float[SIZE];
-    /** Σ dy·∂f/∂p_k over the blocks run so far; kernels of activations with parameters add to it. */
+    /** Σ dy·∂f/∂p_k over the blocks run so far; see {@link #addPartialSums}. */
     public final double[] parameterSums;
+    /** A kernel's per-lane sums for one block, LANES floats per parameter, for {@link #addPartialSums}. */
+    public final float[] partialSums;
 
     private final float[] stagedX = new float[SIZE], stagedDy = new float[SIZE], stagedOut = new float[SIZE];
 
     public FloatBlock(int parameters) {
         parameterSums = new double[parameters];
+        partialSums = new float[parameters * LANES];
     }
 
     /** y = f(x + residual) over [from, to), residual possibly null. */
@@ -101,8 +104,16 @@ public final class FloatBlock {
         return ragged;
     }
 
-    /** Adds a vector's lanes to parameterSums[k], in lane order (see {@link Activation#sumLanes}). */
-    public void addToParameterSum(int k, FloatVector lanes) {
-        parameterSums[k] += Activation.sumLanes(lanes);
+    /**
+     * Adds each parameter's lanes in {@link #partialSums} to {@link #parameterSums}, in lane order so
+     * that the sums repeat exactly (see {@link Activation#sumLanes}). Lanes travel in an array, not
+     * as a vector, for the reason in this class's comment.
+     */
+    public void addPartialSums() {
+        for (int k = 0; k < parameterSums.length; k++) {
+            double sum = 0;
+            for (int lane = 0; lane < LANES; lane++) sum += partialSums[k * LANES + lane];
+            parameterSums[k] += sum;
+        }
     }
 }

@@ -65,29 +65,34 @@ public record Nami() implements Activation {
         }
     }
 
-    /** dx and the three parameter sums in one loop over the rows. */
+    /**
+     * dx and the three parameter sums in one loop over the rows. The sums need no blends: on lanes
+     * with x &gt; 0 the sine pass saw 0 (sin = 0), on the others the exp pass did (sech² = 1), so
+     * with x₊ = max(x, 0) and x₋ = min(x, 0): Σ dy·∂f/∂w = (a/b)·Σ dy·x₋·cos, Σ dy·∂f/∂a =
+     * Σ dy·x₊·sech² + (1/b)·Σ dy·sin and Σ dy·∂f/∂b = −(a/b²)·Σ dy·sin.
+     */
     public void backward(FloatBlock b, float[] p) {
         float w = p[0], a = p[1], bb = p[2];
         VectorMath.exp(b.x, b.xAt, -2f * a, Float.NEGATIVE_INFINITY, 0f, b.row1, b.row4, b.n);
         VectorMath.sinCos(b.x, b.xAt, w, Float.NEGATIVE_INFINITY, 0f, b.row2, b.row3, b.n);
-        FloatVector sw = FloatVector.zero(SPECIES), sa = sw, sb = sw;
+        FloatVector byCos = FloatVector.zero(SPECIES), bySech2 = byCos, bySin = byCos;
         for (int i = 0; i < b.n; i += LANES) {
             var x = FloatVector.fromArray(SPECIES, b.x, b.xAt + i);
             var g = FloatVector.fromArray(SPECIES, b.dy, b.dyAt + i);
             var e = FloatVector.fromArray(SPECIES, b.row1, i);
-            var s = FloatVector.fromArray(SPECIES, b.row2, i);
-            var c = FloatVector.fromArray(SPECIES, b.row3, i);
-            var isPositive = x.compare(VectorOperators.GT, 0f);
+            var sin = FloatVector.fromArray(SPECIES, b.row2, i);
+            var cos = FloatVector.fromArray(SPECIES, b.row3, i);
             var onePlus = e.add(1f);
             var sech2 = e.mul(4f).div(onePlus.mul(onePlus));
-            g.mul(c.mul(a * w / bb).blend(sech2.mul(a), isPositive)).intoArray(b.out, b.outAt + i);
-            var gNegative = g.blend(0f, isPositive);
-            sw = gNegative.mul(x).fma(c, sw);                           // ∂f/∂w = a·x·cos(w·x)/b, scaled below
-            sa = g.fma(s.mul(1f / bb).blend(x.mul(sech2), isPositive), sa);
-            sb = gNegative.fma(s, sb);                                  // ∂f/∂b = −a·sin(w·x)/b², scaled below
+            var slope = cos.mul(a * w / bb).blend(sech2.mul(a), x.compare(VectorOperators.GT, 0f));
+            g.mul(slope).intoArray(b.out, b.outAt + i);
+            byCos = g.mul(x.min(0f)).fma(cos, byCos);
+            bySech2 = g.mul(x.max(0f)).fma(sech2, bySech2);
+            bySin = g.fma(sin, bySin);
         }
-        b.addToParameterSum(0, sw.mul(a / bb));
-        b.addToParameterSum(1, sa);
-        b.addToParameterSum(2, sb.mul(-a / (bb * bb)));
+        byCos.mul(a / bb).intoArray(b.partialSums, 0);
+        bySech2.add(bySin.mul(1f / bb)).intoArray(b.partialSums, LANES);
+        bySin.mul(-a / (bb * bb)).intoArray(b.partialSums, 2 * LANES);
+        b.addPartialSums();
     }
 }

@@ -55,6 +55,26 @@ public interface Backend {
 
     record ActivationGrad(Tensor dx, double[] paramGrads) {}
 
+    /**
+     * {@link #activationForward} writing into {@code out} (x's shape and dtype; x itself for an
+     * in-place activation), for callers that keep their buffers from step to step. Returns out.
+     */
+    default Tensor activationForwardInto(Activation act, double[] params, Tensor x, Tensor residual, Tensor out) {
+        copy(out, activationForward(act, params, x, residual));
+        return out;
+    }
+
+    /**
+     * {@link #activationBackward} writing dx into {@code dx} (x's shape and dy's dtype; dy itself
+     * to overwrite the upstream gradient). Returns the parameter gradients.
+     */
+    default double[] activationBackwardInto(Activation act, double[] params, Tensor x, Tensor residual, Tensor dy,
+                                            Tensor dx) {
+        ActivationGrad grad = activationBackward(act, params, x, residual, dy);
+        copy(dx, grad.dx());
+        return grad.paramGrads();
+    }
+
     /** The sum of all elements, as a one-element tensor of the input's dtype. */
     Tensor sum(Tensor t);
 

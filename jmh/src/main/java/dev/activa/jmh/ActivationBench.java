@@ -24,7 +24,9 @@ import org.openjdk.jmh.annotations.Warmup;
  * FP32 activation forward and backward on 2^24 elements (64 MiB a tensor, past the caches)
  * through the public backend API. These kernels should be bound by memory: {@code report.py}
  * counts 8 bytes per element for the forward pass (read x, write y) and 12 for the backward
- * (read x and dy, write dx) and compares the rate with {@link MemoryCopy}'s.
+ * (read x and dy, write dx) and compares the rate with {@link MemoryCopy}'s. {@code *Into} write
+ * into preallocated tensors, as the copy does; {@code forward}/{@code backward} also allocate
+ * their result, as a training step's ops do.
  *
  * <p>{@code profile=mixed} first runs every activation through the kernels (on small tensors,
  * before the measured one is warmed up), as a process that trains or plots several activations
@@ -49,7 +51,7 @@ public class ActivationBench {
     private final CpuBackend cpu = new CpuBackend();
     private Activation act;
     private double[] params;
-    private Tensor x, dy;
+    private Tensor x, dy, y, dx;
 
     @Setup(Level.Trial)
     public void setup() {
@@ -59,6 +61,8 @@ public class ActivationBench {
         SplittableRandom rng = new SplittableRandom(3);
         x = cpu.fromFloats(Data.random(rng, ELEMENTS, 4), DType.F32, ELEMENTS);
         dy = cpu.fromFloats(Data.random(rng, ELEMENTS), DType.F32, ELEMENTS);
+        y = cpu.zeros(DType.F32, ELEMENTS);
+        dx = cpu.zeros(DType.F32, ELEMENTS);
     }
 
     /** Every activation forward and backward, often enough for the JIT to profile and compile the kernels. */
@@ -76,6 +80,7 @@ public class ActivationBench {
             }
     }
 
+    /** The API call that allocates its result (the JVM zeroes it first: see ResultAllocation). */
     @Benchmark
     public Tensor forward() {
         return cpu.activationForward(act, params, x, null);
@@ -84,5 +89,16 @@ public class ActivationBench {
     @Benchmark
     public Backend.ActivationGrad backward() {
         return cpu.activationBackward(act, params, x, null, dy);
+    }
+
+    /** The kernel alone, into a preallocated tensor: what MemoryCopy is compared with. */
+    @Benchmark
+    public Tensor forwardInto() {
+        return cpu.activationForwardInto(act, params, x, null, y);
+    }
+
+    @Benchmark
+    public double[] backwardInto() {
+        return cpu.activationBackwardInto(act, params, x, null, dy, dx);
     }
 }

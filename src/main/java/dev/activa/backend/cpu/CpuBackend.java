@@ -201,10 +201,7 @@ public final class CpuBackend implements Backend {
 
     @Override
     public Tensor activationForward(Activation act, double[] params, Tensor x, Tensor residual) {
-        if (residual != null) {
-            Shape.requireSame(act.name() + "(x + residual)", x, residual);
-            Shape.requireDType(act.name() + "(x + residual)", x, residual);
-        }
+        checkActivationInputs(act, x, residual);
         if (exact(x)) {
             double[] y = new double[(int) x.numel()];
             CpuReference.activationForward(act, params, doubles(x), residual == null ? null : doubles(residual), y);
@@ -215,8 +212,20 @@ public final class CpuBackend implements Backend {
         return wrap(y, x.dtype(), x.shape());
     }
 
+    /** FP32 writes straight into out's array; other dtypes take the interface's compute-and-copy. */
+    @Override
+    public Tensor activationForwardInto(Activation act, double[] params, Tensor x, Tensor residual, Tensor out) {
+        checkActivationInputs(act, x, residual);
+        Shape.requireSame(act.name() + " into out", x, out);
+        if (x.dtype() != DType.F32 || !(storage(out) instanceof CpuStorage.F32(float[] y)))
+            return Backend.super.activationForwardInto(act, params, x, residual, out);
+        FloatKernels.activationForward(act, toFloat(params), floats(x), residual == null ? null : floats(residual), y);
+        return out;
+    }
+
     @Override
     public ActivationGrad activationBackward(Activation act, double[] params, Tensor x, Tensor residual, Tensor dy) {
+        checkActivationInputs(act, x, residual);
         Shape.requireSame(act.name() + " backward", x, dy);
         if (exact(x)) {
             double[] dx = new double[(int) x.numel()];
@@ -228,6 +237,24 @@ public final class CpuBackend implements Backend {
         double[] pg = FloatKernels.activationBackward(act, toFloat(params), floats(x),
                 residual == null ? null : floats(residual), floats(dy), dx);
         return new ActivationGrad(wrap(dx, dy.dtype(), x.shape()), pg);
+    }
+
+    @Override
+    public double[] activationBackwardInto(Activation act, double[] params, Tensor x, Tensor residual, Tensor dy,
+                                           Tensor dx) {
+        checkActivationInputs(act, x, residual);
+        Shape.requireSame(act.name() + " backward", x, dy);
+        Shape.requireSame(act.name() + " backward into dx", x, dx);
+        if (x.dtype() != DType.F32 || dy.dtype() != DType.F32 || !(storage(dx) instanceof CpuStorage.F32(float[] out)))
+            return Backend.super.activationBackwardInto(act, params, x, residual, dy, dx);
+        return FloatKernels.activationBackward(act, toFloat(params), floats(x), residual == null ? null : floats(residual),
+                floats(dy), out);
+    }
+
+    private static void checkActivationInputs(Activation act, Tensor x, Tensor residual) {
+        if (residual == null) return;
+        Shape.requireSame(act.name() + "(x + residual)", x, residual);
+        Shape.requireDType(act.name() + "(x + residual)", x, residual);
     }
 
     @Override
