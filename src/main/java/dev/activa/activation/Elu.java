@@ -16,7 +16,7 @@ public record Elu() implements Activation {
 
     /* Lanes: e^min(x, 0) and e^min(x, 0) − 1 from the exp pass (min keeps the other branch's lanes from overflowing). */
     public void forward(FloatBlock b, float[] p) {
-        VectorMath.exp(b.x, b.xAt, 1f, Float.NEGATIVE_INFINITY, 0f, b.row2, b.row1, b.n);
+        VectorMath.expm1(b.x, b.xAt, 1f, Float.NEGATIVE_INFINITY, 0f, b.row1, b.n);
         for (int i = 0; i < b.n; i += LANES) {
             var x = FloatVector.fromArray(SPECIES, b.x, b.xAt + i);
             FloatVector.fromArray(SPECIES, b.row1, i).blend(x, x.compare(VectorOperators.GT, 0f)).intoArray(b.out, b.outAt + i);
@@ -24,7 +24,7 @@ public record Elu() implements Activation {
     }
 
     public void backward(FloatBlock b, float[] p) {
-        VectorMath.exp(b.x, b.xAt, 1f, Float.NEGATIVE_INFINITY, 0f, b.row1, b.row2, b.n);
+        VectorMath.exp(b.x, b.xAt, 1f, Float.NEGATIVE_INFINITY, 0f, b.row1, b.n);
         for (int i = 0; i < b.n; i += LANES) {
             var x = FloatVector.fromArray(SPECIES, b.x, b.xAt + i);
             var slope = FloatVector.fromArray(SPECIES, b.row1, i).blend(1f, x.compare(VectorOperators.GT, 0f));

@@ -40,7 +40,7 @@ public final class FloatBlock {
     /** Elements in this block: a multiple of LANES. */
     public int n;
     /** Scratch rows of SIZE floats for a kernel's intermediate results. */
-    public final float[] row1 = new float[SIZE], row2 = new float[SIZE], row3 = new float[SIZE], row4 = new float[SIZE];
+    public final float[] row1 = new float[SIZE], row2 = new float[SIZE], row3 = new float[SIZE];
     /** Σ dy·∂f/∂p_k over the blocks run so far; see {@link #addPartialSums}. */
     public final double[] parameterSums;
     /** A kernel's per-lane sums for one block, LANES floats per parameter, for {@link #addPartialSums}. */

@@ -30,7 +30,7 @@ public record Mish() implements Activation {
     }
 
     public void forward(FloatBlock b, float[] p) {
-        VectorMath.exp(b.x, b.xAt, 1f, Float.NEGATIVE_INFINITY, SATURATION, b.row1, b.row2, b.n);
+        VectorMath.exp(b.x, b.xAt, 1f, Float.NEGATIVE_INFINITY, SATURATION, b.row1, b.n);
         for (int i = 0; i < b.n; i += LANES) {
             var x = FloatVector.fromArray(SPECIES, b.x, b.xAt + i);
             var e = FloatVector.fromArray(SPECIES, b.row1, i);
@@ -40,7 +40,7 @@ public record Mish() implements Activation {
     }
 
     public void backward(FloatBlock b, float[] p) {
-        VectorMath.exp(b.x, b.xAt, 1f, Float.NEGATIVE_INFINITY, SATURATION, b.row1, b.row2, b.n);
+        VectorMath.exp(b.x, b.xAt, 1f, Float.NEGATIVE_INFINITY, SATURATION, b.row1, b.n);
         for (int i = 0; i < b.n; i += LANES) {
             var x = FloatVector.fromArray(SPECIES, b.x, b.xAt + i);
             var e = FloatVector.fromArray(SPECIES, b.row1, i);

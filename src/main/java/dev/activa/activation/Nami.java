@@ -54,7 +54,7 @@ public record Nami() implements Activation {
      */
     public void forward(FloatBlock b, float[] p) {
         float w = p[0], a = p[1], bb = p[2];
-        VectorMath.exp(b.x, b.xAt, -2f * a, Float.NEGATIVE_INFINITY, 0f, b.row3, b.row1, b.n);
+        VectorMath.expm1(b.x, b.xAt, -2f * a, Float.NEGATIVE_INFINITY, 0f, b.row1, b.n);
         VectorMath.sinCos(b.x, b.xAt, w, Float.NEGATIVE_INFINITY, 0f, b.row2, null, b.n);
         for (int i = 0; i < b.n; i += LANES) {
             var x = FloatVector.fromArray(SPECIES, b.x, b.xAt + i);
@@ -73,7 +73,7 @@ public record Nami() implements Activation {
      */
     public void backward(FloatBlock b, float[] p) {
         float w = p[0], a = p[1], bb = p[2];
-        VectorMath.exp(b.x, b.xAt, -2f * a, Float.NEGATIVE_INFINITY, 0f, b.row1, b.row4, b.n);
+        VectorMath.exp(b.x, b.xAt, -2f * a, Float.NEGATIVE_INFINITY, 0f, b.row1, b.n);
         VectorMath.sinCos(b.x, b.xAt, w, Float.NEGATIVE_INFINITY, 0f, b.row2, b.row3, b.n);
         FloatVector byCos = FloatVector.zero(SPECIES), bySech2 = byCos, bySin = byCos;
         for (int i = 0; i < b.n; i += LANES) {

@@ -24,7 +24,7 @@ public record Swish() implements Activation {
 
     /* Lanes: σ(x) = 1/(1 + e^−x) from the exp pass; below x = −88.7, e^−x saturates at 3.4e38 and σ(x) is 0 to within 3e-39. */
     public void forward(FloatBlock b, float[] p) {
-        VectorMath.exp(b.x, b.xAt, -1f, Float.NEGATIVE_INFINITY, Float.POSITIVE_INFINITY, b.row1, b.row2, b.n);
+        VectorMath.exp(b.x, b.xAt, -1f, Float.NEGATIVE_INFINITY, Float.POSITIVE_INFINITY, b.row1, b.n);
         for (int i = 0; i < b.n; i += LANES) {
             var x = FloatVector.fromArray(SPECIES, b.x, b.xAt + i);
             x.div(FloatVector.fromArray(SPECIES, b.row1, i).add(1f)).intoArray(b.out, b.outAt + i);
@@ -32,7 +32,7 @@ public record Swish() implements Activation {
     }
 
     public void backward(FloatBlock b, float[] p) {
-        VectorMath.exp(b.x, b.xAt, -1f, Float.NEGATIVE_INFINITY, Float.POSITIVE_INFINITY, b.row1, b.row2, b.n);
+        VectorMath.exp(b.x, b.xAt, -1f, Float.NEGATIVE_INFINITY, Float.POSITIVE_INFINITY, b.row1, b.n);
         for (int i = 0; i < b.n; i += LANES) {
             var x = FloatVector.fromArray(SPECIES, b.x, b.xAt + i);
             var s = x.broadcast(1f).div(FloatVector.fromArray(SPECIES, b.row1, i).add(1f));

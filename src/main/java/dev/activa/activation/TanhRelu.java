@@ -21,7 +21,7 @@ public record TanhRelu() implements Activation {
      * 1 − tanh²(x) = 4e/(1 + e)², neither overflowing nor cancelling.
      */
     public void forward(FloatBlock b, float[] p) {
-        VectorMath.exp(b.x, b.xAt, 2f, Float.NEGATIVE_INFINITY, 0f, b.row2, b.row1, b.n);
+        VectorMath.expm1(b.x, b.xAt, 2f, Float.NEGATIVE_INFINITY, 0f, b.row1, b.n);
         for (int i = 0; i < b.n; i += LANES) {
             var x = FloatVector.fromArray(SPECIES, b.x, b.xAt + i);
             var u = FloatVector.fromArray(SPECIES, b.row1, i);
@@ -30,7 +30,7 @@ public record TanhRelu() implements Activation {
     }
 
     public void backward(FloatBlock b, float[] p) {
-        VectorMath.exp(b.x, b.xAt, 2f, Float.NEGATIVE_INFINITY, 0f, b.row1, b.row2, b.n);
+        VectorMath.exp(b.x, b.xAt, 2f, Float.NEGATIVE_INFINITY, 0f, b.row1, b.n);
         for (int i = 0; i < b.n; i += LANES) {
             var x = FloatVector.fromArray(SPECIES, b.x, b.xAt + i);
             var e = FloatVector.fromArray(SPECIES, b.row1, i);

@@ -9,8 +9,8 @@ import jdk.incubator.vector.VectorOperators;
 
 /**
  * The transcendental functions of the FP32 fast path, as passes over a {@link FloatBlock}'s rows
- * (see there why they run as loops of their own): e^t and e^t − 1 from one polynomial, and sin t and
- * cos t from one range reduction, with t = clamp(scale·x, lo, hi). The scale and clamp are how an
+ * (see there why they run as loops of their own): e^t, and e^t − 1 from the same polynomial, and sin t
+ * and cos t from one range reduction, with t = clamp(scale·x, lo, hi). The scale and clamp are how an
  * activation hands a branch its argument (e^min(x, 0) for ELU, e^min(−2a·x, 0) for Nami, …).
  *
  * <p>Plain lane arithmetic (multiply-adds, one rounding trick, bit shifts) that the JIT compiles
@@ -28,34 +28,42 @@ public final class VectorMath {
     private static final float ROUNDER = 12582912f;
     private static final int ROUNDER_BITS = Float.floatToRawIntBits(ROUNDER);
 
-    private static final float LOG2E = 1.44269504f;
-    /** ln 2 in two parts (Cody and Waite): k·LN2_HI is exact for every k used here. */
-    private static final float LN2_HI = 0.693359375f;
-    private static final float LN2_LO = -2.12194440e-4f;
-    /** Where e^t saturates: the smallest normal float, and the largest finite float. */
-    private static final float EXP_MIN = -87.33654f, EXP_MAX = 88.72283f;
+    private static final float LOG2E = 1.44269504f, LN2 = 0.693147182f;
+    /**
+     * Where e^t saturates: at the smallest normal float, and at 2.4e38, where round(t·log2 e)
+     * reaches 127, the largest exponent of a normal float.
+     */
+    private static final float EXP_MIN = -87.33654f, EXP_MAX = 88.376f;
     /** e^r − 1 = r + r²·P(r) on |r| ≤ ln2/2: relative error below 2e-8 before rounding. */
     private static final float P0 = 0.49999997f, P1 = 0.16666543f, P2 = 0.0416672f, P3 = 0.008366514f,
             P4 = 0.0013882515f;
 
     /**
-     * The exp pass: {@code expRow[i] = e^t} and {@code expm1Row[i] = e^t − 1} with t = clamp(scale·x[xAt + i], lo, hi),
-     * for i &lt; n (a multiple of {@link FloatBlock#LANES}).
+     * The exp pass: {@code row[i] = e^t} with t = clamp(scale·x[xAt + i], lo, hi), for i &lt; n (a
+     * multiple of {@link FloatBlock#LANES}).
      *
-     * <p>Relative error below 3e-7 for both (e^t − 1 keeps it near t = 0, where subtracting 1 would
-     * cancel); up to 1.2e-5 for t in (88.38, 88.72], next to overflow. Saturates instead of leaving
-     * the normal range: e^t is at least 1.2e-38 and at most 3.4e38 (never 0 or +Inf), which changes
-     * no activation's result; NaN stays NaN.
+     * <p>Relative error below 1.5e-7 for |t| ≤ 20, below 4e-7 for all t. Saturates instead of
+     * leaving the normal range: e^t is at least 1.2e-38 and at most 2.4e38 (never 0 or +Inf), which
+     * changes no activation's result; NaN stays NaN.
      */
-    public static void exp(float[] x, int xAt, float scale, float lo, float hi, float[] expRow, float[] expm1Row, int n) {
+    public static void exp(float[] x, int xAt, float scale, float lo, float hi, float[] row, int n) {
+        exp(x, xAt, scale, lo, hi, 0f, row, n);
+    }
+
+    /** The expm1 pass: {@code row[i] = e^t − 1}, as {@link #exp}, keeping its relative precision near t = 0. */
+    public static void expm1(float[] x, int xAt, float scale, float lo, float hi, float[] row, int n) {
+        exp(x, xAt, scale, lo, hi, 1f, row, n);
+    }
+
+    /** row[i] = e^t − minus, minus being 0 or 1, from one polynomial for e^r − 1. */
+    private static void exp(float[] x, int xAt, float scale, float lo, float hi, float minus, float[] row, int n) {
         float from = Math.max(lo, EXP_MIN), to = Math.min(hi, EXP_MAX);
         for (int i = 0; i < n; i += LANES) {
             FloatVector t = FloatVector.fromArray(SPECIES, x, xAt + i).mul(scale).max(from).min(to);
-            // t = k·ln2 + r with k = round(t·log2 e), capped at 127 so that 2^k is a normal float.
-            FloatVector shifted = t.fma(LOG2E, ROUNDER).min(ROUNDER + 127);
+            // t = k·ln2 + r with k = round(t·log2 e), |k| ≤ 127; r in one FMA, off by |k|·1.9e-9 at most.
+            FloatVector shifted = t.fma(LOG2E, ROUNDER);
             FloatVector k = shifted.sub(ROUNDER);
-            FloatVector r = k.fma(k.broadcast(-LN2_HI), t);
-            r = k.fma(k.broadcast(-LN2_LO), r);
+            FloatVector r = k.fma(k.broadcast(-LN2), t);
             FloatVector p = r.fma(P4, P3);
             p = p.fma(r, r.broadcast(P2));
             p = p.fma(r, r.broadcast(P1));
@@ -63,9 +71,8 @@ public final class VectorMath {
             FloatVector rm1 = p.mul(r).fma(r, r);                          // e^r − 1
             FloatVector twoToK = ((IntVector) shifted.reinterpretAsInts()).sub(ROUNDER_BITS - 127)
                     .lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
-            // e^t = 2^k·(e^r − 1) + 2^k, and e^t − 1 = 2^k·(e^r − 1) + (2^k − 1): exact at k = 0.
-            twoToK.fma(rm1, twoToK).intoArray(expRow, i);
-            twoToK.fma(rm1, twoToK.sub(1f)).intoArray(expm1Row, i);
+            // e^t − minus = 2^k·(e^r − 1) + (2^k − minus): for e^t − 1 exact at k = 0, no cancellation.
+            twoToK.fma(rm1, twoToK.sub(minus)).intoArray(row, i);
         }
     }
 
@@ -77,10 +84,9 @@ public final class VectorMath {
     private static final float PI_HI = 3.1415927f, PI_LO = -8.742278e-8f;
     /** Beyond this |t| the reduction loses digits: such a vector takes the library's SIN and COS. */
     private static final float REDUCTION_LIMIT = 65536f;
-    /** sin r = r + r³·S(r²) and cos r = 1 + r²·C(r²) on |r| ≤ π/2: absolute errors below 2e-8 and 6e-9. */
+    /** sin r = r + r³·S(r²) and cos r = 1 + r²·C(r²) on |r| ≤ π/2: absolute errors below 2e-8 and 8e-8. */
     private static final float S0 = -0.16666657f, S1 = 0.008333017f, S2 = -0.00019806615f, S3 = 2.6000532e-6f;
-    private static final float C0 = -0.5f, C1 = 0.04166664f, C2 = -0.0013888404f, C3 = 2.4761886e-5f,
-            C4 = -2.6077097e-7f;
+    private static final float C0 = -0.4999993f, C1 = 0.04166399f, C2 = -0.0013855926f, C3 = 2.3194376e-5f;
 
     /**
      * The sine pass: {@code sinRow[i] = sin t} and {@code cosRow[i] = cos t} with t = clamp(scale·x[xAt + i], lo, hi),
@@ -108,8 +114,7 @@ public final class VectorMath {
             s = s.mul(r2).fma(r, r);
             ((IntVector) s.reinterpretAsInts()).lanewise(VectorOperators.XOR, sign).reinterpretAsFloats().intoArray(sinRow, i);
             if (cosRow == null) continue;
-            FloatVector c = r2.fma(C4, C3);
-            c = c.fma(r2, r2.broadcast(C2));
+            FloatVector c = r2.fma(C3, C2);
             c = c.fma(r2, r2.broadcast(C1));
             c = c.fma(r2, r2.broadcast(C0));
             c = c.fma(r2, r2.broadcast(1f));
