@@ -211,6 +211,10 @@ final class Im2colConv {
                     g.r(), g.s(), DirectConv.packed(w, k, g.rows()), k, y);
             return;
         }
+        if (PointwiseConv.fits(g, n)) {
+            PointwiseConv.forward(g, x, w, y, n, k);
+            return;
+        }
         int rows = g.rows(), plane = g.outPlane(), cols = n * plane;
         float[] out = scratch((long) k * cols);
         Sgemm.gemm(k, cols, rows, 1f, matrix(w, rows), unfold.columns(x), 0f, out, 0, cols);
@@ -224,6 +228,10 @@ final class Im2colConv {
             int p = g.r() - 1 - g.pad();
             DirectConv.forward(DirectConv.padded(dy, n, k, g.ho(), g.wo(), p), n, k, g.ho() + 2 * p, g.wo() + 2 * p,
                     g.r(), g.s(), DirectConv.packedTransposed(w, k, c, g.r(), g.s()), c, dx);
+            return;
+        }
+        if (PointwiseConv.fits(g, n)) {
+            PointwiseConv.backwardInput(g, dy, w, dx, n, k);
             return;
         }
         if (g.stride() == 1) {
@@ -272,6 +280,10 @@ final class Im2colConv {
             int p = g.pad();
             DirectConv.weightGrad(dy, DirectConv.padded(x, n, g.c(), g.h(), g.w(), p), n, k, g.c(),
                     g.h() + 2 * p, g.w() + 2 * p, g.r(), g.s(), dw);
+            return;
+        }
+        if (PointwiseConv.fits(g, n)) {
+            PointwiseConv.backwardWeight(g, dy, x, dw, n, k);
             return;
         }
         Sgemm.gemm(k, rows, n * plane, 1f, new Planes(dy, 0, k, plane).asRows(), unfold.transposed(x),
@@ -328,7 +340,7 @@ final class Im2colConv {
     }
 
     /** dy [n, k, plane] as the matrix [k, images·plane] starting at image b0. */
-    private record Planes(float[] dy, int b0, int k, int plane) implements Sgemm.Packer {
+    record Planes(float[] dy, int b0, int k, int plane) implements Sgemm.Packer {
         /** As B [k, cols]: NR columns of one channel, split into runs within one image. */
         @Override
         public void pack(int from, int count, int k0, int kc, float[] out) {
