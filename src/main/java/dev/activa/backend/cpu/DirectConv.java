@@ -3,6 +3,7 @@ package dev.activa.backend.cpu;
 import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -34,9 +35,14 @@ final class DirectConv {
      * slack so the kernel's last vector loads stay inside the array.
      */
     static float[] padded(float[] src, int n, int c, int h, int w, int pad) {
-        int hp = h + 2 * pad, wp = w + 2 * pad, planeP = hp * wp;
+        return padded(src, n, c, h, w, pad, w + 2 * pad, PADDED);
+    }
+
+    /** As {@link #padded(float[], int, int, int, int, int)}, rows widened with zeros to wp ≥ w + 2·pad. */
+    private static float[] padded(float[] src, int n, int c, int h, int w, int pad, int wp, ThreadLocal<float[][]> buffer) {
+        int hp = h + 2 * pad, planeP = hp * wp;
         long size = (long) n * c * planeP + 4L * L;
-        float[][] holder = PADDED.get();
+        float[][] holder = buffer.get();
         if (holder[0].length < size) holder[0] = new float[Math.toIntExact(size)];
         float[] out = holder[0];
         Parallel.forRange(n * c, Math.max(1, (1 << 14) / planeP), (p0, p1) -> {
@@ -55,6 +61,9 @@ final class DirectConv {
         Arrays.fill(out, n * c * planeP, Math.toIntExact(size), 0f);
         return out;
     }
+
+    /** A second buffer, for dY while the input is padded into the first (weight gradient). */
+    private static final ThreadLocal<float[][]> PADDED_DY = ThreadLocal.withInitial(() -> new float[1][0]);
 
     /** Source offset of tap t = (ci, i, j) within one padded image, taps in [c, r, s] order. */
     private static int[] offsets(int c, int hp, int wp, int r, int s) {
@@ -164,24 +173,34 @@ final class DirectConv {
     private static final int WK = 4, WT = 4;
 
     /**
-     * dw [k, taps] = Σ over images and output positions of dy[b, o, p] · xp[b, tap t shifted to p],
-     * xp the padded input. Images are split into one contiguous range per thread, each summing
-     * into its own lane buffer; the ranges' sums are added in a fixed order.
+     * dw [k, c, r, s] = Σ over images and output positions of dy[b, o, p] · x[b, tap t shifted to p].
+     * Output rows are rounded up to whole vectors: dY is copied with its rows widened by zeros to
+     * wv = ⌈wo/L⌉·L, and x padded with rows wv + s − 1 wide, so every load is a whole vector inside
+     * the array and the lanes past wo multiply zeros by zeros (no masks in the loop). Images are
+     * split into one contiguous range per thread, each summing into its own lane buffer; the
+     * ranges' sums are added in a fixed order.
      */
-    static void weightGrad(float[] dy, float[] xp, int n, int k, int c, int hp, int wp, int r, int s, float[] dw) {
-        int ho = hp - r + 1, wo = wp - s + 1, taps = c * r * s, image = c * hp * wp, outPlane = ho * wo;
+    static void weightGrad(float[] dy, float[] x, int n, int k, int c, int h, int w, int r, int s, int pad, float[] dw) {
+        int hp = h + 2 * pad, ho = hp - r + 1, wo = w + 2 * pad - s + 1, wv = ceilDiv(wo, L) * L, wp = wv + s - 1;
+        int taps = c * r * s, image = c * hp * wp, outPlane = ho * wv;
+        float[] xp = padded(x, n, c, h, w, pad, wp, PADDED), dyp = padded(dy, n, k, ho, wo, 0, wv, PADDED_DY);
         int[] off = offsets(c, hp, wp, r, s);
+        // Lanes for whole blocks: the clamped repeats at the edges land past k or taps and are dropped.
+        int kRound = ceilDiv(k, WK) * WK, tRound = ceilDiv(taps, WT) * WT;
         int parts = Math.max(1, Math.min(n, Parallel.threads()));
         float[][] partial = new float[parts][];
         Parallel.forTasks(parts, part -> {
             int b0 = (int) ((long) n * part / parts), b1 = (int) ((long) n * (part + 1) / parts);
-            float[] lanes = new float[k * taps * L];
+            float[] lanes = new float[kRound * tRound * L];
             for (int b = b0; b < b1; b++)
                 for (int o0 = 0; o0 < k; o0 += WK)
                     for (int t0 = 0; t0 < taps; t0 += WT)
-                        weightBlock(dy, b * k * outPlane, xp, b * image, off, ho, wo, wp, k, taps, o0, t0, outPlane, lanes);
+                        weightBlock(dyp, b * k * outPlane, xp, b * image, off, ho, wv, wp, k, taps, o0, t0,
+                                outPlane, lanes, ((o0 * tRound) + t0) * L, tRound * L);
             float[] sum = new float[k * taps];
-            for (int e = 0; e < sum.length; e++) sum[e] = FloatVector.fromArray(S, lanes, e * L).reduceLanes(jdk.incubator.vector.VectorOperators.ADD);
+            for (int o = 0; o < k; o++)
+                for (int t = 0; t < taps; t++)
+                    sum[o * taps + t] = FloatVector.fromArray(S, lanes, (o * tRound + t) * L).reduceLanes(VectorOperators.ADD);
             partial[part] = sum;
         });
         Arrays.fill(dw, 0, k * taps, 0f);
@@ -190,11 +209,11 @@ final class DirectConv {
     }
 
     /**
-     * WK channels (from o0) × WT taps (from t0) over all positions of one image, added to lanes.
-     * Blocks at the edges repeat the last channel or tap (clamped indices) and drop the repeats.
+     * WK channels (from o0) × WT taps (from t0) over all positions of one image, added to
+     * lanes[l + q·rowStep + e·L]. Blocks at the edges repeat the last channel or tap.
      */
-    private static void weightBlock(float[] dy, int dyBase, float[] xp, int xBase, int[] off, int ho, int wo, int wp,
-                                    int k, int taps, int o0, int t0, int outPlane, float[] lanes) {
+    private static void weightBlock(float[] dy, int dyBase, float[] xp, int xBase, int[] off, int ho, int wv, int wp,
+                                    int k, int taps, int o0, int t0, int outPlane, float[] lanes, int l, int rowStep) {
         int d0 = dyBase + o0 * outPlane, d1 = dyBase + Math.min(o0 + 1, k - 1) * outPlane;
         int d2 = dyBase + Math.min(o0 + 2, k - 1) * outPlane, d3 = dyBase + Math.min(o0 + 3, k - 1) * outPlane;
         int s0 = xBase + off[t0], s1 = xBase + off[Math.min(t0 + 1, taps - 1)];
@@ -202,35 +221,42 @@ final class DirectConv {
         FloatVector c00 = FloatVector.zero(S), c01 = c00, c02 = c00, c03 = c00, c10 = c00, c11 = c00, c12 = c00, c13 = c00;
         FloatVector c20 = c00, c21 = c00, c22 = c00, c23 = c00, c30 = c00, c31 = c00, c32 = c00, c33 = c00;
         for (int oy = 0; oy < ho; oy++) {
-            int dRow = oy * wo, xRow = oy * wp;
-            for (int ox = 0; ox < wo; ox += L) {
-                // Masked at the end of the row: there dY is zero and the input past it must not count.
-                VectorMask<Float> m = S.indexInRange(ox, wo);
+            int dRow = oy * wv, xRow = oy * wp;
+            for (int ox = 0; ox < wv; ox += L) {
                 int dp = dRow + ox, xq = xRow + ox;
-                FloatVector g0 = FloatVector.fromArray(S, dy, d0 + dp, m), g1 = FloatVector.fromArray(S, dy, d1 + dp, m);
-                FloatVector g2 = FloatVector.fromArray(S, dy, d2 + dp, m), g3 = FloatVector.fromArray(S, dy, d3 + dp, m);
-                FloatVector x;
-                x = FloatVector.fromArray(S, xp, s0 + xq, m);
-                c00 = g0.fma(x, c00); c10 = g1.fma(x, c10); c20 = g2.fma(x, c20); c30 = g3.fma(x, c30);
-                x = FloatVector.fromArray(S, xp, s1 + xq, m);
-                c01 = g0.fma(x, c01); c11 = g1.fma(x, c11); c21 = g2.fma(x, c21); c31 = g3.fma(x, c31);
-                x = FloatVector.fromArray(S, xp, s2 + xq, m);
-                c02 = g0.fma(x, c02); c12 = g1.fma(x, c12); c22 = g2.fma(x, c22); c32 = g3.fma(x, c32);
-                x = FloatVector.fromArray(S, xp, s3 + xq, m);
-                c03 = g0.fma(x, c03); c13 = g1.fma(x, c13); c23 = g2.fma(x, c23); c33 = g3.fma(x, c33);
+                FloatVector g0 = FloatVector.fromArray(S, dy, d0 + dp), g1 = FloatVector.fromArray(S, dy, d1 + dp);
+                FloatVector g2 = FloatVector.fromArray(S, dy, d2 + dp), g3 = FloatVector.fromArray(S, dy, d3 + dp);
+                FloatVector v;
+                v = FloatVector.fromArray(S, xp, s0 + xq);
+                c00 = g0.fma(v, c00); c10 = g1.fma(v, c10); c20 = g2.fma(v, c20); c30 = g3.fma(v, c30);
+                v = FloatVector.fromArray(S, xp, s1 + xq);
+                c01 = g0.fma(v, c01); c11 = g1.fma(v, c11); c21 = g2.fma(v, c21); c31 = g3.fma(v, c31);
+                v = FloatVector.fromArray(S, xp, s2 + xq);
+                c02 = g0.fma(v, c02); c12 = g1.fma(v, c12); c22 = g2.fma(v, c22); c32 = g3.fma(v, c32);
+                v = FloatVector.fromArray(S, xp, s3 + xq);
+                c03 = g0.fma(v, c03); c13 = g1.fma(v, c13); c23 = g2.fma(v, c23); c33 = g3.fma(v, c33);
             }
         }
-        int rows = Math.min(WK, k - o0), cols = Math.min(WT, taps - t0);
-        for (int q = 0; q < rows; q++)
-            for (int e = 0; e < cols; e++) {
-                FloatVector v = switch (q * WT + e) {
-                    case 0 -> c00; case 1 -> c01; case 2 -> c02; case 3 -> c03;
-                    case 4 -> c10; case 5 -> c11; case 6 -> c12; case 7 -> c13;
-                    case 8 -> c20; case 9 -> c21; case 10 -> c22; case 11 -> c23;
-                    case 12 -> c30; case 13 -> c31; case 14 -> c32; default -> c33;
-                };
-                int l = ((o0 + q) * taps + t0 + e) * L;
-                v.add(FloatVector.fromArray(S, lanes, l)).intoArray(lanes, l);
-            }
+        // Straight-line adds into the lanes, all inline (a vector passed to a call is boxed).
+        int e1 = l + L, e2 = l + 2 * L, e3 = l + 3 * L;
+        c00.add(FloatVector.fromArray(S, lanes, l)).intoArray(lanes, l);
+        c01.add(FloatVector.fromArray(S, lanes, e1)).intoArray(lanes, e1);
+        c02.add(FloatVector.fromArray(S, lanes, e2)).intoArray(lanes, e2);
+        c03.add(FloatVector.fromArray(S, lanes, e3)).intoArray(lanes, e3);
+        l += rowStep; e1 += rowStep; e2 += rowStep; e3 += rowStep;
+        c10.add(FloatVector.fromArray(S, lanes, l)).intoArray(lanes, l);
+        c11.add(FloatVector.fromArray(S, lanes, e1)).intoArray(lanes, e1);
+        c12.add(FloatVector.fromArray(S, lanes, e2)).intoArray(lanes, e2);
+        c13.add(FloatVector.fromArray(S, lanes, e3)).intoArray(lanes, e3);
+        l += rowStep; e1 += rowStep; e2 += rowStep; e3 += rowStep;
+        c20.add(FloatVector.fromArray(S, lanes, l)).intoArray(lanes, l);
+        c21.add(FloatVector.fromArray(S, lanes, e1)).intoArray(lanes, e1);
+        c22.add(FloatVector.fromArray(S, lanes, e2)).intoArray(lanes, e2);
+        c23.add(FloatVector.fromArray(S, lanes, e3)).intoArray(lanes, e3);
+        l += rowStep; e1 += rowStep; e2 += rowStep; e3 += rowStep;
+        c30.add(FloatVector.fromArray(S, lanes, l)).intoArray(lanes, l);
+        c31.add(FloatVector.fromArray(S, lanes, e1)).intoArray(lanes, e1);
+        c32.add(FloatVector.fromArray(S, lanes, e2)).intoArray(lanes, e2);
+        c33.add(FloatVector.fromArray(S, lanes, e3)).intoArray(lanes, e3);
     }
 }

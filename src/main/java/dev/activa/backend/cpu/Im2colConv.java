@@ -278,8 +278,7 @@ final class Im2colConv {
         int rows = g.rows(), plane = g.outPlane();
         if (directWeight) {
             int p = g.pad();
-            DirectConv.weightGrad(dy, DirectConv.padded(x, n, g.c(), g.h(), g.w(), p), n, k, g.c(),
-                    g.h() + 2 * p, g.w() + 2 * p, g.r(), g.s(), dw);
+            DirectConv.weightGrad(dy, x, n, k, g.c(), g.h(), g.w(), g.r(), g.s(), p, dw);
             return;
         }
         if (PointwiseConv.fits(g, n)) {
