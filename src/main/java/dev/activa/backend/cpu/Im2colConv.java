@@ -168,15 +168,13 @@ final class Im2colConv {
      * (it packs nothing). Its weight gradient only wins over the GEMM with few channels.
      */
     static boolean directFits(Geometry g) {
-        String force = System.getProperty("activa.conv.direct", "auto");
-        if (force.equals("off")) return false;
-        boolean shape = g.stride() == 1 && g.r() == g.s() && g.pad() < g.r();
-        if (force.equals("on")) return shape;
-        return shape && Math.min(g.wo(), g.w()) > DirectConv.L + DirectConv.L / 2;
+        return g.stride() == 1 && g.r() == g.s() && g.pad() < g.r()
+                && Math.min(g.wo(), g.w()) > DirectConv.L + DirectConv.L / 2;
     }
 
+    /** Measured at 64 channels (3×3): the GEMM's weight gradient is faster there. */
     static boolean directWeightFits(Geometry g) {
-        return directFits(g) && (g.rows() <= 288 || System.getProperty("activa.conv.direct", "auto").equals("on"));
+        return directFits(g) && g.rows() <= 288;
     }
 
     /** dY [n, k, ho, wo] unfolded for the stride-1 transposed convolution onto the input grid. */
