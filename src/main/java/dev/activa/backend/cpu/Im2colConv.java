@@ -143,8 +143,13 @@ final class Im2colConv {
     /** Per output-channel count: the unfolding of dY for the transposed (input-gradient) convolution. */
     private final Map<Integer, Unfold> transposedUnfolds = new ConcurrentHashMap<>();
 
+    /** Whether this geometry runs {@link DirectConv} rather than im2col + GEMM. */
+    private final boolean direct, directWeight;
+
     Im2colConv(Geometry g) {
         this.g = g;
+        this.direct = directFits(g);
+        this.directWeight = directWeightFits(g);
         int rows = g.rows(), taps = g.r() * g.s();
         int[] chan = new int[rows], dy = new int[rows], dx = new int[rows];
         for (int t = 0; t < rows; t++) {
@@ -154,6 +159,22 @@ final class Im2colConv {
             dx[t] = tap % g.s() - g.pad();
         }
         this.unfold = Unfold.of(g.ho(), g.wo(), g.h(), g.w(), g.stride(), g.inImage(), chan, dy, dx);
+    }
+
+    /**
+     * Forward and input gradient run {@link DirectConv} at stride 1 with a square kernel and
+     * padding the transposed convolution can mirror (pad &lt; r), when rows of the output and of
+     * the input fill most of its 2L lanes: there it beats the GEMM at every channel count measured
+     * (it packs nothing). Its weight gradient only wins over the GEMM with few channels.
+     */
+    static boolean directFits(Geometry g) {
+        return g.stride() == 1 && g.r() == g.s() && g.pad() < g.r()
+                && Math.min(g.wo(), g.w()) > DirectConv.L + DirectConv.L / 2;
+    }
+
+    /** Measured at 64 channels (3×3): the GEMM's weight gradient is faster there. */
+    static boolean directWeightFits(Geometry g) {
+        return directFits(g) && g.rows() <= 288;
     }
 
     /** dY [n, k, ho, wo] unfolded for the stride-1 transposed convolution onto the input grid. */
@@ -182,6 +203,16 @@ final class Im2colConv {
 
     /** y [n, k, ho, wo] = x [n, c, h, w] ⊛ w [k, c, r, s]. */
     void forward(float[] x, float[] w, float[] y, int n, int k) {
+        if (direct) {
+            int p = g.pad();
+            DirectConv.forward(DirectConv.padded(x, n, g.c(), g.h(), g.w(), p), n, g.c(), g.h() + 2 * p, g.w() + 2 * p,
+                    g.r(), g.s(), DirectConv.packed(w, k, g.rows()), k, y);
+            return;
+        }
+        if (PointwiseConv.fits(g, n)) {
+            PointwiseConv.forward(g, x, w, y, n, k);
+            return;
+        }
         int rows = g.rows(), plane = g.outPlane(), cols = n * plane;
         float[] out = scratch((long) k * cols);
         Sgemm.gemm(k, cols, rows, 1f, matrix(w, rows), unfold.columns(x), 0f, out, 0, cols);
@@ -191,6 +222,16 @@ final class Im2colConv {
     /** dx [n, c, h, w] = conv-transpose of dy with w. */
     void backwardInput(float[] dy, float[] w, float[] dx, int n, int k) {
         int c = g.c(), taps = g.r() * g.s(), inPlane = g.h() * g.w();
+        if (direct) {
+            int p = g.r() - 1 - g.pad();
+            DirectConv.forward(DirectConv.padded(dy, n, k, g.ho(), g.wo(), p), n, k, g.ho() + 2 * p, g.wo() + 2 * p,
+                    g.r(), g.s(), DirectConv.packedTransposed(w, k, c, g.r(), g.s()), c, dx);
+            return;
+        }
+        if (PointwiseConv.fits(g, n)) {
+            PointwiseConv.backwardInput(g, dy, w, dx, n, k);
+            return;
+        }
         if (g.stride() == 1) {
             int cols = n * inPlane;
             float[] out = scratch((long) c * cols);
@@ -233,6 +274,15 @@ final class Im2colConv {
     /** dw [k, c, r, s] = Σ over images of dy ⊗ unfolded x. */
     void backwardWeight(float[] dy, float[] x, float[] dw, int n, int k) {
         int rows = g.rows(), plane = g.outPlane();
+        if (directWeight) {
+            int p = g.pad();
+            DirectConv.weightGrad(dy, x, n, k, g.c(), g.h(), g.w(), g.r(), g.s(), p, dw);
+            return;
+        }
+        if (PointwiseConv.fits(g, n)) {
+            PointwiseConv.backwardWeight(g, dy, x, dw, n, k);
+            return;
+        }
         Sgemm.gemm(k, rows, n * plane, 1f, new Planes(dy, 0, k, plane).asRows(), unfold.transposed(x),
                 0f, dw, 0, rows);
     }
@@ -287,7 +337,7 @@ final class Im2colConv {
     }
 
     /** dy [n, k, plane] as the matrix [k, images·plane] starting at image b0. */
-    private record Planes(float[] dy, int b0, int k, int plane) implements Sgemm.Packer {
+    record Planes(float[] dy, int b0, int k, int plane) implements Sgemm.Packer {
         /** As B [k, cols]: NR columns of one channel, split into runs within one image. */
         @Override
         public void pack(int from, int count, int k0, int kc, float[] out) {

@@ -62,10 +62,25 @@ public final class Sgemm {
     public static void gemm(boolean transA, boolean transB, int m, int n, int k, float alpha,
                             float[] a, int aOff, int lda, float[] b, int bOff, int ldb,
                             float beta, float[] c, int cOff, int ldc) {
-        gemm(m, n, k, alpha,
-                (from, count, k0, kc, out) -> packA(transA, a, aOff, lda, from, count, k0, kc, out),
-                (from, count, k0, kc, out) -> packB(transB, b, bOff, ldb, k0, kc, from, count, out),
-                beta, c, cOff, ldc);
+        gemm(m, n, k, alpha, packerA(transA, a, aOff, lda), packerB(transB, b, bOff, ldb), beta, c, cOff, ldc);
+    }
+
+    /** A stored matrix (row-major at aOff, lda; transposed if transA) as the A operand. */
+    static Packer packerA(boolean transA, float[] a, int aOff, int lda) {
+        return (from, count, k0, kc, out) -> packA(transA, a, aOff, lda, from, count, k0, kc, out);
+    }
+
+    /** A stored matrix (row-major at bOff, ldb; transposed if transB) as the B operand. */
+    static Packer packerB(boolean transB, float[] b, int bOff, int ldb) {
+        return (from, count, k0, kc, out) -> packB(transB, b, bOff, ldb, k0, kc, from, count, out);
+    }
+
+    /** As {@link #gemm(int, int, int, float, Packer, Packer, float, float[], int, int)}, on this thread alone. */
+    static void gemmSerial(int m, int n, int k, float alpha, Packer packA, Packer packB,
+                           float beta, float[] c, int cOff, int ldc) {
+        if (m == 0 || n == 0) return;
+        if (k == 0 || alpha == 0) scale(c, cOff, ldc, m, n, beta);
+        else tile(packA, packB, 0, m, 0, n, k, alpha, beta, c, cOff, ldc);
     }
 
     /** C[m, n] (row-major at cOff, ldc) = α·A·B + β·C, the operands [m, k] and [k, n] given by their packers. */

@@ -59,7 +59,16 @@ class FastKernelParityTest {
     @CsvSource({"2,3,8,4,3,1,1", "3,16,9,20,3,2,1", "2,8,7,5,1,1,0", "2,8,8,16,1,2,0", "1,3,12,6,7,2,3", "5,4,5,3,3,1,0",
                 // stride 1 with padding other than "same", 5×5, stride 3, rows past two GEMM blocks,
                 // output rows wider than a packed panel
-                "2,4,6,3,3,1,2", "3,6,11,10,5,1,2", "2,3,9,4,3,3,1", "4,40,12,70,3,1,1", "2,3,40,8,3,1,1"})
+                "2,4,6,3,3,1,2", "3,6,11,10,5,1,2", "2,3,9,4,3,3,1", "4,40,12,70,3,1,1", "2,3,40,8,3,1,1",
+                // the direct stride-1 kernel (rows ≥ 1.5 vectors wide): few channels, channel counts
+                // off its register blocks, batch 1, no padding, padding past "same", 5×5, 1×1, rows
+                // of more than one block, and many channels
+                "2,16,28,16,3,1,1", "1,5,27,13,3,1,0", "3,2,26,3,3,1,2", "2,6,30,9,5,1,2", "1,3,50,7,1,1,0",
+                "2,40,28,10,3,1,1",
+                // 1×1 without padding as per-image GEMMs: odd sizes, stride 3, stride 1 (narrow rows),
+                // channels off the GEMM's panels, batch 1 (the im2col path), a deep weight gradient
+                "3,5,9,7,1,2,0", "4,8,7,12,1,3,0", "2,6,10,9,1,1,0", "1,8,8,16,1,2,0", "5,70,6,40,1,2,0",
+                "3,33,31,20,1,2,0"})
     void conv(int n, int c, int hw, int k, int r, int stride, int pad) {
         var spec = new Conv2dSpec(stride, pad);
         Tensor[] x = pair(n, c, hw, hw), w = pair(k, c, r, r);

@@ -1,0 +1,262 @@
+package dev.activa.backend.cpu;
+
+import java.util.Arrays;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * Direct stride-1 convolution for layers with few channels, where im2col + GEMM spends more on
+ * packing than on arithmetic (every packed column of B is used by only K ≤ a few dozen rows of A)
+ * and the GEMM's MR × NR tile fits K and C·R·S badly.
+ *
+ * <p>The source is first copied into a zero-padded buffer [n, c, hp, wp], so that for output row
+ * oy and tap t = (ci, i, j) the inputs of 2L consecutive outputs are one contiguous run starting at
+ * {@code off[t] + oy·wp + ox}: the kernel loads them straight from that buffer, with no packing and
+ * no masks, and keeps {@value #KB} output channels × 2L output columns in registers. Lanes past the
+ * end of an output row compute garbage that is never stored (lanes of a forward convolution do not
+ * mix). The input gradient is the same kernel on dY padded by r−1−pad with the kernel transposed
+ * and flipped; the weight gradient sums dY × shifted inputs over positions, in vector lanes.
+ */
+final class DirectConv {
+    private DirectConv() {}
+
+    static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    static final int L = S.length();
+    /** Output channels per register block: 8 × 2 vectors of accumulators, 19 of the 32 registers. */
+    static final int KB = 8;
+
+    /** Per-thread scratch: the padded source, grown and never shrunk. */
+    private static final ThreadLocal<float[][]> PADDED = ThreadLocal.withInitial(() -> new float[1][0]);
+
+    /**
+     * src [n, c, h, w] copied into [n, c, h+2·pad, w+2·pad] with zero borders, plus 4L floats of
+     * slack so the kernel's last vector loads stay inside the array.
+     */
+    static float[] padded(float[] src, int n, int c, int h, int w, int pad) {
+        return padded(src, n, c, h, w, pad, w + 2 * pad, PADDED);
+    }
+
+    /** As {@link #padded(float[], int, int, int, int, int)}, rows widened with zeros to wp ≥ w + 2·pad. */
+    private static float[] padded(float[] src, int n, int c, int h, int w, int pad, int wp, ThreadLocal<float[][]> buffer) {
+        int hp = h + 2 * pad, planeP = hp * wp;
+        long size = (long) n * c * planeP + 4L * L;
+        float[][] holder = buffer.get();
+        if (holder[0].length < size) holder[0] = new float[Math.toIntExact(size)];
+        float[] out = holder[0];
+        Parallel.forRange(n * c, Math.max(1, (1 << 14) / planeP), (p0, p1) -> {
+            for (int pl = p0; pl < p1; pl++) {
+                int d = pl * planeP, sIn = pl * h * w;
+                Arrays.fill(out, d, d + pad * wp, 0f);
+                for (int y = 0; y < h; y++) {
+                    int row = d + (y + pad) * wp;
+                    Arrays.fill(out, row, row + pad, 0f);
+                    System.arraycopy(src, sIn + y * w, out, row + pad, w);
+                    Arrays.fill(out, row + pad + w, row + wp, 0f);
+                }
+                Arrays.fill(out, d + (hp - pad) * wp, d + planeP, 0f);
+            }
+        });
+        Arrays.fill(out, n * c * planeP, Math.toIntExact(size), 0f);
+        return out;
+    }
+
+    /** A second buffer, for dY while the input is padded into the first (weight gradient). */
+    private static final ThreadLocal<float[][]> PADDED_DY = ThreadLocal.withInitial(() -> new float[1][0]);
+
+    /** Source offset of tap t = (ci, i, j) within one padded image, taps in [c, r, s] order. */
+    private static int[] offsets(int c, int hp, int wp, int r, int s) {
+        int[] off = new int[c * r * s];
+        for (int ci = 0, t = 0; ci < c; ci++)
+            for (int i = 0; i < r; i++)
+                for (int j = 0; j < s; j++) off[t++] = ci * hp * wp + i * wp + j;
+        return off;
+    }
+
+    /**
+     * Weights [k, taps] (taps in [c, r, s] order) as blocks of KB output channels, tap-major inside
+     * a block: {@code out[(kb·taps + t)·KB + q] = w[kb·KB + q][t]}, zero for channels past k.
+     */
+    static float[] packed(float[] w, int k, int taps) {
+        float[] out = new float[ceilDiv(k, KB) * KB * taps];
+        for (int o = 0; o < k; o++)
+            for (int t = 0; t < taps; t++) out[((o / KB) * taps + t) * KB + o % KB] = w[o * taps + t];
+        return out;
+    }
+
+    /**
+     * The kernel of the transposed convolution (the input gradient), packed: channel ci of the
+     * result reads channel o of dY through w[o][ci] flipped, taps in [k, r, s] order.
+     */
+    static float[] packedTransposed(float[] w, int k, int c, int r, int s) {
+        int taps = k * r * s;
+        float[] out = new float[ceilDiv(c, KB) * KB * taps];
+        for (int o = 0; o < k; o++)
+            for (int ci = 0; ci < c; ci++)
+                for (int i = 0; i < r; i++)
+                    for (int j = 0; j < s; j++) {
+                        int t = (o * r + i) * s + j;
+                        out[((ci / KB) * taps + t) * KB + ci % KB] = w[((o * c + ci) * r + r - 1 - i) * s + s - 1 - j];
+                    }
+        return out;
+    }
+
+    private static int ceilDiv(int a, int b) { return (a + b - 1) / b; }
+
+    /**
+     * y [n, k, ho, wo] = xp ⊛ w at stride 1, xp the padded source [n, c, hp, wp] (see
+     * {@link #padded}), wk the weights {@link #packed}. Parallel over output rows.
+     */
+    static void forward(float[] xp, int n, int c, int hp, int wp, int r, int s, float[] wk, int k, float[] y) {
+        int ho = hp - r + 1, wo = wp - s + 1, taps = c * r * s, kBlocks = ceilDiv(k, KB);
+        int[] off = offsets(c, hp, wp, r, s);
+        int image = c * hp * wp, outPlane = ho * wo;
+        Parallel.forRange(n * ho, Math.max(1, (1 << 16) / Math.max(1, k * wo * taps)), (r0, r1) -> {
+            for (int row = r0; row < r1; row++) {
+                int b = row / ho, oy = row - b * ho;
+                for (int ox = 0; ox < wo; ox += 2 * L) {
+                    int width = Math.min(2 * L, wo - ox);
+                    for (int kb = 0; kb < kBlocks; kb++)
+                        block(xp, b * image + oy * wp + ox, off, wk, kb * taps * KB, taps, y,
+                                (b * k + kb * KB) * outPlane + oy * wo + ox, outPlane, Math.min(KB, k - kb * KB), width);
+                }
+            }
+        });
+    }
+
+    /** KB output channels × 2L columns of one output row: Σ over taps of w[·][t] · xp[src + off[t] …]. */
+    private static void block(float[] xp, int src, int[] off, float[] wk, int wBase, int taps,
+                              float[] y, int dst, int outPlane, int rows, int width) {
+        FloatVector a00 = FloatVector.zero(S), a01 = a00, a10 = a00, a11 = a00, a20 = a00, a21 = a00;
+        FloatVector a30 = a00, a31 = a00, a40 = a00, a41 = a00, a50 = a00, a51 = a00;
+        FloatVector a60 = a00, a61 = a00, a70 = a00, a71 = a00;
+        for (int t = 0; t < taps; t++) {
+            int o = src + off[t], wo = wBase + t * KB;
+            FloatVector x0 = FloatVector.fromArray(S, xp, o), x1 = FloatVector.fromArray(S, xp, o + L);
+            FloatVector v;
+            v = FloatVector.broadcast(S, wk[wo]);     a00 = v.fma(x0, a00); a01 = v.fma(x1, a01);
+            v = FloatVector.broadcast(S, wk[wo + 1]); a10 = v.fma(x0, a10); a11 = v.fma(x1, a11);
+            v = FloatVector.broadcast(S, wk[wo + 2]); a20 = v.fma(x0, a20); a21 = v.fma(x1, a21);
+            v = FloatVector.broadcast(S, wk[wo + 3]); a30 = v.fma(x0, a30); a31 = v.fma(x1, a31);
+            v = FloatVector.broadcast(S, wk[wo + 4]); a40 = v.fma(x0, a40); a41 = v.fma(x1, a41);
+            v = FloatVector.broadcast(S, wk[wo + 5]); a50 = v.fma(x0, a50); a51 = v.fma(x1, a51);
+            v = FloatVector.broadcast(S, wk[wo + 6]); a60 = v.fma(x0, a60); a61 = v.fma(x1, a61);
+            v = FloatVector.broadcast(S, wk[wo + 7]); a70 = v.fma(x0, a70); a71 = v.fma(x1, a71);
+        }
+        // Stores inline, a row at a time (a vector passed to a call that is not inlined is boxed).
+        VectorMask<Float> m0 = S.indexInRange(0, width), m1 = S.indexInRange(L, width);
+        for (int q = 0; q < rows; q++) {
+            FloatVector lo, hi;
+            switch (q) {
+                case 0 -> { lo = a00; hi = a01; }
+                case 1 -> { lo = a10; hi = a11; }
+                case 2 -> { lo = a20; hi = a21; }
+                case 3 -> { lo = a30; hi = a31; }
+                case 4 -> { lo = a40; hi = a41; }
+                case 5 -> { lo = a50; hi = a51; }
+                case 6 -> { lo = a60; hi = a61; }
+                default -> { lo = a70; hi = a71; }
+            }
+            int d = dst + q * outPlane;
+            if (width == 2 * L) {
+                lo.intoArray(y, d);
+                hi.intoArray(y, d + L);
+            } else {
+                lo.intoArray(y, d, m0);
+                hi.intoArray(y, d + L, m1);
+            }
+        }
+    }
+
+    /** Output channels × taps per register block of the weight gradient: 4 × 4 accumulators. */
+    private static final int WK = 4, WT = 4;
+
+    /**
+     * dw [k, c, r, s] = Σ over images and output positions of dy[b, o, p] · x[b, tap t shifted to p].
+     * Output rows are rounded up to whole vectors: dY is copied with its rows widened by zeros to
+     * wv = ⌈wo/L⌉·L, and x padded with rows wv + s − 1 wide, so every load is a whole vector inside
+     * the array and the lanes past wo multiply zeros by zeros (no masks in the loop). Images are
+     * split into one contiguous range per thread, each summing into its own lane buffer; the
+     * ranges' sums are added in a fixed order.
+     */
+    static void weightGrad(float[] dy, float[] x, int n, int k, int c, int h, int w, int r, int s, int pad, float[] dw) {
+        int hp = h + 2 * pad, ho = hp - r + 1, wo = w + 2 * pad - s + 1, wv = ceilDiv(wo, L) * L, wp = wv + s - 1;
+        int taps = c * r * s, image = c * hp * wp, outPlane = ho * wv;
+        float[] xp = padded(x, n, c, h, w, pad, wp, PADDED), dyp = padded(dy, n, k, ho, wo, 0, wv, PADDED_DY);
+        int[] off = offsets(c, hp, wp, r, s);
+        // Lanes for whole blocks: the clamped repeats at the edges land past k or taps and are dropped.
+        int kRound = ceilDiv(k, WK) * WK, tRound = ceilDiv(taps, WT) * WT;
+        int parts = Math.max(1, Math.min(n, Parallel.threads()));
+        float[][] partial = new float[parts][];
+        Parallel.forTasks(parts, part -> {
+            int b0 = (int) ((long) n * part / parts), b1 = (int) ((long) n * (part + 1) / parts);
+            float[] lanes = new float[kRound * tRound * L];
+            for (int b = b0; b < b1; b++)
+                for (int o0 = 0; o0 < k; o0 += WK)
+                    for (int t0 = 0; t0 < taps; t0 += WT)
+                        weightBlock(dyp, b * k * outPlane, xp, b * image, off, ho, wv, wp, k, taps, o0, t0,
+                                outPlane, lanes, ((o0 * tRound) + t0) * L, tRound * L);
+            float[] sum = new float[k * taps];
+            for (int o = 0; o < k; o++)
+                for (int t = 0; t < taps; t++)
+                    sum[o * taps + t] = FloatVector.fromArray(S, lanes, (o * tRound + t) * L).reduceLanes(VectorOperators.ADD);
+            partial[part] = sum;
+        });
+        Arrays.fill(dw, 0, k * taps, 0f);
+        for (float[] p : partial)
+            for (int e = 0; e < k * taps; e++) dw[e] += p[e];
+    }
+
+    /**
+     * WK channels (from o0) × WT taps (from t0) over all positions of one image, added to
+     * lanes[l + q·rowStep + e·L]. Blocks at the edges repeat the last channel or tap.
+     */
+    private static void weightBlock(float[] dy, int dyBase, float[] xp, int xBase, int[] off, int ho, int wv, int wp,
+                                    int k, int taps, int o0, int t0, int outPlane, float[] lanes, int l, int rowStep) {
+        int d0 = dyBase + o0 * outPlane, d1 = dyBase + Math.min(o0 + 1, k - 1) * outPlane;
+        int d2 = dyBase + Math.min(o0 + 2, k - 1) * outPlane, d3 = dyBase + Math.min(o0 + 3, k - 1) * outPlane;
+        int s0 = xBase + off[t0], s1 = xBase + off[Math.min(t0 + 1, taps - 1)];
+        int s2 = xBase + off[Math.min(t0 + 2, taps - 1)], s3 = xBase + off[Math.min(t0 + 3, taps - 1)];
+        FloatVector c00 = FloatVector.zero(S), c01 = c00, c02 = c00, c03 = c00, c10 = c00, c11 = c00, c12 = c00, c13 = c00;
+        FloatVector c20 = c00, c21 = c00, c22 = c00, c23 = c00, c30 = c00, c31 = c00, c32 = c00, c33 = c00;
+        for (int oy = 0; oy < ho; oy++) {
+            int dRow = oy * wv, xRow = oy * wp;
+            for (int ox = 0; ox < wv; ox += L) {
+                int dp = dRow + ox, xq = xRow + ox;
+                FloatVector g0 = FloatVector.fromArray(S, dy, d0 + dp), g1 = FloatVector.fromArray(S, dy, d1 + dp);
+                FloatVector g2 = FloatVector.fromArray(S, dy, d2 + dp), g3 = FloatVector.fromArray(S, dy, d3 + dp);
+                FloatVector v;
+                v = FloatVector.fromArray(S, xp, s0 + xq);
+                c00 = g0.fma(v, c00); c10 = g1.fma(v, c10); c20 = g2.fma(v, c20); c30 = g3.fma(v, c30);
+                v = FloatVector.fromArray(S, xp, s1 + xq);
+                c01 = g0.fma(v, c01); c11 = g1.fma(v, c11); c21 = g2.fma(v, c21); c31 = g3.fma(v, c31);
+                v = FloatVector.fromArray(S, xp, s2 + xq);
+                c02 = g0.fma(v, c02); c12 = g1.fma(v, c12); c22 = g2.fma(v, c22); c32 = g3.fma(v, c32);
+                v = FloatVector.fromArray(S, xp, s3 + xq);
+                c03 = g0.fma(v, c03); c13 = g1.fma(v, c13); c23 = g2.fma(v, c23); c33 = g3.fma(v, c33);
+            }
+        }
+        // Straight-line adds into the lanes, all inline (a vector passed to a call is boxed).
+        int e1 = l + L, e2 = l + 2 * L, e3 = l + 3 * L;
+        c00.add(FloatVector.fromArray(S, lanes, l)).intoArray(lanes, l);
+        c01.add(FloatVector.fromArray(S, lanes, e1)).intoArray(lanes, e1);
+        c02.add(FloatVector.fromArray(S, lanes, e2)).intoArray(lanes, e2);
+        c03.add(FloatVector.fromArray(S, lanes, e3)).intoArray(lanes, e3);
+        l += rowStep; e1 += rowStep; e2 += rowStep; e3 += rowStep;
+        c10.add(FloatVector.fromArray(S, lanes, l)).intoArray(lanes, l);
+        c11.add(FloatVector.fromArray(S, lanes, e1)).intoArray(lanes, e1);
+        c12.add(FloatVector.fromArray(S, lanes, e2)).intoArray(lanes, e2);
+        c13.add(FloatVector.fromArray(S, lanes, e3)).intoArray(lanes, e3);
+        l += rowStep; e1 += rowStep; e2 += rowStep; e3 += rowStep;
+        c20.add(FloatVector.fromArray(S, lanes, l)).intoArray(lanes, l);
+        c21.add(FloatVector.fromArray(S, lanes, e1)).intoArray(lanes, e1);
+        c22.add(FloatVector.fromArray(S, lanes, e2)).intoArray(lanes, e2);
+        c23.add(FloatVector.fromArray(S, lanes, e3)).intoArray(lanes, e3);
+        l += rowStep; e1 += rowStep; e2 += rowStep; e3 += rowStep;
+        c30.add(FloatVector.fromArray(S, lanes, l)).intoArray(lanes, l);
+        c31.add(FloatVector.fromArray(S, lanes, e1)).intoArray(lanes, e1);
+        c32.add(FloatVector.fromArray(S, lanes, e2)).intoArray(lanes, e2);
+        c33.add(FloatVector.fromArray(S, lanes, e3)).intoArray(lanes, e3);
+    }
+}
