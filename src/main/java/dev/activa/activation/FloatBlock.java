@@ -55,26 +55,26 @@ public final class FloatBlock {
 
     /** y = f(x + residual) over [from, to), residual possibly null. */
     public void forward(Activation act, float[] p, float[] xs, float[] residual, float[] y, int from, int to) {
-        for (int at = from; at < to; at += SIZE) {
-            int count = Math.min(SIZE, to - at);
-            boolean ragged = stage(xs, residual, null, at, count);
-            out = ragged ? stagedOut : y;
-            outAt = ragged ? 0 : at;
-            act.forward(this, p);
-            if (ragged) System.arraycopy(stagedOut, 0, y, at, count);
-        }
+        run(act, p, xs, residual, null, y, from, to);
     }
 
     /** dx = dy·f'(x + residual) over [from, to), adding the parameter gradients to {@link #parameterSums}. */
     public void backward(Activation act, float[] p, float[] xs, float[] residual, float[] dys, float[] dx,
                          int from, int to) {
+        run(act, p, xs, residual, dys, dx, from, to);
+    }
+
+    /** The forward (dys null) or the backward, block by block. */
+    private void run(Activation act, float[] p, float[] xs, float[] residual, float[] dys, float[] result,
+                     int from, int to) {
         for (int at = from; at < to; at += SIZE) {
             int count = Math.min(SIZE, to - at);
             boolean ragged = stage(xs, residual, dys, at, count);
-            out = ragged ? stagedOut : dx;
+            out = ragged ? stagedOut : result;
             outAt = ragged ? 0 : at;
-            act.backward(this, p);
-            if (ragged) System.arraycopy(stagedOut, 0, dx, at, count);
+            if (dys == null) act.forward(this, p);
+            else act.backward(this, p);
+            if (ragged) System.arraycopy(stagedOut, 0, result, at, count);
         }
     }
 
