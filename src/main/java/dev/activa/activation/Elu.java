@@ -14,7 +14,7 @@ public record Elu() implements Activation {
 
     public double derivative(double x, double[] p) { return x > 0 ? 1 : Math.exp(x); }
 
-    /* Lanes: e^min(x, 0) and e^min(x, 0) − 1 from the exp pass (min keeps the other branch's lanes from overflowing). */
+    /* Lanes: e^min(x, 0) − 1 and e^min(x, 0) from the exp passes (the min keeps the other branch from overflowing). */
     public void forward(FloatBlock b, float[] p) {
         VectorMath.expm1(b.x, b.xAt, 1f, Float.NEGATIVE_INFINITY, 0f, b.row1, b.n);
         for (int i = 0; i < b.n; i += LANES) {

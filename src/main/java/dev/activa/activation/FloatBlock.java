@@ -12,8 +12,9 @@ import jdk.incubator.vector.VectorSpecies;
  * <p>Why blocks. A kernel's vector code must be compiled in one piece, every {@link FloatVector}
  * in a register: a vector passed to or returned from a call that the JIT did not inline is
  * allocated on the heap, each 16 elements, which is several times slower. The JIT stops inlining
- * once a method's graph has grown past its node budget, which one loop computing exp and sine
- * reaches, and a call site that has seen several activations is not inlined at all. So the heavy
+ * once a method's graph has grown past its node budget (one loop computing exp, sine and cosine
+ * reaches it), does not inline a method that it has already compiled on its own into a large
+ * body, and does not inline at a call site that has seen several activations. So the heavy
  * functions run as their own loops over a block ({@link VectorMath}'s passes), writing rows that
  * stay in L1, an activation's own loop combines the rows, and every call between these pieces,
  * and from the backend into an activation (once per block, megamorphic or not), passes arrays,
