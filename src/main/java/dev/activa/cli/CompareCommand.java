@@ -2,6 +2,7 @@ package dev.activa.cli;
 
 import dev.activa.backend.Backend;
 import dev.activa.report.ComparisonTable;
+import dev.activa.report.PlotSupport;
 import dev.activa.report.Plots;
 import dev.activa.report.RunLog;
 import java.io.IOException;
@@ -62,7 +63,8 @@ final class CompareCommand {
             Files.createDirectories(outDir);
             table.writeMarkdown(outDir.resolve("summary.md"));
             table.writeJson(outDir.resolve("summary.json"));
-            for (String dataset : datasets)
+            if (!PlotSupport.available()) out.println("plots: none: " + PlotSupport.MISSING);
+            else for (String dataset : datasets)
                 for (String metric : List.of("valTop1", "valLoss"))
                     Plots.comparison(logs.stream().filter(l -> l.dataset().equals(dataset)).toList(), metric,
                             outDir.resolve("compare_" + dataset + "_" + metric + ".png"));

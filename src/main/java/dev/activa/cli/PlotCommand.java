@@ -1,6 +1,7 @@
 package dev.activa.cli;
 
 import dev.activa.activation.Activation;
+import dev.activa.report.PlotSupport;
 import dev.activa.report.Plots;
 import dev.activa.report.RunLog;
 import java.io.IOException;
@@ -23,6 +24,7 @@ final class PlotCommand {
 
     static int run(List<String> argv, PrintStream out) {
         Args a = Args.parse("plot", argv, Set.of("logs", "metric", "smoothing", "out", "activation", "params", "range"), Set.of());
+        if (!PlotSupport.available()) throw new IllegalStateException("plot: " + PlotSupport.MISSING);
         try {
             if (a.has("activation")) return activation(a, out);
             List<String> files = a.list("logs", List.of());

@@ -6,6 +6,7 @@ import dev.activa.data.Datasets;
 import dev.activa.data.Split;
 import dev.activa.nn.ResNet;
 import dev.activa.optim.Sgd;
+import dev.activa.report.PlotSupport;
 import dev.activa.report.RunLog;
 import dev.activa.train.TrainConfig;
 import dev.activa.train.Trainer;
@@ -71,6 +72,7 @@ final class TrainCommand {
         out.println("log:    " + r.logFile().toAbsolutePath());
         out.println("model:  " + r.checkpoint().toAbsolutePath());
         if (r.curves() != null) out.println("plot:   " + r.curves().toAbsolutePath());
+        else if (!PlotSupport.available()) out.println("plot:   none: " + PlotSupport.MISSING);
         return 0;
     }
 

@@ -14,6 +14,7 @@ import dev.activa.optim.Sgd;
 import dev.activa.report.ClassificationMetrics;
 import dev.activa.report.EpochRecord;
 import dev.activa.report.FinalResult;
+import dev.activa.report.PlotSupport;
 import dev.activa.report.Plots;
 import dev.activa.report.ProgressBar;
 import dev.activa.report.RunLog;
@@ -197,7 +198,7 @@ public final class Trainer {
         FinalResult result = validation == null ? null : FinalResult.of("test", lastValidation, total);
         log = stopReason == null ? log.completed(result) : log.stopped(stopReason, result);
         writeLog();
-        Path curves = file("_curves.png");
+        Path curves = PlotSupport.available() ? file("_curves.png") : null; // no java.desktop: no chart
         if (curves != null && !log.epochs().isEmpty()) {
             try {
                 Plots.trainingCurves(log, curves, log.epochs().size() >= 6 ? 3 : 1); // smoothing needs epochs
