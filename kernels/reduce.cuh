@@ -17,6 +17,14 @@ struct MaxOp {
     __device__ __forceinline__ float operator()(float a, float b) const { return fmaxf(a, b); }
 };
 
+// Grid-stride loops: this thread's first index and the stride, as 64-bit values.
+__device__ __forceinline__ long long grid_thread_index() {
+    return static_cast<long long>(blockIdx.x) * blockDim.x + threadIdx.x;
+}
+__device__ __forceinline__ long long grid_thread_count() {
+    return static_cast<long long>(gridDim.x) * blockDim.x;
+}
+
 // Number of threads that exist in the calling thread's warp.
 __device__ __forceinline__ unsigned warp_lane_count() {
     const unsigned left = blockDim.x - (threadIdx.x & ~31u);

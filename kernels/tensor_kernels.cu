@@ -10,24 +10,17 @@
 namespace activa {
 namespace tensor_ops {
 
-__device__ __forceinline__ long long first_index() {
-    return static_cast<long long>(blockIdx.x) * blockDim.x + threadIdx.x;
-}
-__device__ __forceinline__ long long index_stride() {
-    return static_cast<long long>(gridDim.x) * blockDim.x;
-}
-
 // y = s * x (y may equal x).
 template <typename T>
 __device__ __forceinline__ void scale_copy(const T* x, T* y, long long n, float s) {
-    for (long long i = first_index(); i < n; i += index_stride()) store1(y + i, load1(x + i) * s);
+    for (long long i = grid_thread_index(); i < n; i += grid_thread_count()) store1(y + i, load1(x + i) * s);
 }
 
 // y[i] = x[i] + bias[(i / inner) % channels]: a per-channel bias over NCHW (inner = H*W)
 // or a per-column bias over a row-major matrix (inner = 1, channels = columns).
 template <typename T>
 __device__ __forceinline__ void bias_add(const T* x, const T* bias, T* y, long long n, int inner, int channels) {
-    for (long long i = first_index(); i < n; i += index_stride()) {
+    for (long long i = grid_thread_index(); i < n; i += grid_thread_count()) {
         const long long ch = (i / inner) % channels;
         store1(y + i, load1(x + i) + load1(bias + ch));
     }
@@ -58,7 +51,7 @@ template <typename T>
 __device__ __forceinline__ void maxpool_fwd(const T* x, T* y, int* argmax, int planes, int h, int w, int k,
                                             int stride, int pad, int ho, int wo) {
     const long long total = static_cast<long long>(planes) * ho * wo;
-    for (long long o = first_index(); o < total; o += index_stride()) {
+    for (long long o = grid_thread_index(); o < total; o += grid_thread_count()) {
         const int ox = static_cast<int>(o % wo);
         const long long t = o / wo;
         const int oy = static_cast<int>(t % ho);
@@ -91,7 +84,7 @@ template <typename T>
 __device__ __forceinline__ void maxpool_bwd(const T* dy, const int* argmax, T* dx, int planes, int h, int w, int k,
                                             int stride, int pad, int ho, int wo) {
     const long long total = static_cast<long long>(planes) * h * w;
-    for (long long i = first_index(); i < total; i += index_stride()) {
+    for (long long i = grid_thread_index(); i < total; i += grid_thread_count()) {
         const int ix = static_cast<int>(i % w);
         const long long t = i / w;
         const int iy = static_cast<int>(t % h);

@@ -10,13 +10,6 @@
 namespace activa {
 namespace training {
 
-__device__ __forceinline__ long long thread_index() {
-    return static_cast<long long>(blockIdx.x) * blockDim.x + threadIdx.x;
-}
-__device__ __forceinline__ long long thread_count() {
-    return static_cast<long long>(gridDim.x) * blockDim.x;
-}
-
 // Label-smoothed target for class c of a row whose label is `label`:
 // (1 - s) * [c == label] + s / classes.
 __device__ __forceinline__ float smoothed_target(int c, int label, float off_value, float on_value) {
@@ -75,7 +68,7 @@ __device__ __forceinline__ void softmax_xent_bwd(const float* probs, const int* 
     const long long total = static_cast<long long>(rows) * classes;
     const float off_value = smoothing / classes;
     const float on_value = (1.0f - smoothing) + off_value;
-    for (long long i = thread_index(); i < total; i += thread_count()) {
+    for (long long i = grid_thread_index(); i < total; i += grid_thread_count()) {
         const int r = static_cast<int>(i / classes);
         const int c = static_cast<int>(i - static_cast<long long>(r) * classes);
         const int label = labels[r];
@@ -92,7 +85,7 @@ template <typename T>
 __device__ __forceinline__ void global_avgpool_fwd(const T* x, T* y, int n, int hw, int c) {
     const long long total = static_cast<long long>(n) * c;
     const float inv_hw = 1.0f / static_cast<float>(hw);
-    for (long long o = thread_index(); o < total; o += thread_count()) {
+    for (long long o = grid_thread_index(); o < total; o += grid_thread_count()) {
         const long long b = o / c;
         const long long ch = o - b * c;
         const T* src = x + b * hw * c + ch;
@@ -108,7 +101,7 @@ __device__ __forceinline__ void global_avgpool_bwd(const T* dy, T* dx, int n, in
     const long long plane = static_cast<long long>(hw) * c;
     const long long total = static_cast<long long>(n) * plane;
     const float inv_hw = 1.0f / static_cast<float>(hw);
-    for (long long i = thread_index(); i < total; i += thread_count()) {
+    for (long long i = grid_thread_index(); i < total; i += grid_thread_count()) {
         const long long b = i / plane;
         const long long ch = (i - b * plane) % c;
         store1(dx + i, load1(dy + b * c + ch) * inv_hw);
@@ -142,8 +135,8 @@ __device__ __forceinline__ void global_avgpool_bwd(const T* dy, T* dx, int n, in
     }                                                                                                  \
     extern "C" __global__ void activa_add_##DT(const T* a, const T* b, T* y, long long n) {           \
         ::activa::act_fwd_thread<T, true>(a, b, y, n, ::activa::Identity{},                           \
-                                          ::activa::training::thread_index(),                          \
-                                          ::activa::training::thread_count());                         \
+                                          ::activa::grid_thread_index(),                              \
+                                          ::activa::grid_thread_count());                             \
     }
 
 ACTIVA_TRAINING_KERNELS_DT(f32, float)
@@ -152,20 +145,20 @@ ACTIVA_TRAINING_KERNELS_DT(f16, __half)
 #undef ACTIVA_TRAINING_KERNELS_DT
 
 extern "C" __global__ void activa_cast_f32_f16(const float* x, __half* y, long long n) {
-    ::activa::cast_thread(x, y, n, ::activa::training::thread_index(), ::activa::training::thread_count());
+    ::activa::cast_thread(x, y, n, ::activa::grid_thread_index(), ::activa::grid_thread_count());
 }
 
 extern "C" __global__ void activa_cast_f16_f32(const __half* x, float* y, long long n) {
-    ::activa::cast_thread(x, y, n, ::activa::training::thread_index(), ::activa::training::thread_count());
+    ::activa::cast_thread(x, y, n, ::activa::grid_thread_index(), ::activa::grid_thread_count());
 }
 
 extern "C" __global__ void activa_scale_f32(float* x, long long n, float s) {
-    for (long long i = ::activa::training::thread_index(); i < n; i += ::activa::training::thread_count())
+    for (long long i = ::activa::grid_thread_index(); i < n; i += ::activa::grid_thread_count())
         x[i] *= s;
 }
 
 extern "C" __global__ void activa_fill_f32(float* x, long long n, float v) {
-    for (long long i = ::activa::training::thread_index(); i < n; i += ::activa::training::thread_count())
+    for (long long i = ::activa::grid_thread_index(); i < n; i += ::activa::grid_thread_count())
         x[i] = v;
 }
 
@@ -174,7 +167,7 @@ extern "C" __global__ void activa_fill_f32(float* x, long long n, float v) {
 // only ever stores 1 (a benign race between threads that all store 1).
 extern "C" __global__ void activa_unscale_check_f32(float* grad, long long n, float inv_scale, int* found_inf) {
     bool bad = false;
-    for (long long i = ::activa::training::thread_index(); i < n; i += ::activa::training::thread_count()) {
+    for (long long i = ::activa::grid_thread_index(); i < n; i += ::activa::grid_thread_count()) {
         const float g = grad[i];
         const float u = g * inv_scale;
         grad[i] = u;
@@ -195,7 +188,7 @@ extern "C" __global__ void activa_sgd_update_f32(float* w, const float* grad, fl
                                                  float lr, float momentum, float weight_decay, int nesterov,
                                                  const int* found_inf) {
     if (found_inf != nullptr && *found_inf != 0) return;  // same value for every thread
-    for (long long i = ::activa::training::thread_index(); i < n; i += ::activa::training::thread_count()) {
+    for (long long i = ::activa::grid_thread_index(); i < n; i += ::activa::grid_thread_count()) {
         const float wi = w[i];
         float g = grad[i] + weight_decay * wi;
         if (momentum_buf != nullptr) {
