@@ -70,6 +70,11 @@ def limits_of(results):
     return peak, copy
 
 
+def activation_bytes(method):
+    """Bytes an activation call is credited with: 8 per element forward, 12 backward."""
+    return (12 if method.startswith("backward") else 8) * ACTIVATION_ELEMENTS
+
+
 def conv_flops(layer):
     n, c, h, k, r, stride, pad = (int(v) for v in layer.split(","))
     ho = (h + 2 * pad - r) // stride + 1
@@ -138,16 +143,14 @@ def main():
             calls = sec["calls"]["score"]
             kernel_s = sec["kernelNanos"]["score"] * 1e-9 / calls
             copy_s = sec["copyNanos"]["score"] * 1e-9 / calls
-            per = 12 if method.startswith("backward") else 8
-            rate, window_copy = per * ACTIVATION_ELEMENTS / kernel_s, 8 * ACTIVATION_ELEMENTS / copy_s
+            rate, window_copy = activation_bytes(method) / kernel_s, 8 * ACTIVATION_ELEMENTS / copy_s
             out.append("| %s.%s | %s | %.3f ms | %s | %.1f GB/s | %.1f GB/s (copy, same seconds) | %s | %s |" % (
                 cls, method, ptxt, kernel_s * 1e3, spread(m), rate / 1e9, window_copy / 1e9,
                 fmt_pct(rate, window_copy), verdict("activation vs copy, same window", rate, window_copy)))
             continue
         elif cls == "ActivationBench":
-            per = 12 if method.startswith("backward") else 8
             kind = "activation" if method.endswith("Into") else "activation, allocating"
-            work, limit, unit = float(per * ACTIVATION_ELEMENTS), copy, "GB/s"
+            work, limit, unit = float(activation_bytes(method)), copy, "GB/s"
         else:
             out.append("| %s.%s | %s | %.3f ms | %s | | | | |" % (cls, method, ptxt, t * 1e3, spread(m)))
             continue
