@@ -53,16 +53,26 @@ public class ActivationBench {
     private double[] params;
     private Tensor x, dy, y, dx;
 
+    /** What every activation benchmark works on: x in [−4, 4), dy in [−1, 1) (seed 3), and preallocated y, dx. */
+    record Tensors(Tensor x, Tensor dy, Tensor y, Tensor dx) {
+        static Tensors of(CpuBackend cpu) {
+            SplittableRandom rng = new SplittableRandom(3);
+            return new Tensors(cpu.fromFloats(Data.random(rng, ELEMENTS, 4), DType.F32, ELEMENTS),
+                    cpu.fromFloats(Data.random(rng, ELEMENTS), DType.F32, ELEMENTS),
+                    cpu.zeros(DType.F32, ELEMENTS), cpu.zeros(DType.F32, ELEMENTS));
+        }
+    }
+
     @Setup(Level.Trial)
     public void setup() {
         if (profile.equals("mixed")) pollute(cpu);
         act = Activation.of(name);
         params = act.initialParameters();
-        SplittableRandom rng = new SplittableRandom(3);
-        x = cpu.fromFloats(Data.random(rng, ELEMENTS, 4), DType.F32, ELEMENTS);
-        dy = cpu.fromFloats(Data.random(rng, ELEMENTS), DType.F32, ELEMENTS);
-        y = cpu.zeros(DType.F32, ELEMENTS);
-        dx = cpu.zeros(DType.F32, ELEMENTS);
+        var t = Tensors.of(cpu);
+        x = t.x();
+        dy = t.dy();
+        y = t.y();
+        dx = t.dx();
     }
 
     /** Every activation forward and backward, often enough for the JIT to profile and compile the kernels. */

@@ -2,7 +2,6 @@ package dev.activa.jmh;
 
 import dev.activa.activation.Activation;
 import dev.activa.backend.cpu.CpuBackend;
-import dev.activa.tensor.DType;
 import dev.activa.tensor.Tensor;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
@@ -72,12 +71,12 @@ public class ActivationVsCopy {
     public void setup() {
         act = Activation.of(name);
         params = act.initialParameters();
-        SplittableRandom rng = new SplittableRandom(3);
-        x = cpu.fromFloats(Data.random(rng, ActivationBench.ELEMENTS, 4), DType.F32, ActivationBench.ELEMENTS);
-        dy = cpu.fromFloats(Data.random(rng, ActivationBench.ELEMENTS), DType.F32, ActivationBench.ELEMENTS);
-        y = cpu.zeros(DType.F32, ActivationBench.ELEMENTS);
-        dx = cpu.zeros(DType.F32, ActivationBench.ELEMENTS);
-        source = Data.random(rng, ActivationBench.ELEMENTS);
+        var t = ActivationBench.Tensors.of(cpu);
+        x = t.x();
+        dy = t.dy();
+        y = t.y();
+        dx = t.dx();
+        source = Data.random(new SplittableRandom(4), ActivationBench.ELEMENTS);
         target = new float[ActivationBench.ELEMENTS];
     }
 
