@@ -9,9 +9,9 @@ import jdk.incubator.vector.FloatVector;
  *
  * <p>Each activation is defined once, in its own file, twice over: in {@code double} for the FP64
  * reference path (gradient checks, golden values) and as {@link FloatVector} lanes over a
- * {@link FloatBlock} for the fast FP32/FP16 CPU path. Everything else in the engine (kernels, autograd, layers, CLI) treats
- * activations generically through this interface, so a new activation is one new file plus a
- * line in {@link #NAMES}.
+ * {@link FloatBlock} for the fast FP32/FP16 CPU path. Everything else in the engine (kernels,
+ * autograd, layers, CLI) treats activations generically through this interface, so a new
+ * activation is one new file plus a line in {@link #NAMES}.
  *
  * <p>Parameter values passed in are the effective (already clamped) values, in the order of
  * {@link #parameters()}.

@@ -9,9 +9,10 @@ import jdk.incubator.vector.VectorOperators;
 
 /**
  * The transcendental functions of the FP32 fast path, as passes over a {@link FloatBlock}'s rows
- * (see there why they run as loops of their own): e^t, and e^t − 1 from the same polynomial, and sin t
- * and cos t from one range reduction, with t = clamp(scale·x, lo, hi). The scale and clamp are how an
- * activation hands a branch its argument (e^min(x, 0) for ELU, e^min(−2a·x, 0) for Nami, …).
+ * (see there why they run as loops of their own): e^t, and e^t − 1 from the same polynomial, and
+ * sin t and cos t from one range reduction, with t = clamp(scale·x, lo, hi). The scale and clamp
+ * are how an activation hands a branch its argument (e^min(x, 0) for ELU, e^min(−2a·x, 0) for
+ * Nami, …).
  *
  * <p>Plain lane arithmetic (multiply-adds, one rounding trick, bit shifts) that the JIT compiles
  * inline. Not {@code lanewise(VectorOperators.EXP)} and friends: those become calls into a vector
