@@ -47,10 +47,10 @@ public record Nami() implements Activation {
     }
 
     /*
-     * Lanes compute both branches and blend. The tanh branch takes e = e^v with v = min(−2a·x, 0) = −2a·max(x, 0)
-     * (the exp pass) and u = e − 1: tanh(a·x) = −u/(2 + u) and 1 − tanh²(a·x) = 4e/(1 + e)², without
-     * overflow or cancellation. The sine branch takes sin and cos of min(w·x, 0) = w·min(x, 0) (the sine pass).
-     * Neither branch sees the other's arguments.
+     * Lanes compute both branches and blend. The tanh branch takes e = e^v with
+     * v = min(−2a·x, 0) = −2a·max(x, 0) (the exp pass) and u = e − 1: tanh(a·x) = −u/(2 + u) and
+     * 1 − tanh²(a·x) = 4e/(1 + e)², without overflow or cancellation. The sine branch takes sin and
+     * cos of min(w·x, 0) = w·min(x, 0) (the sine pass). Neither branch sees the other's arguments.
      */
     public void forward(FloatBlock b, float[] p) {
         float w = p[0], a = p[1], bb = p[2];
