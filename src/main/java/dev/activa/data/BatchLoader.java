@@ -47,6 +47,7 @@ public final class BatchLoader implements AutoCloseable {
     private final float[] lut; // channel c, pixel byte v -> normalised value at [c * 256 + v]
     private final IntConsumer beforeBatch; // test hook, called on the producer thread
     private final ExecutorService producer;
+    private volatile Thread producerThread; // joined by close(): a terminated executor's thread may still be exiting
     private Epoch current;
     private volatile boolean closed; // read by Epoch.take for its message
 
@@ -93,6 +94,7 @@ public final class BatchLoader implements AutoCloseable {
         this.producer = Executors.newSingleThreadExecutor(r -> {
             Thread t = new Thread(r, threadName);
             t.setDaemon(true); // a loader left open must not keep the JVM alive
+            producerThread = t;
             return t;
         });
     }
@@ -135,7 +137,9 @@ public final class BatchLoader implements AutoCloseable {
         }
         producer.shutdownNow();
         try {
-            producer.awaitTermination(10, TimeUnit.SECONDS);
+            if (producer.awaitTermination(10, TimeUnit.SECONDS) && producerThread != null) {
+                producerThread.join(TimeUnit.SECONDS.toMillis(10));
+            }
         } catch (InterruptedException ex) {
             Thread.currentThread().interrupt();
         }
