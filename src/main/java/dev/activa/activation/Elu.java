@@ -14,20 +14,19 @@ public record Elu() implements Activation {
 
     public double derivative(double x, double[] p) { return x > 0 ? 1 : Math.exp(x); }
 
-    /* Lanes: e^min(x, 0) − 1 and e^min(x, 0) from the exp passes (the min keeps the other branch from overflowing). */
+    /* Lanes: e^min(x, 0) − 1 and e^min(x, 0) (the min keeps the other branch from overflowing). */
     public void forward(FloatBlock b, float[] p) {
-        VectorMath.expm1(b.x, b.xAt, 1f, Float.NEGATIVE_INFINITY, 0f, b.row1, b.n);
         for (int i = 0; i < b.n; i += LANES) {
             var x = FloatVector.fromArray(SPECIES, b.x, b.xAt + i);
-            FloatVector.fromArray(SPECIES, b.row1, i).blend(x, x.compare(VectorOperators.GT, 0f)).intoArray(b.out, b.outAt + i);
+            VectorMath.expm1(x, Float.NEGATIVE_INFINITY, 0f).blend(x, x.compare(VectorOperators.GT, 0f))
+                    .intoArray(b.out, b.outAt + i);
         }
     }
 
     public void backward(FloatBlock b, float[] p) {
-        VectorMath.exp(b.x, b.xAt, 1f, Float.NEGATIVE_INFINITY, 0f, b.row1, b.n);
         for (int i = 0; i < b.n; i += LANES) {
             var x = FloatVector.fromArray(SPECIES, b.x, b.xAt + i);
-            var slope = FloatVector.fromArray(SPECIES, b.row1, i).blend(1f, x.compare(VectorOperators.GT, 0f));
+            var slope = VectorMath.exp(x, Float.NEGATIVE_INFINITY, 0f).blend(1f, x.compare(VectorOperators.GT, 0f));
             FloatVector.fromArray(SPECIES, b.dy, b.dyAt + i).mul(slope).intoArray(b.out, b.outAt + i);
         }
     }

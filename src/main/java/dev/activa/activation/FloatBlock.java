@@ -5,31 +5,37 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * One block of an activation's FP32 fast path, the unit its lane kernels work on: where the
- * block's input, upstream gradient and output lie in the caller's arrays, scratch rows for
- * intermediate results, and the running parameter-gradient sums.
+ * One span of an activation's FP32 fast path, the unit its lane kernels work on: where the span's
+ * input, upstream gradient and output lie in the caller's arrays, scratch rows, and the running
+ * parameter-gradient sums.
  *
- * <p>Why blocks. A kernel's vector code must be compiled in one piece, every {@link FloatVector}
- * in a register: a vector passed to or returned from a call that the JIT did not inline is
- * allocated on the heap, each 16 elements, which is several times slower. The JIT stops inlining
- * once a method's graph has grown past its node budget (one loop computing exp, sine and cosine
- * reaches it), does not inline a method that it has already compiled on its own into a large
- * body, and does not inline at a call site that has seen several activations. So the heavy
- * functions run as their own loops over a block ({@link VectorMath}'s passes), writing rows that
- * stay in L1, an activation's own loop combines the rows, and every call between these pieces,
- * and from the backend into an activation (once per block, megamorphic or not), passes arrays,
- * never vectors.
+ * <p>Why spans of arrays. A kernel's vector code must be compiled in one piece, every
+ * {@link FloatVector} in a register: a vector passed to or returned from a call that the JIT did
+ * not inline is allocated on the heap, each 16 elements, which is several times slower. So every
+ * call between the backend and an activation (megamorphic or not) passes arrays, never vectors,
+ * and an activation's loop calls only {@link VectorMath}'s small lane functions, which the JIT
+ * inlines. It stops inlining once a method's graph has grown past its node budget, about 40
+ * vector operations: an exp and a sine fit in one loop, not a cosine as well, so a kernel that
+ * needs more (Nami's backward) runs {@link VectorMath#sinCos} as a pass over {@link #ROW}
+ * elements into the rows, which stay in L1, and its own loop over the same elements after.
  *
- * <p>A kernel sees {@code n} elements, a multiple of {@link #LANES}: the block pads a ragged end
- * (zeros in x and dy) and a residual (x + residual) into rows of its own, so kernels have no masks.
+ * <p>Why long spans. Loading x, computing and storing y in one loop over the whole span lets the
+ * memory traffic overlap the arithmetic; short blocks, and passes that write a row first, made the
+ * transcendental activations markedly slower against the copy bandwidth.
+ *
+ * <p>A kernel sees {@code n} elements, a multiple of {@link #LANES}: a ragged end of fewer than
+ * LANES elements runs as a span of its own, padded with zeros in x and dy, and a residual is added
+ * into staged rows of {@link #STAGE} elements first (x + residual), so kernels have no masks.
  */
 public final class FloatBlock {
     public static final VectorSpecies<Float> SPECIES = FloatVector.SPECIES_PREFERRED;
     public static final int LANES = SPECIES.length();
-    /** Elements per block: 2 KiB a row, so that a kernel's rows stay in L1. A multiple of any LANES. */
-    public static final int SIZE = 512;
+    /** Length of the scratch rows, 4 KiB each so that they stay in L1 beside the data. A multiple of any LANES. */
+    public static final int ROW = 1024;
+    /** Elements of x + residual staged at a time. */
+    private static final int STAGE = 4096;
 
-    /** The block's input, read at {@code x[xAt + i]} for i &lt; n (x + residual when one was fused in). */
+    /** The span's input, read at {@code x[xAt + i]} for i &lt; n (x + residual when one was fused in). */
     public float[] x;
     public int xAt;
     /** The upstream gradient (backward only), read at {@code dy[dyAt + i]}. */
@@ -38,16 +44,17 @@ public final class FloatBlock {
     /** Where the kernel writes y (forward) or dx (backward): {@code out[outAt + i]}. */
     public float[] out;
     public int outAt;
-    /** Elements in this block: a multiple of LANES. */
+    /** Elements in this span: a multiple of LANES. */
     public int n;
-    /** Scratch rows of SIZE floats for a kernel's intermediate results. */
-    public final float[] row1 = new float[SIZE], row2 = new float[SIZE], row3 = new float[SIZE];
-    /** Σ dy·∂f/∂p_k over the blocks run so far; see {@link #addPartialSums}. */
+    /** Scratch rows of {@link #ROW} floats for a kernel's intermediate results. */
+    public final float[] row1 = new float[ROW], row2 = new float[ROW];
+    /** Σ dy·∂f/∂p_k over the spans run so far; see {@link #addPartialSums}. */
     public final double[] parameterSums;
-    /** A kernel's per-lane sums for one block, LANES floats per parameter, for {@link #addPartialSums}. */
+    /** A kernel's per-lane sums, LANES floats per parameter, for {@link #addPartialSums}. */
     public final float[] partialSums;
 
-    private final float[] stagedX = new float[SIZE], stagedDy = new float[SIZE], stagedOut = new float[SIZE];
+    private float[] stagedX; // x + residual, allocated on the first residual
+    private final float[] tailX = new float[LANES], tailDy = new float[LANES], tailOut = new float[LANES];
 
     public FloatBlock(int parameters) {
         parameterSums = new double[parameters];
@@ -65,44 +72,47 @@ public final class FloatBlock {
         run(act, p, xs, residual, dys, dx, from, to);
     }
 
-    /** The forward (dys null) or the backward, block by block. */
+    /** The forward (dys null) or the backward: the whole vectors in one span (or staged ones), then the tail. */
     private void run(Activation act, float[] p, float[] xs, float[] residual, float[] dys, float[] result,
                      int from, int to) {
-        for (int at = from; at < to; at += SIZE) {
-            int count = Math.min(SIZE, to - at);
-            boolean ragged = stage(xs, residual, dys, at, count);
-            out = ragged ? stagedOut : result;
-            outAt = ragged ? 0 : at;
-            if (dys == null) act.forward(this, p);
-            else act.backward(this, p);
-            if (ragged) System.arraycopy(stagedOut, 0, result, at, count);
+        int whole = from + (to - from) / LANES * LANES;
+        if (residual == null) {
+            if (whole > from) kernel(act, p, xs, from, dys, from, result, from, whole - from);
+        } else {
+            if (stagedX == null) stagedX = new float[STAGE];
+            for (int at = from; at < whole; at += STAGE) {
+                int count = Math.min(STAGE, whole - at);
+                for (int i = 0; i < count; i++) stagedX[i] = xs[at + i] + residual[at + i];
+                kernel(act, p, stagedX, 0, dys, at, result, at, count);
+            }
         }
+        if (whole < to) tail(act, p, xs, residual, dys, result, whole, to - whole);
     }
 
-    /** Points x and dy at the block [at, at + count), staging them where needed; true if it is ragged. */
-    private boolean stage(float[] xs, float[] residual, float[] dys, int at, int count) {
-        n = (count + LANES - 1) / LANES * LANES;
-        boolean ragged = n != count;
-        if (residual != null || ragged) {
-            if (residual == null) System.arraycopy(xs, at, stagedX, 0, count);
-            else for (int i = 0; i < count; i++) stagedX[i] = xs[at + i] + residual[at + i];
-            Arrays.fill(stagedX, count, n, 0f);
-            x = stagedX;
-            xAt = 0;
-        } else {
-            x = xs;
-            xAt = at;
+    /** The last count &lt; LANES elements, padded with zeros to one vector. */
+    private void tail(Activation act, float[] p, float[] xs, float[] residual, float[] dys, float[] result,
+                      int at, int count) {
+        for (int i = 0; i < count; i++) tailX[i] = residual == null ? xs[at + i] : xs[at + i] + residual[at + i];
+        Arrays.fill(tailX, count, LANES, 0f);
+        if (dys != null) {
+            System.arraycopy(dys, at, tailDy, 0, count);
+            Arrays.fill(tailDy, count, LANES, 0f);
         }
-        if (dys != null && ragged) {
-            System.arraycopy(dys, at, stagedDy, 0, count);
-            Arrays.fill(stagedDy, count, n, 0f);
-            dy = stagedDy;
-            dyAt = 0;
-        } else {
-            dy = dys;
-            dyAt = at;
-        }
-        return ragged;
+        kernel(act, p, tailX, 0, dys == null ? null : tailDy, 0, tailOut, 0, LANES);
+        System.arraycopy(tailOut, 0, result, at, count);
+    }
+
+    private void kernel(Activation act, float[] p, float[] xs, int xAt, float[] dys, int dyAt, float[] result,
+                        int outAt, int count) {
+        x = xs;
+        this.xAt = xAt;
+        dy = dys;
+        this.dyAt = dyAt;
+        out = result;
+        this.outAt = outAt;
+        n = count;
+        if (dys == null) act.forward(this, p);
+        else act.backward(this, p);
     }
 
     /**

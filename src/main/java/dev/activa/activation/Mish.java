@@ -30,20 +30,18 @@ public record Mish() implements Activation {
     }
 
     public void forward(FloatBlock b, float[] p) {
-        VectorMath.exp(b.x, b.xAt, 1f, Float.NEGATIVE_INFINITY, SATURATION, b.row1, b.n);
         for (int i = 0; i < b.n; i += LANES) {
             var x = FloatVector.fromArray(SPECIES, b.x, b.xAt + i);
-            var e = FloatVector.fromArray(SPECIES, b.row1, i);
+            var e = VectorMath.exp(x, Float.NEGATIVE_INFINITY, SATURATION);
             var n = e.add(2f).mul(e);
             x.mul(n).div(n.add(2f)).intoArray(b.out, b.outAt + i);
         }
     }
 
     public void backward(FloatBlock b, float[] p) {
-        VectorMath.exp(b.x, b.xAt, 1f, Float.NEGATIVE_INFINITY, SATURATION, b.row1, b.n);
         for (int i = 0; i < b.n; i += LANES) {
             var x = FloatVector.fromArray(SPECIES, b.x, b.xAt + i);
-            var e = FloatVector.fromArray(SPECIES, b.row1, i);
+            var e = VectorMath.exp(x, Float.NEGATIVE_INFINITY, SATURATION);
             var n = e.add(2f).mul(e);
             var inverse = x.broadcast(1f).div(n.add(2f));
             var slope = x.mul(4f).mul(e).mul(e.add(1f)).mul(inverse).fma(inverse, n.mul(inverse));

@@ -48,46 +48,57 @@ public record Nami() implements Activation {
 
     /*
      * Lanes compute both branches and blend. The tanh branch takes e = e^v with
-     * v = min(−2a·x, 0) = −2a·max(x, 0) (the exp pass) and u = e − 1: tanh(a·x) = −u/(2 + u) and
+     * v = min(−2a·x, 0) = −2a·max(x, 0) and u = e − 1: tanh(a·x) = −u/(2 + u) and
      * 1 − tanh²(a·x) = 4e/(1 + e)², without overflow or cancellation. The sine branch takes sin and
-     * cos of min(w·x, 0) = w·min(x, 0) (the sine pass). Neither branch sees the other's arguments.
+     * cos of min(w·x, 0) = w·min(x, 0). Neither branch sees the other's arguments.
      */
+    /** ROW elements at a time: the sine pass writes sin into a row, then one loop computes the rest. */
     public void forward(FloatBlock b, float[] p) {
+        for (int at = 0; at < b.n; at += FloatBlock.ROW) forward(b, p, at, Math.min(FloatBlock.ROW, b.n - at));
+    }
+
+    private static void forward(FloatBlock b, float[] p, int at, int n) {
         float w = p[0], a = p[1], bb = p[2];
-        VectorMath.expm1(b.x, b.xAt, -2f * a, Float.NEGATIVE_INFINITY, 0f, b.row1, b.n);
-        VectorMath.sinCos(b.x, b.xAt, w, Float.NEGATIVE_INFINITY, 0f, b.row2, null, b.n);
-        for (int i = 0; i < b.n; i += LANES) {
-            var x = FloatVector.fromArray(SPECIES, b.x, b.xAt + i);
-            var u = FloatVector.fromArray(SPECIES, b.row1, i);
+        int xAt = b.xAt + at, outAt = b.outAt + at;
+        VectorMath.sinCos(b.x, xAt, w, Float.NEGATIVE_INFINITY, 0f, b.row1, null, n);
+        for (int i = 0; i < n; i += LANES) {
+            var x = FloatVector.fromArray(SPECIES, b.x, xAt + i);
+            var u = VectorMath.expm1(x.mul(-2f * a), Float.NEGATIVE_INFINITY, 0f);
             var positive = u.neg().div(u.add(2f));
-            var negative = FloatVector.fromArray(SPECIES, b.row2, i).mul(a / bb);
-            negative.blend(positive, x.compare(VectorOperators.GT, 0f)).intoArray(b.out, b.outAt + i);
+            var negative = FloatVector.fromArray(SPECIES, b.row1, i).mul(a / bb);
+            negative.blend(positive, x.compare(VectorOperators.GT, 0f)).intoArray(b.out, outAt + i);
         }
     }
 
     /**
-     * dx and the three parameter sums in one loop over the rows. The sums need no blends: on lanes
-     * with x &gt; 0 the sine pass saw 0 (sin = 0), on the others the exp pass did (sech² = 1), so
-     * with x₊ = max(x, 0) and x₋ = min(x, 0): Σ dy·∂f/∂w = (a/b)·Σ dy·x₋·cos, Σ dy·∂f/∂a =
-     * Σ dy·x₊·sech² + (1/b)·Σ dy·sin and Σ dy·∂f/∂b = −(a/b²)·Σ dy·sin.
+     * dx and the three parameter sums, ROW elements at a time: the sine pass writes sin and cos into
+     * the rows, then one loop computes the rest. The sums need no blends: on lanes with x &gt; 0 the
+     * sine pass saw 0 (sin = 0), on the others the exp saw 0 (sech² = 1), so with x₊ = max(x, 0)
+     * and x₋ = min(x, 0): Σ dy·∂f/∂w = (a/b)·Σ dy·x₋·cos, Σ dy·∂f/∂a = Σ dy·x₊·sech² + (1/b)·Σ dy·sin
+     * and Σ dy·∂f/∂b = −(a/b²)·Σ dy·sin.
      */
     public void backward(FloatBlock b, float[] p) {
+        for (int at = 0; at < b.n; at += FloatBlock.ROW) backward(b, p, at, Math.min(FloatBlock.ROW, b.n - at));
+    }
+
+    private static void backward(FloatBlock b, float[] p, int at, int n) {
         float w = p[0], a = p[1], bb = p[2];
-        VectorMath.exp(b.x, b.xAt, -2f * a, Float.NEGATIVE_INFINITY, 0f, b.row1, b.n);
-        VectorMath.sinCos(b.x, b.xAt, w, Float.NEGATIVE_INFINITY, 0f, b.row2, b.row3, b.n);
+        int xAt = b.xAt + at, dyAt = b.dyAt + at, outAt = b.outAt + at;
+        VectorMath.sinCos(b.x, xAt, w, Float.NEGATIVE_INFINITY, 0f, b.row1, b.row2, n);
         FloatVector byCos = FloatVector.zero(SPECIES), bySech2 = byCos, bySin = byCos;
-        for (int i = 0; i < b.n; i += LANES) {
-            var x = FloatVector.fromArray(SPECIES, b.x, b.xAt + i);
-            var g = FloatVector.fromArray(SPECIES, b.dy, b.dyAt + i);
-            var e = FloatVector.fromArray(SPECIES, b.row1, i);
-            var sin = FloatVector.fromArray(SPECIES, b.row2, i);
-            var cos = FloatVector.fromArray(SPECIES, b.row3, i);
+        for (int i = 0; i < n; i += LANES) {
+            var x = FloatVector.fromArray(SPECIES, b.x, xAt + i);
+            var g = FloatVector.fromArray(SPECIES, b.dy, dyAt + i);
+            var e = VectorMath.exp(x.mul(-2f * a), Float.NEGATIVE_INFINITY, 0f);
+            var sin = FloatVector.fromArray(SPECIES, b.row1, i);
+            var cos = FloatVector.fromArray(SPECIES, b.row2, i);
             var onePlus = e.add(1f);
             var sech2 = e.mul(4f).div(onePlus.mul(onePlus));
-            var slope = cos.mul(a * w / bb).blend(sech2.mul(a), x.compare(VectorOperators.GT, 0f));
-            g.mul(slope).intoArray(b.out, b.outAt + i);
-            byCos = g.mul(x.min(0f)).fma(cos, byCos);
-            bySech2 = g.mul(x.max(0f)).fma(sech2, bySech2);
+            var positive = x.compare(VectorOperators.GT, 0f);
+            var slope = cos.mul(a * w / bb).blend(sech2.mul(a), positive);
+            g.mul(slope).intoArray(b.out, outAt + i);
+            byCos = g.mul(x.blend(0f, positive)).fma(cos, byCos);
+            bySech2 = g.mul(x.blend(0f, positive.not())).fma(sech2, bySech2);
             bySin = g.fma(sin, bySin);
         }
         byCos.mul(a / bb).intoArray(b.partialSums, 0);

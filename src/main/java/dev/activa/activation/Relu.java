@@ -15,8 +15,10 @@ public record Relu() implements Activation {
     public double derivative(double x, double[] p) { return x > 0 ? 1 : 0; }
 
     public void forward(FloatBlock b, float[] p) {
-        for (int i = 0; i < b.n; i += LANES)
-            FloatVector.fromArray(SPECIES, b.x, b.xAt + i).max(0f).intoArray(b.out, b.outAt + i);
+        for (int i = 0; i < b.n; i += LANES) {
+            var x = FloatVector.fromArray(SPECIES, b.x, b.xAt + i);
+            x.blend(0f, x.compare(VectorOperators.LE, 0f)).intoArray(b.out, b.outAt + i); // see VectorMath.clamp
+        }
     }
 
     public void backward(FloatBlock b, float[] p) {

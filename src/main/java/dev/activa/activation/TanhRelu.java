@@ -17,23 +17,21 @@ public record TanhRelu() implements Activation {
     }
 
     /*
-     * Lanes: with e = e^(2x) and u = e − 1 (the exp pass, at min(x, 0)), tanh(x) = u/(u + 2) and
+     * Lanes: with e = e^(2x) and u = e − 1 (at min(x, 0)), tanh(x) = u/(u + 2) and
      * 1 − tanh²(x) = 4e/(1 + e)², neither overflowing nor cancelling.
      */
     public void forward(FloatBlock b, float[] p) {
-        VectorMath.expm1(b.x, b.xAt, 2f, Float.NEGATIVE_INFINITY, 0f, b.row1, b.n);
         for (int i = 0; i < b.n; i += LANES) {
             var x = FloatVector.fromArray(SPECIES, b.x, b.xAt + i);
-            var u = FloatVector.fromArray(SPECIES, b.row1, i);
+            var u = VectorMath.expm1(x.mul(2f), Float.NEGATIVE_INFINITY, 0f);
             u.div(u.add(2f)).blend(x, x.compare(VectorOperators.GE, 0f)).intoArray(b.out, b.outAt + i);
         }
     }
 
     public void backward(FloatBlock b, float[] p) {
-        VectorMath.exp(b.x, b.xAt, 2f, Float.NEGATIVE_INFINITY, 0f, b.row1, b.n);
         for (int i = 0; i < b.n; i += LANES) {
             var x = FloatVector.fromArray(SPECIES, b.x, b.xAt + i);
-            var e = FloatVector.fromArray(SPECIES, b.row1, i);
+            var e = VectorMath.exp(x.mul(2f), Float.NEGATIVE_INFINITY, 0f);
             var onePlus = e.add(1f);
             var slope = e.mul(4f).div(onePlus.mul(onePlus)).blend(1f, x.compare(VectorOperators.GE, 0f));
             FloatVector.fromArray(SPECIES, b.dy, b.dyAt + i).mul(slope).intoArray(b.out, b.outAt + i);

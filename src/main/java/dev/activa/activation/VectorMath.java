@@ -3,24 +3,31 @@ package dev.activa.activation;
 import static dev.activa.activation.FloatBlock.LANES;
 import static dev.activa.activation.FloatBlock.SPECIES;
 
+import java.lang.invoke.MethodHandle;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.MethodType;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
 
 /**
- * The transcendental functions of the FP32 fast path, as passes over a {@link FloatBlock}'s rows
- * (see there why they run as loops of their own): e^t, and e^t − 1 from the same polynomial, and
- * sin t and cos t from one range reduction, with t = clamp(scale·x, lo, hi). The scale and clamp
- * are how an activation hands a branch its argument (e^min(x, 0) for ELU, e^min(−2a·x, 0) for
- * Nami, …).
+ * The transcendental functions of the FP32 fast path: e^t, and e^t − 1 from the same polynomial,
+ * as lane functions with t clamped to [lo, hi] (how an activation keeps the branch it does not
+ * take from overflowing: e^min(x, 0) for ELU, e^min(−2a·x, 0) for Nami, …); and a pass that writes
+ * sin t and cos t, from one range reduction, into a {@link FloatBlock}'s rows.
+ *
+ * <p>An activation calls the lane functions from its own loop, so each element is loaded,
+ * computed and stored in one go, which lets the memory traffic overlap the arithmetic. They are
+ * small enough for the JIT to inline into that loop (see {@link FloatBlock} for why it must);
+ * a sine and cosine as well would exceed its budget, hence the pass.
  *
  * <p>Plain lane arithmetic (multiply-adds, one rounding trick, bit shifts) that the JIT compiles
  * inline. Not {@code lanewise(VectorOperators.EXP)} and friends: those become calls into a vector
  * math library (about 35 cycles per 16-lane call on this project's machines, the vectors spilled
- * around each), which kept every transcendental activation at 12–30% of memory bandwidth; and
- * their last bits differ between interpreted and compiled code, while these give the same bits in
- * every tier, so training runs repeat exactly. The polynomials are least-squares fits near
- * minimax, made for this file; {@code VectorMathTest} checks them against {@code Math.*}.
+ * around each); and their last bits differ between interpreted and compiled code, while these
+ * give the same bits in every tier, so training runs repeat exactly. The polynomials are
+ * least-squares fits near minimax, made for this file; {@code VectorMathTest} checks them against
+ * {@code Math.*}.
  */
 public final class VectorMath {
     private VectorMath() {}
@@ -40,41 +47,45 @@ public final class VectorMath {
             P4 = 0.0013882515f;
 
     /**
-     * The exp pass: {@code row[i] = e^t} with t = clamp(scale·x[xAt + i], lo, hi), for i &lt; n (a
-     * multiple of {@link FloatBlock#LANES}).
-     *
-     * <p>Relative error below 1.5e-7 for |t| ≤ 20, below 4e-7 for all t. Saturates instead of
-     * leaving the normal range: e^t is at least 1.2e-38 and at most 2.4e38 (never 0 or +Inf), which
-     * changes no activation's result; NaN stays NaN.
+     * e^t with t clamped to [lo, hi]. Relative error below 1.5e-7 for |t| ≤ 20, below 4e-7 for all
+     * t. Saturates instead of leaving the normal range: e^t is at least 1.2e-38 and at most 2.4e38
+     * (never 0 or +Inf), which changes no activation's result; NaN stays NaN.
      */
-    public static void exp(float[] x, int xAt, float scale, float lo, float hi, float[] row, int n) {
-        exp(x, xAt, scale, lo, hi, 0f, row, n);
+    public static FloatVector exp(FloatVector t, float lo, float hi) {
+        return exp(t, lo, hi, 0f);
     }
 
-    /** The expm1 pass: {@code row[i] = e^t − 1}, as {@link #exp}, keeping its relative precision near t = 0. */
-    public static void expm1(float[] x, int xAt, float scale, float lo, float hi, float[] row, int n) {
-        exp(x, xAt, scale, lo, hi, 1f, row, n);
+    /** e^t − 1 with t clamped to [lo, hi], as {@link #exp}, keeping its relative precision near t = 0. */
+    public static FloatVector expm1(FloatVector t, float lo, float hi) {
+        return exp(t, lo, hi, 1f);
     }
 
-    /** row[i] = e^t − minus, minus being 0 or 1, from one polynomial for e^r − 1. */
-    private static void exp(float[] x, int xAt, float scale, float lo, float hi, float minus, float[] row, int n) {
-        float from = Math.max(lo, EXP_MIN), to = Math.min(hi, EXP_MAX);
-        for (int i = 0; i < n; i += LANES) {
-            FloatVector t = FloatVector.fromArray(SPECIES, x, xAt + i).mul(scale).max(from).min(to);
-            // t = k·ln2 + r with k = round(t·log2 e), |k| ≤ 127; r in one FMA, off by |k|·1.9e-9 at most.
-            FloatVector shifted = t.fma(LOG2E, ROUNDER);
-            FloatVector k = shifted.sub(ROUNDER);
-            FloatVector r = k.fma(k.broadcast(-LN2), t);
-            FloatVector p = r.fma(P4, P3);
-            p = p.fma(r, r.broadcast(P2));
-            p = p.fma(r, r.broadcast(P1));
-            p = p.fma(r, r.broadcast(P0));
-            FloatVector rm1 = p.mul(r).fma(r, r);                          // e^r − 1
-            FloatVector twoToK = ((IntVector) shifted.reinterpretAsInts()).sub(ROUNDER_BITS - 127)
-                    .lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
-            // e^t − minus = 2^k·(e^r − 1) + (2^k − minus): for e^t − 1 exact at k = 0, no cancellation.
-            twoToK.fma(rm1, twoToK.sub(minus)).intoArray(row, i);
-        }
+    /** e^t − minus, minus being 0 or 1, from one polynomial for e^r − 1. */
+    private static FloatVector exp(FloatVector t, float lo, float hi, float minus) {
+        t = clamp(t, Math.max(lo, EXP_MIN), Math.min(hi, EXP_MAX));
+        // t = k·ln2 + r with k = round(t·log2 e), |k| ≤ 127; r in one FMA, off by |k|·1.9e-9 at most.
+        FloatVector shifted = t.fma(LOG2E, ROUNDER);
+        FloatVector k = shifted.sub(ROUNDER);
+        FloatVector r = k.fma(k.broadcast(-LN2), t);
+        FloatVector p = r.fma(P4, P3);
+        p = p.fma(r, r.broadcast(P2));
+        p = p.fma(r, r.broadcast(P1));
+        p = p.fma(r, r.broadcast(P0));
+        FloatVector rm1 = p.mul(r).fma(r, r);                          // e^r − 1
+        FloatVector twoToK = ((IntVector) shifted.reinterpretAsInts()).sub(ROUNDER_BITS - 127)
+                .lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
+        // e^t − minus = 2^k·(e^r − 1) + (2^k − minus): for e^t − 1 exact at k = 0, no cancellation.
+        return twoToK.fma(rm1, twoToK.sub(minus));
+    }
+
+    /**
+     * t clamped to [lo, hi] by two compares and blends; NaN stays NaN. Not {@code max(lo).min(hi)}:
+     * Java's max and min order −0 below +0 and propagate NaN, which costs x86 five instructions
+     * each and made the clamp half of the exp pass's time.
+     */
+    static FloatVector clamp(FloatVector t, float lo, float hi) {
+        t = t.blend(lo, t.compare(VectorOperators.LT, lo));
+        return t.blend(hi, t.compare(VectorOperators.GT, hi));
     }
 
     private static final float ONE_OVER_PI = 0.31830987f;
@@ -90,36 +101,87 @@ public final class VectorMath {
     private static final float C0 = -0.4999993f, C1 = 0.04166399f, C2 = -0.0013855926f, C3 = 2.3194376e-5f;
 
     /**
-     * The sine pass: {@code sinRow[i] = sin t} and {@code cosRow[i] = cos t} with t = clamp(scale·x[xAt + i], lo, hi),
-     * for i &lt; n (a multiple of {@link FloatBlock#LANES}); cosRow may be null. Absolute error about
-     * 1e-7 for |t| ≤ 65536; a vector with a larger |t|, an infinite one included, takes the library's.
+     * The sine pass: {@code sinRow[i] = sin t} and {@code cosRow[i] = cos t} with
+     * t = clamp(scale·x[xAt + i], lo, hi), for i &lt; n (a multiple of {@link FloatBlock#LANES});
+     * cosRow may be null. Absolute error about 1e-7 for |t| ≤ 65536; a vector with a larger |t|,
+     * an infinite one included, takes the library's SIN and COS.
+     *
+     * <p>The pass runs through a method handle that the JIT cannot see through, so it is always
+     * compiled on its own: inlined into the kernel that calls it, it would use up that kernel's
+     * node budget, and the kernel's own lane functions would then not be inlined (see FloatBlock).
+     * Which of the two the JIT compiled first used to decide that, run by run.
      */
     public static void sinCos(float[] x, int xAt, float scale, float lo, float hi, float[] sinRow, float[] cosRow, int n) {
+        try {
+            sinCosPass.invokeExact(x, xAt, scale, lo, hi, sinRow, cosRow, n);
+        } catch (RuntimeException | Error e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new IllegalStateException(t); // the pass throws nothing checked
+        }
+    }
+
+    /** Not final: the JIT inlines through a constant handle. */
+    private static MethodHandle sinCosPass = sinCosPassHandle();
+
+    private static MethodHandle sinCosPassHandle() {
+        try {
+            return MethodHandles.lookup().findStatic(VectorMath.class, "sinCosPass", MethodType.methodType(void.class,
+                    float[].class, int.class, float.class, float.class, float.class, float[].class, float[].class, int.class));
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    private static void sinCosPass(float[] x, int xAt, float scale, float lo, float hi, float[] sinRow, float[] cosRow, int n) {
         for (int i = 0; i < n; i += LANES) {
-            FloatVector t = FloatVector.fromArray(SPECIES, x, xAt + i).mul(scale).max(lo).min(hi);
-            if (t.abs().compare(VectorOperators.GT, REDUCTION_LIMIT).anyTrue()) {
+            FloatVector t = clamp(FloatVector.fromArray(SPECIES, x, xAt + i).mul(scale), lo, hi);
+            if (beyondReduction(t)) {
                 t.lanewise(VectorOperators.SIN).intoArray(sinRow, i);
                 if (cosRow != null) t.lanewise(VectorOperators.COS).intoArray(cosRow, i);
                 continue;
             }
-            // t = q·π + r with q = round(t/π), |r| ≤ π/2; sin t = (−1)^q·sin r and cos t = (−1)^q·cos r.
             FloatVector shifted = t.fma(ONE_OVER_PI, ROUNDER);
-            FloatVector q = shifted.sub(ROUNDER);
-            FloatVector r = q.fma(q.broadcast(-PI_HI), t);
-            r = q.fma(q.broadcast(-PI_LO), r);
-            IntVector sign = ((IntVector) shifted.reinterpretAsInts()).lanewise(VectorOperators.LSHL, 31);
-            FloatVector r2 = r.mul(r);
-            FloatVector s = r2.fma(S3, S2);
-            s = s.fma(r2, r2.broadcast(S1));
-            s = s.fma(r2, r2.broadcast(S0));
-            s = s.mul(r2).fma(r, r);
-            ((IntVector) s.reinterpretAsInts()).lanewise(VectorOperators.XOR, sign).reinterpretAsFloats().intoArray(sinRow, i);
-            if (cosRow == null) continue;
-            FloatVector c = r2.fma(C3, C2);
-            c = c.fma(r2, r2.broadcast(C1));
-            c = c.fma(r2, r2.broadcast(C0));
-            c = c.fma(r2, r2.broadcast(1f));
-            ((IntVector) c.reinterpretAsInts()).lanewise(VectorOperators.XOR, sign).reinterpretAsFloats().intoArray(cosRow, i);
+            FloatVector r = remainder(t, shifted);
+            withSignOf(shifted, sinOfRemainder(r)).intoArray(sinRow, i);
+            if (cosRow != null) withSignOf(shifted, cosOfRemainder(r)).intoArray(cosRow, i);
         }
+    }
+
+    private static boolean beyondReduction(FloatVector t) {
+        return t.abs().compare(VectorOperators.GT, REDUCTION_LIMIT).anyTrue();
+    }
+
+    /*
+     * t = q·π + r with q = round(t/π), |r| ≤ π/2; sin t = (−1)^q·sin r and cos t = (−1)^q·cos r.
+     * shifted = t/π + 1.5·2^23 holds q in its low mantissa bits, so its lowest bit is q's parity.
+     */
+
+    private static FloatVector remainder(FloatVector t, FloatVector shifted) {
+        FloatVector q = shifted.sub(ROUNDER);
+        FloatVector r = q.fma(q.broadcast(-PI_HI), t);
+        return q.fma(q.broadcast(-PI_LO), r);
+    }
+
+    private static FloatVector sinOfRemainder(FloatVector r) {
+        FloatVector r2 = r.mul(r);
+        FloatVector s = r2.fma(S3, S2);
+        s = s.fma(r2, r2.broadcast(S1));
+        s = s.fma(r2, r2.broadcast(S0));
+        return s.mul(r2).fma(r, r);
+    }
+
+    private static FloatVector cosOfRemainder(FloatVector r) {
+        FloatVector r2 = r.mul(r);
+        FloatVector c = r2.fma(C3, C2);
+        c = c.fma(r2, r2.broadcast(C1));
+        c = c.fma(r2, r2.broadcast(C0));
+        return c.fma(r2, r2.broadcast(1f));
+    }
+
+    /** v·(−1)^q, q's parity being the lowest bit of shifted. */
+    private static FloatVector withSignOf(FloatVector shifted, FloatVector v) {
+        IntVector sign = ((IntVector) shifted.reinterpretAsInts()).lanewise(VectorOperators.LSHL, 31);
+        return ((IntVector) v.reinterpretAsInts()).lanewise(VectorOperators.XOR, sign).reinterpretAsFloats();
     }
 }

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.function.DoubleUnaryOperator;
+import jdk.incubator.vector.FloatVector;
 import org.junit.jupiter.api.Test;
 
 /** The lane functions and passes against {@code Math.*} in double, on dense grids and at the edges of their ranges. */
@@ -18,16 +19,20 @@ class VectorMathTest {
         return xs;
     }
 
-    private static float[] exp(float[] xs) {
+    /** The lane function applied to every vector of xs (a multiple of the lane count long). */
+    private static float[] lanes(float[] xs, java.util.function.UnaryOperator<FloatVector> f) {
         float[] out = new float[xs.length];
-        VectorMath.exp(xs, 0, 1f, -INF, INF, out, xs.length);
+        for (int i = 0; i < xs.length; i += FloatBlock.LANES)
+            f.apply(FloatVector.fromArray(FloatBlock.SPECIES, xs, i)).intoArray(out, i);
         return out;
     }
 
+    private static float[] exp(float[] xs) {
+        return lanes(xs, t -> VectorMath.exp(t, -INF, INF));
+    }
+
     private static float[] expm1(float[] xs) {
-        float[] out = new float[xs.length];
-        VectorMath.expm1(xs, 0, 1f, -INF, INF, out, xs.length);
-        return out;
+        return lanes(xs, t -> VectorMath.expm1(t, -INF, INF));
     }
 
     private static float[][] sinCos(float[] xs) {
@@ -69,10 +74,23 @@ class VectorMathTest {
     }
 
     @Test
-    void expPassClampsAndScalesItsArgument() {
-        float[] xs = grid(-10, 10, 1_001), out = new float[xs.length];
-        VectorMath.exp(xs, 0, -2f, -INF, 0f, out, xs.length);
-        within("e^min(-2x, 0)", out, x -> Math.exp(Math.min(-2 * x, 0)), xs, 1.5e-7, 0);
+    void expClampsItsArgument() {
+        float[] xs = grid(-10, 10, 1_001);
+        within("e^min(x, 0)", lanes(xs, t -> VectorMath.exp(t, -INF, 0f)), x -> Math.exp(Math.min(x, 0)), xs, 1.5e-7, 0);
+        within("e^max(x, -1)", lanes(xs, t -> VectorMath.exp(t, -1f, INF)), x -> Math.exp(Math.max(x, -1)), xs, 1.5e-7, 0);
+        within("e^clamp(x, -1, 2) - 1", lanes(xs, t -> VectorMath.expm1(t, -1f, 2f)),
+                x -> Math.expm1(Math.min(2, Math.max(x, -1))), xs, 1.5e-7, 0);
+    }
+
+    @Test
+    void sinCosPassScalesAndClampsItsArgumentAndSkipsAMissingCosRow() {
+        float[] xs = grid(-10, 10, 1_001), s = new float[xs.length], c = new float[xs.length];
+        VectorMath.sinCos(xs, 0, 0.3f, -INF, 0f, s, c, xs.length);
+        within("sin(min(0.3x, 0))", s, x -> Math.sin(Math.min(0.3f * (float) x, 0)), xs, 0, 2e-7);
+        within("cos(min(0.3x, 0))", c, x -> Math.cos(Math.min(0.3f * (float) x, 0)), xs, 0, 2e-7);
+        float[] offset = new float[xs.length - 16], sinOnly = new float[offset.length];
+        VectorMath.sinCos(xs, 16, 0.3f, -INF, 0f, sinOnly, null, offset.length);
+        assertTrue(java.util.Arrays.equals(java.util.Arrays.copyOfRange(s, 16, xs.length), sinOnly), "from xAt, without cos");
     }
 
     @Test

@@ -20,8 +20,8 @@ final class FloatKernels {
     }
 
     /*
-     * Activations run block by block through FloatBlock (see there why): the calls into the
-     * activation pass arrays, so they stay fast however many activations the process has run.
+     * Activations run through FloatBlock (see there why): the calls into the activation pass
+     * arrays, so they stay fast however many activations the process has run.
      */
 
     static void activationForward(Activation act, float[] p, float[] x, float[] r, float[] y) {
@@ -49,10 +49,10 @@ final class FloatKernels {
         return sums;
     }
 
-    /** Chunk boundaries on multiples of the block size, so only the last block of all is ragged. */
+    /** Chunk boundaries on multiples of the row length, so only the last chunk of all is ragged. */
     private static int chunkStart(int n, int chunk, int chunks) {
         if (chunk == chunks) return n;
-        return (int) ((long) n * chunk / chunks / FloatBlock.SIZE * FloatBlock.SIZE);
+        return (int) ((long) n * chunk / chunks / FloatBlock.ROW * FloatBlock.ROW);
     }
 
     static void add(float[] a, float[] b, float[] y) {
