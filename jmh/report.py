@@ -14,6 +14,8 @@ MemoryCopy's GB/s. Flops and bytes per operation are counted from the benchmark 
               which also allocate (and the JVM zeroes) their result, are shown beside them.
               ActivationVsCopy times each kernel and a copy of 2^24 floats in the same
               invocations (aux counters), a limit from the same seconds on a noisy host.
+  compute     ActivationCompute: ns per 16-lane vector on one core with data in L1, beside the
+              time the copy bandwidth leaves one core for that vector's bytes.
 
 Usage: report.py RESULT.json [--limits OTHER.json]
   --limits takes FmaPeak and MemoryCopy from another result when RESULT.json lacks them
@@ -60,14 +62,16 @@ def short_name(result):
 
 
 def limits_of(results):
-    peak = copy = None
+    """FMA peak (flop/s), copy bandwidth (byte/s) and the copy's thread count (one per core)."""
+    peak = copy = copy_threads = None
     for r in results:
         cls, method = short_name(r)
         if cls == "FmaPeak":
             peak = ops_per_second(r["primaryMetric"])  # one op = one flop
         elif cls == "MemoryCopy":
             copy = ops_per_second(r["primaryMetric"])  # one op = one byte
-    return peak, copy
+            copy_threads = r.get("threads", 1)
+    return peak, copy, copy_threads
 
 
 def activation_bytes(method):
@@ -99,12 +103,12 @@ def main():
     args = ap.parse_args()
     with open(args.result) as f:
         results = json.load(f)
-    peak, copy = limits_of(results)
+    peak, copy, cores = limits_of(results)
     source = "this run"
     if args.limits:
         with open(args.limits) as f:
-            p2, c2 = limits_of(json.load(f))
-        peak, copy = peak or p2, copy or c2
+            p2, c2, t2 = limits_of(json.load(f))
+        peak, copy, cores = peak or p2, copy or c2, cores or t2
         source = "this run where present, else " + args.limits
 
     out = []
@@ -147,6 +151,14 @@ def main():
             out.append("| %s.%s | %s | %.3f ms | %s | %.1f GB/s | %.1f GB/s (copy, same seconds) | %s | %s |" % (
                 cls, method, ptxt, kernel_s * 1e3, spread(m), rate / 1e9, window_copy / 1e9,
                 fmt_pct(rate, window_copy), verdict("activation vs copy, same window", rate, window_copy)))
+            continue
+        elif cls == "ActivationCompute":
+            # ns per element (one thread, data in L1) → per 16-lane vector, against the time the copy
+            # bandwidth gives one core for a vector's bytes (all cores share the copy's bandwidth).
+            per_vector = t * 1e9 * 16
+            bytes_per_vector = (12 if method == "backward" else 8) * 16
+            budget = "" if copy is None else "%.2f ns (copy, per core)" % (bytes_per_vector / (copy / cores) * 1e9)
+            out.append("| %s.%s | %s | %.2f ns/vector | %s | | %s | | |" % (cls, method, ptxt, per_vector, spread(m), budget))
             continue
         elif cls == "ActivationBench":
             kind = "activation" if method.endswith("Into") else "activation, allocating"
