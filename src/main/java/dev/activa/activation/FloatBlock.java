@@ -14,10 +14,11 @@ import jdk.incubator.vector.VectorSpecies;
  * not inline is allocated on the heap, each 16 elements, which is several times slower. So every
  * call between the backend and an activation (megamorphic or not) passes arrays, never vectors,
  * and an activation's loop calls only {@link VectorMath}'s small lane functions, which the JIT
- * inlines. It stops inlining once a method's graph has grown past its node budget, about 40
- * vector operations: an exp and a sine fit in one loop, not a cosine as well, so a kernel that
- * needs more (Nami's backward) runs {@link VectorMath#sinCos} as a pass over {@link #ROW}
- * elements into the rows, which stay in L1, and its own loop over the same elements after.
+ * inlines. It stops inlining once a method's graph has grown past its node budget, some 25–45
+ * vector operations: an exp fits into a kernel's loop, an exp and a sine do
+ * not, so a kernel that needs more (Nami's) runs {@link VectorMath#sinCos} as a pass over
+ * {@link #ROW} elements into the rows, which stay in L1, and its own loop over the same elements
+ * after.
  *
  * <p>Why long spans. Loading x, computing and storing y in one loop over the whole span lets the
  * memory traffic overlap the arithmetic; short blocks, and passes that write a row first, made the

@@ -50,9 +50,11 @@ public record Nami() implements Activation {
      * Lanes compute both branches and blend. The tanh branch takes e = e^v with
      * v = min(−2a·x, 0) = −2a·max(x, 0) and u = e − 1: tanh(a·x) = −u/(2 + u) and
      * 1 − tanh²(a·x) = 4e/(1 + e)², without overflow or cancellation. The sine branch takes sin and
-     * cos of min(w·x, 0) = w·min(x, 0). Neither branch sees the other's arguments.
+     * cos of min(w·x, 0) = w·min(x, 0). Neither branch sees the other's arguments. Both directions
+     * run ROW elements at a time: the sine pass writes into the rows, then one loop computes the
+     * rest (an exp and a sine in one loop are more than the JIT inlines; see FloatBlock).
      */
-    /** ROW elements at a time: the sine pass writes sin into a row, then one loop computes the rest. */
+
     public void forward(FloatBlock b, float[] p) {
         for (int at = 0; at < b.n; at += FloatBlock.ROW) forward(b, p, at, Math.min(FloatBlock.ROW, b.n - at));
     }
@@ -71,8 +73,7 @@ public record Nami() implements Activation {
     }
 
     /**
-     * dx and the three parameter sums, ROW elements at a time: the sine pass writes sin and cos into
-     * the rows, then one loop computes the rest. The sums need no blends: on lanes with x &gt; 0 the
+     * dx and the three parameter sums. The sums need no blends: on lanes with x &gt; 0 the
      * sine pass saw 0 (sin = 0), on the others the exp saw 0 (sech² = 1), so with x₊ = max(x, 0)
      * and x₋ = min(x, 0): Σ dy·∂f/∂w = (a/b)·Σ dy·x₋·cos, Σ dy·∂f/∂a = Σ dy·x₊·sech² + (1/b)·Σ dy·sin
      * and Σ dy·∂f/∂b = −(a/b²)·Σ dy·sin.

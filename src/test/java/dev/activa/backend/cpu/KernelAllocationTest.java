@@ -5,20 +5,59 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.activa.activation.Activation;
 import dev.activa.tensor.DType;
 import dev.activa.tensor.Tensor;
+import java.io.IOException;
 import java.lang.management.ManagementFactory;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 /**
  * Once compiled, the activation kernels keep their vectors in registers: a kernel that the JIT
  * compiled with vectors on the heap (a call it did not inline; see FloatBlock) allocates about
  * 80 bytes per 16 elements, which this test sees. Not a timing test: it counts bytes.
+ *
+ * <p>What the JIT inlines depends on the call sites' profiles, so both cases are checked: every
+ * activation in one process, as in a sweep (the kernels' call site sees them all), and each alone
+ * in a fresh JVM, as in a training run of one activation (the call site sees one, and the JIT
+ * inlines the kernel into its caller).
  */
 class KernelAllocationTest {
     /** Below one parallel grain, so the kernel runs on this thread, whose allocations we can count. */
     private static final int N = 30_000;
+    /** Per call, the scratch of a FloatBlock (~10 KiB); interpreted or boxed code allocates over 100 KiB per call here. */
+    private static final long LIMIT = 24 * 1024;
 
     @Test
     void compiledKernelsDoNotAllocatePerElement() {
+        for (String name : Activation.NAMES) {
+            long perCall = bytesPerCallOnceWarm(name);
+            assertTrue(perCall <= LIMIT, name + ": still " + perCall + " bytes per call after 30 s of warm-up");
+        }
+    }
+
+    @Test
+    void eachKernelAloneInAFreshJvmDoesNotAllocatePerElement() throws IOException, InterruptedException {
+        Path java = Path.of(System.getProperty("java.home"), "bin", "java");
+        for (String name : Activation.NAMES) {
+            List<String> command = List.of(java.toString(), "--add-modules", "jdk.incubator.vector",
+                    "-cp", System.getProperty("java.class.path"), KernelAllocationTest.class.getName(), name);
+            Process child = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.DISCARD).start();
+            String out = new String(child.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
+            if (!child.waitFor(60, TimeUnit.SECONDS)) child.destroyForcibly();
+            long perCall = Long.parseLong(out);
+            assertTrue(perCall <= LIMIT, name + " alone: still " + perCall + " bytes per call after 30 s of warm-up");
+        }
+    }
+
+    /** The child JVM's entry point: prints the bytes per call of one activation once warm. */
+    public static void main(String[] args) {
+        System.out.println(bytesPerCallOnceWarm(args[0]));
+    }
+
+    /** Runs the activation's forward and backward until a batch of calls allocates no more than LIMIT per call, or 30 s. */
+    static long bytesPerCallOnceWarm(String name) {
         var threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
         long self = Thread.currentThread().threadId();
         var cpu = new CpuBackend();
@@ -26,23 +65,18 @@ class KernelAllocationTest {
         for (int i = 0; i < N; i++) values[i] = (i % 200) / 20f - 5;
         Tensor x = cpu.fromFloats(values, DType.F32, N), dy = cpu.fromFloats(values, DType.F32, N);
         Tensor y = cpu.zeros(DType.F32, N), dx = cpu.zeros(DType.F32, N);
-        // Every activation runs in one process, as in a sweep: call sites see them all.
-        for (String name : Activation.NAMES) {
-            Activation act = Activation.of(name);
-            double[] p = act.initialParameters();
-            long perCall = Long.MAX_VALUE;
-            long deadline = System.nanoTime() + 30_000_000_000L;
-            // Warm up until a batch of calls allocates no more than the per-call scratch (FloatBlock: ~10 KiB);
-            // interpreted or boxed code allocates over 100 KiB per call here.
-            while (perCall > 24 * 1024 && System.nanoTime() < deadline) {
-                long before = threads.getThreadAllocatedBytes(self);
-                for (int call = 0; call < 200; call++) {
-                    cpu.activationForwardInto(act, p, x, null, y);
-                    cpu.activationBackwardInto(act, p, x, null, dy, dx);
-                }
-                perCall = (threads.getThreadAllocatedBytes(self) - before) / 400;
+        Activation act = Activation.of(name);
+        double[] p = act.initialParameters();
+        long perCall = Long.MAX_VALUE;
+        long deadline = System.nanoTime() + 30_000_000_000L;
+        while (perCall > LIMIT && System.nanoTime() < deadline) {
+            long before = threads.getThreadAllocatedBytes(self);
+            for (int call = 0; call < 200; call++) {
+                cpu.activationForwardInto(act, p, x, null, y);
+                cpu.activationBackwardInto(act, p, x, null, dy, dx);
             }
-            assertTrue(perCall <= 24 * 1024, name + ": still " + perCall + " bytes per call after 30 s of warm-up");
+            perCall = (threads.getThreadAllocatedBytes(self) - before) / 400;
         }
+        return perCall;
     }
 }
