@@ -46,6 +46,7 @@ class KernelAllocationTest {
             Process child = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.DISCARD).start();
             String out = new String(child.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
             if (!child.waitFor(60, TimeUnit.SECONDS)) child.destroyForcibly();
+            assertTrue(out.matches("\\d+"), name + " alone: the child JVM printed '" + out + "' instead of a byte count");
             long perCall = Long.parseLong(out);
             assertTrue(perCall <= LIMIT, name + " alone: still " + perCall + " bytes per call after 30 s of warm-up");
         }
