@@ -4,7 +4,9 @@ import java.util.Arrays;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -13,9 +15,10 @@ import jdk.incubator.vector.VectorSpecies;
  * {@link Unfold} fills them straight from the images through an index table computed once per
  * geometry: for each row (c, i, j) of the column matrix, the channel plane and the (y, x) shift
  * it reads. Along a row of output positions the reads are a contiguous (stride 1) or strided run
- * of one input row, so the packing copies runs, with Vector API masked loads at stride 1, and
- * zero-fills the padding. A whole batch is one GEMM, and nothing is allocated per call once the
- * scratch buffers have grown.
+ * of one input row, so the packing copies runs, with Vector API loads at stride 1 and gathers at
+ * larger strides, and zero-fills the padding; the transposed packing (weight gradient) gathers
+ * each packed line, one position of NR rows, from NR places. A whole batch is one GEMM, and
+ * nothing is allocated per call but a packer's few index arrays once the scratch buffers have grown.
  *
  * <ul>
  *   <li>forward: y[K, N·Ho·Wo] = W[K, C·R·S] · cols(x), then copied to NCHW;</li>
@@ -33,6 +36,7 @@ final class Im2colConv {
 
     static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     static final int L = S.length();
+    private static final VectorSpecies<Integer> I = S.withLanes(int.class);
 
     /** One convolution's shape: input [c, h, w] per image, kernel r×s, output ho×wo. */
     record Geometry(int c, int h, int w, int r, int s, int stride, int pad) {
@@ -64,25 +68,16 @@ final class Im2colConv {
 
         int plane() { return gridH * gridW; }
 
-        /**
-         * Writes elements (t, x0 … x0+len−1 of grid row y of image b) to out[o], out[o + step], …;
-         * the source offset of grid row y is computed here, padding comes out as zeros.
-         */
-        void run(float[] src, int t, int b, int y, int x0, int len, float[] out, int o, int step) {
-            int iy = y * stride + dy[t];
-            if (iy < 0 || iy >= srcH) {
-                for (int l = 0; l < len; l++) out[o + l * step] = 0;
-                return;
-            }
-            int s0 = b * srcImage + chan[t] + iy * srcW + dx[t];
-            int a = Math.min(len, Math.max(0, lo[t] - x0)), z = Math.max(a, Math.min(len, hi[t] - x0));
-            for (int l = 0; l < a; l++) out[o + l * step] = 0;
-            for (int l = a; l < z; l++) out[o + l * step] = src[s0 + (x0 + l) * stride];
-            for (int l = z; l < len; l++) out[o + l * step] = 0;
+        /** The gather map of L consecutive positions along a source row: 0, stride, 2·stride, … */
+        private int[] strided() {
+            int[] map = new int[L];
+            for (int l = 0; l < L; l++) map[l] = l * stride;
+            return map;
         }
 
         /** As the GEMM's B [rows, columns]: NR-column panels, each split into runs along one grid row. */
         Sgemm.Packer columns(float[] src) {
+            int[] strided = strided();
             return (from, count, k0, kc, out) -> {
                 int nr = Sgemm.NR, plane = plane();
                 for (int jr = 0; jr < count; jr += nr) {
@@ -90,25 +85,27 @@ final class Im2colConv {
                     for (int done = 0; done < cols; ) {
                         int col = from + jr + done, b = col / plane, q = col - b * plane;
                         int y = q / gridW, x0 = q - y * gridW, len = Math.min(cols - done, gridW - x0);
-                        if (stride == 1) {
-                            // The common case, inline (a call per row costs more than its copy):
-                            // zero where the run reaches into the padding, copy the inside.
-                            for (int p = 0; p < kc; p++) {
-                                int t = k0 + p, o = base + p * nr + done, iy = y + dy[t];
-                                int a = Math.min(len, Math.max(0, lo[t] - x0));
-                                int z = Math.max(a, Math.min(len, hi[t] - x0));
-                                if (iy < 0 || iy >= srcH) z = a;
-                                if (a > 0 || z < len) Arrays.fill(out, o, o + len, 0f);
-                                int from0 = b * srcImage + chan[t] + iy * srcW + dx[t] + x0 + a, n = z - a;
-                                int l = 0;
+                        // Inline (a call per row costs more than its copy): zero where the run
+                        // reaches into the padding, copy the inside, gathering at stride > 1.
+                        for (int p = 0; p < kc; p++) {
+                            int t = k0 + p, o = base + p * nr + done, iy = y * stride + dy[t];
+                            int a = Math.min(len, Math.max(0, lo[t] - x0));
+                            int z = Math.max(a, Math.min(len, hi[t] - x0));
+                            if (iy < 0 || iy >= srcH) z = a;
+                            if (a > 0 || z < len) Arrays.fill(out, o, o + len, 0f);
+                            int from0 = b * srcImage + chan[t] + iy * srcW + dx[t] + (x0 + a) * stride, n = z - a;
+                            int l = 0;
+                            if (stride == 1) {
                                 for (; l <= n - L; l += L) FloatVector.fromArray(S, src, from0 + l).intoArray(out, o + a + l);
                                 if (l < n) {
                                     VectorMask<Float> m = S.indexInRange(l, n);
                                     FloatVector.fromArray(S, src, from0 + l, m).intoArray(out, o + a + l, m);
                                 }
+                            } else {
+                                for (; l <= n - L; l += L)
+                                    FloatVector.fromArray(S, src, from0 + l * stride, strided, 0).intoArray(out, o + a + l);
+                                for (; l < n; l++) out[o + a + l] = src[from0 + l * stride];
                             }
-                        } else {
-                            for (int p = 0; p < kc; p++) run(src, k0 + p, b, y, x0, len, out, base + p * nr + done, 1);
                         }
                         done += len;
                     }
@@ -118,19 +115,46 @@ final class Im2colConv {
             };
         }
 
-        /** As the GEMM's B [columns, rows] (the transpose): NR rows of the column matrix per panel. */
+        /**
+         * As the GEMM's B [columns, rows] (the transpose): NR rows of the column matrix per panel.
+         * Each packed line holds one position of NR rows, so it is gathered, L rows at a time, from
+         * NR places in the images: a masked gather per half line, the mask zeroing the padding
+         * and rows past the end, instead of NR scalar runs written at a stride of NR floats.
+         */
         Sgemm.Packer transposed(float[] src) {
             return (from, count, k0, kc, out) -> {
                 int nr = Sgemm.NR, plane = plane();
+                // Per row of the panel: where position x0 of its run lies in src, and its inside [lo, hi) relative to x0.
+                int[] at = new int[nr], inLo = new int[nr], inHi = new int[nr], index = new int[L];
                 for (int jr = 0; jr < count; jr += nr) {
                     int base = (jr / nr) * nr * kc, rowsHere = Math.min(nr, count - jr);
                     for (int p = 0; p < kc; ) {
                         int col = k0 + p, b = col / plane, q = col - b * plane;
                         int y = q / gridW, x0 = q - y * gridW, len = Math.min(kc - p, gridW - x0);
-                        int o = base + p * nr;
-                        for (int jj = 0; jj < rowsHere; jj++) run(src, from + jr + jj, b, y, x0, len, out, o + jj, nr);
-                        for (int jj = rowsHere; jj < nr; jj++)
-                            for (int l = 0; l < len; l++) out[o + jj + l * nr] = 0;
+                        for (int jj = 0; jj < nr; jj++) {
+                            int t = from + jr + jj, iy = jj < rowsHere ? y * stride + dy[t] : -1;
+                            boolean inside = iy >= 0 && iy < srcH;
+                            at[jj] = inside ? b * srcImage + chan[t] + iy * srcW + dx[t] + x0 * stride : 0;
+                            inLo[jj] = inside ? lo[t] - x0 : 0;
+                            inHi[jj] = inside ? hi[t] - x0 : 0;
+                        }
+                        for (int half = 0; half < nr; half += L) {
+                            IntVector places = IntVector.fromArray(I, at, half);
+                            IntVector los = IntVector.fromArray(I, inLo, half), his = IntVector.fromArray(I, inHi, half);
+                            if (los.compare(VectorOperators.LE, 0).and(his.compare(VectorOperators.GE, len)).allTrue()) {
+                                // No padding in this run: a plain gather.
+                                for (int l = 0; l < len; l++)
+                                    FloatVector.fromArray(S, src, l * stride, at, half).intoArray(out, base + (p + l) * nr + half);
+                                continue;
+                            }
+                            for (int l = 0; l < len; l++) {
+                                VectorMask<Integer> inside = los.compare(VectorOperators.LE, l).and(his.compare(VectorOperators.GT, l));
+                                // The JDK range-checks every lane of a gather, masked or not: padding lanes read index 0.
+                                places.add(l * stride).blend(0, inside.not()).intoArray(index, 0);
+                                FloatVector.fromArray(S, src, 0, index, 0, inside.cast(S))
+                                        .intoArray(out, base + (p + l) * nr + half);
+                            }
+                        }
                         p += len;
                     }
                 }

@@ -68,7 +68,11 @@ class FastKernelParityTest {
                 // 1×1 without padding as per-image GEMMs: odd sizes, stride 3, stride 1 (narrow rows),
                 // channels off the GEMM's panels, batch 1 (the im2col path), a deep weight gradient
                 "3,5,9,7,1,2,0", "4,8,7,12,1,3,0", "2,6,10,9,1,1,0", "1,8,8,16,1,2,0", "5,70,6,40,1,2,0",
-                "3,33,31,20,1,2,0"})
+                "3,33,31,20,1,2,0",
+                // strided packing (gathers) over rows of whole vectors of output positions and with a
+                // ragged end, odd and even sizes, 1×1 and 3×3, stride 4
+                "2,4,35,6,1,2,0", "2,5,64,3,1,2,0", "2,3,34,5,3,2,1", "2,4,33,6,3,2,1", "2,3,64,4,3,2,1",
+                "2,3,19,4,3,4,1"})
     void conv(int n, int c, int hw, int k, int r, int stride, int pad) {
         var spec = new Conv2dSpec(stride, pad);
         Tensor[] x = pair(n, c, hw, hw), w = pair(k, c, r, r);
