@@ -16,6 +16,10 @@ MemoryCopy's GB/s. Flops and bytes per operation are counted from the benchmark 
               invocations (aux counters), a limit from the same seconds on a noisy host.
   compute     ActivationCompute: ns per 16-lane vector on one core with data in L1, beside the
               time the copy bandwidth leaves one core for that vector's bytes.
+  GPU         CudaActivationBench on 2^26 elements: forward 2 tensors' bytes (read x, write y),
+              backward 3 (read x, dy, write dx), at 4 B (fp32) or 2 B (fp16) an element, against
+              CudaMemoryCopy's GB/s for the same dtype (a device-to-device copy, 2 tensors' bytes)
+              in the same run; target 85%.
 
 Usage: report.py RESULT.json [--limits OTHER.json]
   --limits takes FmaPeak and MemoryCopy from another result when RESULT.json lacks them
@@ -28,8 +32,10 @@ import sys
 
 # Targets (fraction of the limit) the CPU kernels are held to; None: shown without a target.
 TARGETS = {"sgemm": 0.40, "conv forward": None, "conv fwd+bwd": 0.30, "activation": 0.70,
-           "activation, allocating": None, "activation vs copy, same window": 0.70}
+           "activation, allocating": None, "activation vs copy, same window": 0.70, "gpu activation": 0.85}
 ACTIVATION_ELEMENTS = 1 << 24
+GPU_ELEMENTS = 1 << 26
+DTYPE_BYTES = {"fp32": 4, "fp16": 2}
 
 TIME_UNITS = {"s": 1.0, "ms": 1e-3, "us": 1e-6, "ns": 1e-9}
 
@@ -79,6 +85,23 @@ def activation_bytes(method):
     return (12 if method.startswith("backward") else 8) * ACTIVATION_ELEMENTS
 
 
+def gpu_bytes(cls, method, dtype):
+    """Bytes a GPU call moves: 2 tensors for a forward or a copy, 3 for a backward."""
+    tensors = 3 if cls == "CudaActivationBench" and method == "backward" else 2
+    return tensors * GPU_ELEMENTS * DTYPE_BYTES[dtype]
+
+
+def gpu_copy_of(results):
+    """The device-to-device copy bandwidth (byte/s) per dtype, from CudaMemoryCopy."""
+    rates = {}
+    for r in results:
+        cls, method = short_name(r)
+        if cls == "CudaMemoryCopy":
+            dtype = r["params"]["dtype"]
+            rates[dtype] = gpu_bytes(cls, method, dtype) / seconds_per_op(r["primaryMetric"])
+    return rates
+
+
 def conv_flops(layer):
     n, c, h, k, r, stride, pad = (int(v) for v in layer.split(","))
     ho = (h + 2 * pad - r) // stride + 1
@@ -104,6 +127,7 @@ def main():
     with open(args.result) as f:
         results = json.load(f)
     peak, copy, cores = limits_of(results)
+    gpu_copy = gpu_copy_of(results)
     source = "this run"
     if args.limits:
         with open(args.limits) as f:
@@ -163,6 +187,14 @@ def main():
         elif cls == "ActivationBench":
             kind = "activation" if method.endswith("Into") else "activation, allocating"
             work, limit, unit = float(activation_bytes(method)), copy, "GB/s"
+        elif cls == "CudaMemoryCopy":
+            rate = gpu_copy[params["dtype"]]
+            out.append("| %s.%s | %s | %.3f ms | %s | %.1f GB/s | (the GPU limit) | | |" % (
+                cls, method, ptxt, t * 1e3, spread(m), rate / 1e9))
+            continue
+        elif cls == "CudaActivationBench":
+            kind, unit = "gpu activation", "GB/s"
+            work, limit = float(gpu_bytes(cls, method, params["dtype"])), gpu_copy.get(params["dtype"])
         else:
             out.append("| %s.%s | %s | %.3f ms | %s | | | | |" % (cls, method, ptxt, t * 1e3, spread(m)))
             continue
