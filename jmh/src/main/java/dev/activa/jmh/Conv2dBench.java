@@ -42,6 +42,7 @@ public class Conv2dBench {
         "32,256,8,256,3,1,1",   // layer3: 256→256 at 8×8
         "32,512,4,512,3,1,1",   // layer4: 512→512 at 4×4
         "32,16,28,16,3,1,1",    // Fashion-MNIST small-width model: 16→16 at 28×28
+        "32,32,14,32,3,1,1",    // … and its second stage: 32→32 at 14×14
     })
     public String layer;
 

@@ -167,12 +167,11 @@ final class Im2colConv {
     /** Per output-channel count: the unfolding of dY for the transposed (input-gradient) convolution. */
     private final Map<Integer, Unfold> transposedUnfolds = new ConcurrentHashMap<>();
 
-    /** Whether this geometry runs {@link DirectConv} rather than im2col + GEMM. */
-    private final boolean direct, directWeight;
+    /** Whether this geometry's weight gradient runs {@link DirectConv} (the other two passes decide per call, by channels). */
+    private final boolean directWeight;
 
     Im2colConv(Geometry g) {
         this.g = g;
-        this.direct = directFits(g);
         this.directWeight = directWeightFits(g);
         int rows = g.rows(), taps = g.r() * g.s();
         int[] chan = new int[rows], dy = new int[rows], dx = new int[rows];
@@ -189,16 +188,35 @@ final class Im2colConv {
      * Forward and input gradient run {@link DirectConv} at stride 1 with a square kernel and
      * padding the transposed convolution can mirror (pad &lt; r), when rows of the output and of
      * the input fill most of its 2L lanes: there it beats the GEMM at every channel count measured
-     * (it packs nothing). Its weight gradient only wins over the GEMM with few channels.
+     * (it packs nothing). Rows that fill only 7/16 of them still win with at most
+     * {@value #NARROW_DIRECT_CHANNELS} channels on either side (1.3–1.9× at 14×14 and 16×16 with
+     * 32 and 64 channels), where the GEMM's few rows (the output channels) leave it mostly packing;
+     * with 128 channels, or rows of 10 or fewer, the GEMM is faster.
      */
-    static boolean directFits(Geometry g) {
-        return g.stride() == 1 && g.r() == g.s() && g.pad() < g.r()
-                && Math.min(g.wo(), g.w()) > DirectConv.L + DirectConv.L / 2;
+    static boolean directFits(Geometry g, int k) {
+        if (!directShape(g)) return false;
+        int width = Math.min(g.wo(), g.w());
+        return wideRows(g) || (16 * width >= 7 * 2 * DirectConv.L && Math.max(g.c(), k) <= NARROW_DIRECT_CHANNELS);
     }
 
-    /** Measured at 64 channels (3×3): the GEMM's weight gradient is faster there. */
+    private static final int NARROW_DIRECT_CHANNELS = 64;
+
+    /**
+     * Measured at 64 channels (3×3): the GEMM's weight gradient is faster there; and on the narrow
+     * rows directFits admits (32 channels at 14×14), too.
+     */
     static boolean directWeightFits(Geometry g) {
-        return directFits(g) && g.rows() <= 288;
+        return directShape(g) && wideRows(g) && g.rows() <= 288;
+    }
+
+    /** Stride 1, a square kernel and padding the transposed convolution can mirror (pad &lt; r). */
+    private static boolean directShape(Geometry g) {
+        return g.stride() == 1 && g.r() == g.s() && g.pad() < g.r();
+    }
+
+    /** Rows of the output and of the input that fill most of the direct kernel's 2L lanes. */
+    private static boolean wideRows(Geometry g) {
+        return Math.min(g.wo(), g.w()) > DirectConv.L + DirectConv.L / 2;
     }
 
     /** dY [n, k, ho, wo] unfolded for the stride-1 transposed convolution onto the input grid. */
@@ -227,7 +245,7 @@ final class Im2colConv {
 
     /** y [n, k, ho, wo] = x [n, c, h, w] ⊛ w [k, c, r, s]. */
     void forward(float[] x, float[] w, float[] y, int n, int k) {
-        if (direct) {
+        if (directFits(g, k)) {
             int p = g.pad();
             DirectConv.forward(DirectConv.padded(x, n, g.c(), g.h(), g.w(), p), n, g.c(), g.h() + 2 * p, g.w() + 2 * p,
                     g.r(), g.s(), DirectConv.packed(w, k, g.rows()), k, y);
@@ -246,7 +264,7 @@ final class Im2colConv {
     /** dx [n, c, h, w] = conv-transpose of dy with w. */
     void backwardInput(float[] dy, float[] w, float[] dx, int n, int k) {
         int c = g.c(), taps = g.r() * g.s(), inPlane = g.h() * g.w();
-        if (direct) {
+        if (directFits(g, k)) {
             int p = g.r() - 1 - g.pad();
             DirectConv.forward(DirectConv.padded(dy, n, k, g.ho(), g.wo(), p), n, k, g.ho() + 2 * p, g.wo() + 2 * p,
                     g.r(), g.s(), DirectConv.packedTransposed(w, k, c, g.r(), g.s()), c, dx);

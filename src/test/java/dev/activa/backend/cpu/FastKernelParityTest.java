@@ -65,6 +65,9 @@ class FastKernelParityTest {
                 // of more than one block, and many channels
                 "2,16,28,16,3,1,1", "1,5,27,13,3,1,0", "3,2,26,3,3,1,2", "2,6,30,9,5,1,2", "1,3,50,7,1,1,0",
                 "2,40,28,10,3,1,1",
+                // narrow rows (7/16 of the lanes) with at most 64 channels: direct forward and input
+                // gradient, GEMM weight gradient; past 64 channels on either side, all GEMM
+                "2,12,14,20,3,1,1", "3,64,16,9,3,1,1", "2,70,14,8,3,1,1", "2,8,15,65,3,1,1",
                 // 1×1 without padding as per-image GEMMs: odd sizes, stride 3, stride 1 (narrow rows),
                 // channels off the GEMM's panels, batch 1 (the im2col path), a deep weight gradient
                 "3,5,9,7,1,2,0", "4,8,7,12,1,3,0", "2,6,10,9,1,1,0", "1,8,8,16,1,2,0", "5,70,6,40,1,2,0",
