@@ -191,7 +191,7 @@ final class Im2colConv {
      * (it packs nothing). Rows that fill only 7/16 of them still win with at most
      * {@value #NARROW_DIRECT_CHANNELS} channels on either side (1.3–1.9× at 14×14 and 16×16 with
      * 32 and 64 channels), where the GEMM's few rows (the output channels) leave it mostly packing;
-     * with 128 channels, or rows of 10 or fewer, the GEMM is faster.
+     * with 128 channels, or rows of 10 or fewer, the GEMM is as fast or faster.
      */
     static boolean directFits(Geometry g, int k) {
         if (!directShape(g)) return false;
