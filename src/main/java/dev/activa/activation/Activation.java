@@ -73,14 +73,16 @@ public sealed interface Activation permits Relu, Elu, Swish, Mish, TanhRelu, Nam
     }
 
     /**
-     * Sums a vector's lanes in lane order. Not reduceLanes(ADD): its order is unspecified and
-     * differs between interpreted and compiled code, which would make training runs irreproducible.
+     * Sums a vector's lanes in lane order, through {@code scratch} (at least v.length() floats; the
+     * caller's, because the JIT does not scalar-replace an array a vector is stored into, and a new
+     * one per call cost batch norm on small planes most of its time). Not reduceLanes(ADD): its
+     * order is unspecified and differs between interpreted and compiled code, which would make
+     * training runs irreproducible.
      */
-    static double sumLanes(FloatVector v) {
-        float[] lanes = new float[v.length()];
-        v.intoArray(lanes, 0);
+    static double sumLanes(FloatVector v, float[] scratch) {
+        v.intoArray(scratch, 0);
         double sum = 0;
-        for (float f : lanes) sum += f;
+        for (int i = 0; i < v.length(); i++) sum += scratch[i];
         return sum;
     }
 

@@ -75,11 +75,12 @@ final class FloatKernels {
 
     static double sum(float[] a) {
         double total = 0;
+        float[] lanes = new float[L];
         for (int i = 0; i < a.length; i += 4 * L) {
             FloatVector acc = FloatVector.zero(S);
             int end = Math.min(a.length, i + 4 * L);
             for (int j = i; j < end; j += L) acc = acc.add(load(a, j, S.indexInRange(j, end)));
-            total += Activation.sumLanes(acc);
+            total += Activation.sumLanes(acc, lanes);
         }
         return total;
     }
@@ -98,12 +99,13 @@ final class FloatKernels {
     static void batchStats(float[] x, int n, int c, int hw, double eps, float[] mean, float[] invStd, float[] unbiasedVar) {
         int count = n * hw;
         Parallel.forRange(c, 1, (c0, c1) -> {
+            float[] lanes = new float[L];
             for (int ch = c0; ch < c1; ch++) {
                 double sum = 0;
-                for (int b = 0; b < n; b++) sum += sumRange(x, (b * c + ch) * hw, hw);
+                for (int b = 0; b < n; b++) sum += sumRange(x, (b * c + ch) * hw, hw, lanes);
                 double m = sum / count;
                 double sq = 0;
-                for (int b = 0; b < n; b++) sq += squaredDeviation(x, (b * c + ch) * hw, hw, (float) m);
+                for (int b = 0; b < n; b++) sq += squaredDeviation(x, (b * c + ch) * hw, hw, (float) m, lanes);
                 mean[ch] = (float) m;
                 invStd[ch] = (float) (1 / Math.sqrt(sq / count + eps));
                 unbiasedVar[ch] = (float) (count > 1 ? sq / (count - 1) : sq);
@@ -111,20 +113,20 @@ final class FloatKernels {
         });
     }
 
-    private static double sumRange(float[] a, int off, int len) {
+    private static double sumRange(float[] a, int off, int len, float[] lanes) {
         FloatVector acc = FloatVector.zero(S);
         for (int i = 0; i < len; i += L) acc = acc.add(load(a, off + i, S.indexInRange(i, len)));
-        return Activation.sumLanes(acc);
+        return Activation.sumLanes(acc, lanes);
     }
 
-    private static double squaredDeviation(float[] a, int off, int len, float mean) {
+    private static double squaredDeviation(float[] a, int off, int len, float mean, float[] lanes) {
         FloatVector acc = FloatVector.zero(S);
         for (int i = 0; i < len; i += L) {
             var m = S.indexInRange(i, len);
             FloatVector d = load(a, off + i, m).sub(mean).blend(0f, m.not());
             acc = d.fma(d, acc);
         }
-        return Activation.sumLanes(acc);
+        return Activation.sumLanes(acc, lanes);
     }
 
     /** y = x·scale[ch] + shift[ch]: batch norm folded into one multiply-add per element. */
@@ -145,6 +147,7 @@ final class FloatKernels {
                                   int n, int c, int hw, float[] dx, float[] dgamma, float[] dbeta) {
         int count = n * hw;
         Parallel.forRange(c, 1, (c0, c1) -> {
+            float[] lanes = new float[L];
             for (int ch = c0; ch < c1; ch++) {
                 float mu = mean[ch];
                 double sumDy = 0, sumDyX = 0;
@@ -157,8 +160,8 @@ final class FloatKernels {
                         sdy = sdy.add(g);
                         sdyx = g.fma(load(x, off + i, m).sub(mu), sdyx);
                     }
-                    sumDy += Activation.sumLanes(sdy);
-                    sumDyX += Activation.sumLanes(sdyx);
+                    sumDy += Activation.sumLanes(sdy, lanes);
+                    sumDyX += Activation.sumLanes(sdyx, lanes);
                 }
                 float is = invStd[ch];
                 double sumDyXhat = sumDyX * is;
@@ -182,7 +185,8 @@ final class FloatKernels {
     /** [n·c planes of hw] → one mean per plane. */
     static void planeMean(float[] x, float[] y, int planes, int hw) {
         Parallel.forRange(planes, Math.max(1, GRAIN / Math.max(1, hw)), (p0, p1) -> {
-            for (int p = p0; p < p1; p++) y[p] = (float) (sumRange(x, p * hw, hw) / hw);
+            float[] lanes = new float[L];
+            for (int p = p0; p < p1; p++) y[p] = (float) (sumRange(x, p * hw, hw, lanes) / hw);
         });
     }
 
