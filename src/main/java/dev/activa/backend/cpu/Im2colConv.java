@@ -16,9 +16,10 @@ import jdk.incubator.vector.VectorSpecies;
  * geometry: for each row (c, i, j) of the column matrix, the channel plane and the (y, x) shift
  * it reads. Along a row of output positions the reads are a contiguous (stride 1) or strided run
  * of one input row, so the packing copies runs, with Vector API loads at stride 1 and gathers at
- * larger strides, and zero-fills the padding; the transposed packing (weight gradient) gathers
- * each packed line, one position of NR rows, from NR places. A whole batch is one GEMM, and
- * nothing is allocated per call but a packer's few index arrays once the scratch buffers have grown.
+ * larger strides, and zero-fills the padding; output rows narrower than a vector are gathered
+ * instead from a zero-bordered copy, and the transposed packing (weight gradient) gathers each
+ * packed line, one position of NR rows, from NR places. A whole batch is one GEMM, and nothing is
+ * allocated per call but a packer's few index arrays once the scratch buffers have grown.
  *
  * <ul>
  *   <li>forward: y[K, N·Ho·Wo] = W[K, C·R·S] · cols(x), then copied to NCHW;</li>
@@ -75,8 +76,57 @@ final class Im2colConv {
             return map;
         }
 
-        /** As the GEMM's B [rows, columns]: NR-column panels, each split into runs along one grid row. */
-        Sgemm.Packer columns(float[] src) {
+        /**
+         * As the GEMM's B [rows, columns], over {@code images} images of src: NR-column panels.
+         * Grid rows narrower than a vector would make runs of a few elements, each paying the
+         * bounds arithmetic of a whole run; there the source is copied once with zero borders
+         * and each packed line is gathered (positions fixed per panel, one offset per row), else
+         * the panels are split into runs along one grid row.
+         */
+        Sgemm.Packer columns(float[] src, int images) {
+            return gridW < L ? gathered(src, images) : runs(src);
+        }
+
+        /** Zero padding that puts every read of this unfolding inside the source. */
+        private int padding() {
+            int pad = 0;
+            for (int t = 0; t < chan.length; t++) {
+                pad = Math.max(pad, Math.max(-dy[t], -dx[t]));
+                pad = Math.max(pad, (gridH - 1) * stride + dy[t] - (srcH - 1));
+                pad = Math.max(pad, (gridW - 1) * stride + dx[t] - (srcW - 1));
+            }
+            return pad;
+        }
+
+        private Sgemm.Packer gathered(float[] src, int images) {
+            int pad = padding(), wp = srcW + 2 * pad, planeP = (srcH + 2 * pad) * wp;
+            int channels = srcImage / (srcH * srcW), imageP = channels * planeP;
+            float[] padded = DirectConv.padded(src, images, channels, srcH, srcW, pad);
+            int[] rowStart = new int[chan.length]; // row t's read of grid position (0, 0), in the padded copy
+            for (int t = 0; t < chan.length; t++)
+                rowStart[t] = chan[t] / (srcH * srcW) * planeP + (dy[t] + pad) * wp + dx[t] + pad;
+            return (from, count, k0, kc, out) -> {
+                int nr = Sgemm.NR, plane = plane();
+                int[] position = new int[nr];
+                for (int jr = 0; jr < count; jr += nr) {
+                    int base = (jr / nr) * nr * kc, cols = Math.min(nr, count - jr);
+                    for (int j = 0; j < nr; j++) { // columns past the end repeat the last one, then are zeroed
+                        int col = from + jr + Math.min(j, cols - 1), b = col / plane, q = col - b * plane, y = q / gridW;
+                        position[j] = b * imageP + y * stride * wp + (q - y * gridW) * stride;
+                    }
+                    for (int p = 0; p < kc; p++) {
+                        int start = rowStart[k0 + p], o = base + p * nr;
+                        for (int half = 0; half < nr; half += L)
+                            FloatVector.fromArray(S, padded, start, position, half).intoArray(out, o + half);
+                    }
+                    if (cols < nr)
+                        for (int p = 0; p < kc; p++) Arrays.fill(out, base + p * nr + cols, base + (p + 1) * nr, 0f);
+                }
+            };
+        }
+
+        /** {@link #columns} as runs along grid rows, read straight from src. */
+        private Sgemm.Packer runs(float[] src) {
             int[] strided = strided();
             return (from, count, k0, kc, out) -> {
                 int nr = Sgemm.NR, plane = plane();
@@ -257,7 +307,7 @@ final class Im2colConv {
         }
         int rows = g.rows(), plane = g.outPlane(), cols = n * plane;
         float[] out = scratch((long) k * cols);
-        Sgemm.gemm(k, cols, rows, 1f, matrix(w, rows), unfold.columns(x), 0f, out, 0, cols);
+        Sgemm.gemm(k, cols, rows, 1f, matrix(w, rows), unfold.columns(x, n), 0f, out, 0, cols);
         toImages(out, y, n, k, plane);
     }
 
@@ -277,7 +327,7 @@ final class Im2colConv {
         if (g.stride() == 1) {
             int cols = n * inPlane;
             float[] out = scratch((long) c * cols);
-            Sgemm.gemm(c, cols, k * taps, 1f, transposedKernel(w, c, taps), transposedUnfold(k).columns(dy),
+            Sgemm.gemm(c, cols, k * taps, 1f, transposedKernel(w, c, taps), transposedUnfold(k).columns(dy, n),
                     0f, out, 0, cols);
             toImages(out, dx, n, c, inPlane);
             return;
