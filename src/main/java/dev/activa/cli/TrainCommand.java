@@ -37,7 +37,7 @@ final class TrainCommand {
             "seed", "out", "resume", "device");
     static final Set<String> FLAGS = Set.of("nesterov", "decay-norm-and-bias", "no-augment", "quiet");
 
-    /** The presets: the two write-ups, and a CPU quick start that fits about ten minutes on two cores. */
+    /** The presets: the two write-ups, and a CPU quick start that takes a few minutes on two cores. */
     static final Map<String, Map<String, String>> PRESETS = Map.of(
             "quickstart", Map.of("dataset", "fashion-mnist", "activation", "tanhrelu", "depth", "18", "width", "16",
                     "epochs", "2", "train-limit", "30000", "lr", "0.1", "batch", "128", "precision", "fp32",
