@@ -87,7 +87,7 @@ final class Im2colConv {
             return gridW < L ? gathered(src, images) : runs(src);
         }
 
-        /** Zero padding that puts every read of this unfolding inside the source. */
+        /** The zero border, on every side, that puts every read of this unfolding inside a padded copy of the source. */
         private int padding() {
             int pad = 0;
             for (int t = 0; t < chan.length; t++) {
