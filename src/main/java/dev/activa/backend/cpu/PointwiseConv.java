@@ -1,16 +1,24 @@
 package dev.activa.backend.cpu;
 
 import java.util.Arrays;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
 
 /**
- * 1×1 convolution without padding, at any stride: per image a plain GEMM over the subsampled
- * positions, y_b[k, ho·wo] = W[k, c] · x_b[c, (s·oy, s·ox)], with no index table. One image per
- * GEMM, images in parallel, lets the forward pass write straight into y's NCHW planes (no
+ * 1×1 convolution without padding, at any stride: per image a plain GEMM, y_b[k, ho·wo] =
+ * W[k, c] · x_b[c, ho·wo]. At stride 1 the image is that matrix as it lies; at a larger stride
+ * the positions it reads are first copied out into a compact [n, c, ho, wo] tensor (at stride 2
+ * by vector permutes), so that every pass reads contiguous rows: strided scalar reads in the
+ * GEMM's packing cost nearly as much as its arithmetic at these depths (K = c = 64). One image
+ * per GEMM, images in parallel, lets the forward pass write straight into y's NCHW planes (no
  * copy-out pass), and lets the weight gradient split the batch rather than the small [k, c]
  * result, so that no two threads pack the same input.
  */
 final class PointwiseConv {
     private PointwiseConv() {}
+
+    private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    private static final int L = S.length();
 
     /** Whether a batch of n is worth splitting by image: every thread gets one. */
     static boolean fits(Im2colConv.Geometry g, int n) {
@@ -19,23 +27,25 @@ final class PointwiseConv {
 
     /** y [n, k, ho, wo] = x [n, c, h, w] ⊛ w [k, c, 1, 1]. */
     static void forward(Im2colConv.Geometry g, float[] x, float[] w, float[] y, int n, int k) {
-        int c = g.c(), plane = g.outPlane(), image = g.inImage();
+        int c = g.c(), plane = g.outPlane(), image = c * plane;
+        float[] xs = compact(g, x, n);
         Sgemm.Packer weights = Sgemm.packerA(false, w, 0, c);
         Parallel.forRange(n, 1, (b0, b1) -> {
             for (int b = b0; b < b1; b++)
-                Sgemm.gemmSerial(k, plane, c, 1f, weights, positions(g, x, b * image), 0f, y, b * k * plane, plane);
+                Sgemm.gemmSerial(k, plane, c, 1f, weights, Sgemm.packerB(false, xs, b * image, plane), 0f, y,
+                        b * k * plane, plane);
         });
     }
 
     /** dx [n, c, h, w] = Wᵀ · dY per image, spread back onto the strided positions (zeros between). */
     static void backwardInput(Im2colConv.Geometry g, float[] dy, float[] w, float[] dx, int n, int k) {
-        int c = g.c(), plane = g.outPlane(), image = g.inImage(), hw = g.h() * g.w();
+        int c = g.c(), plane = g.outPlane(), image = g.inImage();
         Sgemm.Packer weightsT = Sgemm.packerA(true, w, 0, c);
         Parallel.forRange(n, 1, (b0, b1) -> {
             for (int b = b0; b < b1; b++) {
                 Sgemm.Packer grads = Sgemm.packerB(false, dy, b * k * plane, plane);
                 if (g.stride() == 1) {
-                    Sgemm.gemmSerial(c, plane, k, 1f, weightsT, grads, 0f, dx, b * image, hw);
+                    Sgemm.gemmSerial(c, plane, k, 1f, weightsT, grads, 0f, dx, b * image, plane);
                     continue;
                 }
                 float[] t = scratch(c * plane);
@@ -48,13 +58,14 @@ final class PointwiseConv {
     /** dw [k, c] = Σ_b dY_b · x_bᵀ over the subsampled positions: one GEMM per thread over its images. */
     static void backwardWeight(Im2colConv.Geometry g, float[] dy, float[] x, float[] dw, int n, int k) {
         int c = g.c(), plane = g.outPlane();
+        float[] xs = compact(g, x, n);
         int parts = Math.min(n, Parallel.threads());
         float[][] partial = new float[parts][];
         Parallel.forTasks(parts, part -> {
             int b0 = (int) ((long) n * part / parts), b1 = (int) ((long) n * (part + 1) / parts);
             float[] out = part == 0 ? dw : new float[k * c];
             Sgemm.gemmSerial(k, c, (b1 - b0) * plane, 1f, new Im2colConv.Planes(dy, b0, k, plane).asRows(),
-                    positionsTransposed(g, x, b0), 0f, out, 0, c);
+                    transposed(xs, b0, c, plane), 0f, out, 0, c);
             partial[part] = out;
         });
         for (int part = 1; part < parts; part++)
@@ -62,6 +73,8 @@ final class PointwiseConv {
     }
 
     private static final ThreadLocal<float[][]> SCRATCH = ThreadLocal.withInitial(() -> new float[1][0]);
+    /** The caller's compact copy of x: grown, never shrunk. */
+    private static final ThreadLocal<float[][]> COMPACT_X = ThreadLocal.withInitial(() -> new float[1][0]);
 
     private static float[] scratch(int size) {
         float[][] holder = SCRATCH.get();
@@ -69,48 +82,73 @@ final class PointwiseConv {
         return holder[0];
     }
 
-    /** The image at base as B [c, ho·wo]: channel rows, output positions read at stride s. */
-    private static Sgemm.Packer positions(Im2colConv.Geometry g, float[] x, int base) {
-        int w = g.w(), wo = g.wo(), st = g.stride(), hw = g.h() * w;
-        return (from, count, k0, kc, out) -> {
-            int nr = Sgemm.NR;
-            for (int jr = 0; jr < count; jr += nr) {
-                int panel = (jr / nr) * nr * kc, cols = Math.min(nr, count - jr);
-                for (int done = 0; done < cols; ) {
-                    // a run of positions along one output row
-                    int q = from + jr + done, oy = q / wo, ox = q - oy * wo, len = Math.min(cols - done, wo - ox);
-                    int s0 = base + oy * st * w + ox * st;
-                    for (int p = 0; p < kc; p++) {
-                        int src = s0 + (k0 + p) * hw, o = panel + p * nr + done;
-                        if (st == 1) System.arraycopy(x, src, out, o, len);
-                        else for (int l = 0; l < len; l++) out[o + l] = x[src + l * st];
-                    }
-                    done += len;
-                }
-                if (cols < nr)
-                    for (int p = 0; p < kc; p++) Arrays.fill(out, panel + p * nr + cols, panel + (p + 1) * nr, 0f);
-            }
-        };
+    /** Lane l of two vectors' worth: element 2l, the even elements of a pair of vectors in one permute. */
+    private static final FloatVector EVENS = evens();
+    /** Lanes 2l of the low / high half's spread: element l (or L/2 + l), with a zero (lane L of a pair) between. */
+    private static final FloatVector SPREAD_LOW = spreadIndex(0), SPREAD_HIGH = spreadIndex(L / 2);
+
+    private static FloatVector evens() {
+        float[] index = new float[L];
+        for (int l = 0; l < L; l++) index[l] = 2 * l;
+        return FloatVector.fromArray(S, index, 0);
     }
 
-    /** Images b0… as B [images·ho·wo, c]: the transpose of {@link #positions}, NR channels per panel. */
-    private static Sgemm.Packer positionsTransposed(Im2colConv.Geometry g, float[] x, int b0) {
-        int w = g.w(), wo = g.wo(), st = g.stride(), hw = g.h() * w, plane = g.outPlane(), image = g.inImage();
+    private static FloatVector spreadIndex(int from) {
+        float[] index = new float[L];
+        for (int l = 0; l < L; l++) index[l] = l % 2 == 0 ? from + l / 2 : L;
+        return FloatVector.fromArray(S, index, 0);
+    }
+
+    /**
+     * x [n, c, h, w] at the positions a 1×1 convolution of this stride reads, as [n, c, ho, wo]
+     * in a per-thread buffer (x itself at stride 1).
+     */
+    private static float[] compact(Im2colConv.Geometry g, float[] x, int n) {
+        int st = g.stride();
+        if (st == 1) return x;
+        int h = g.h(), w = g.w(), ho = g.ho(), wo = g.wo(), plane = ho * wo;
+        int size = Math.multiplyExact(n * g.c(), plane);
+        float[][] holder = COMPACT_X.get();
+        if (holder[0].length < size) holder[0] = new float[size];
+        float[] out = holder[0];
+        int permuted = permuted(g);
+        Parallel.forRange(n * g.c(), Math.max(1, (1 << 13) / plane), (p0, p1) -> {
+            for (int pl = p0; pl < p1; pl++)
+                for (int oy = 0; oy < ho; oy++) {
+                    int src = pl * h * w + oy * st * w, dst = pl * plane + oy * wo, ox = 0;
+                    for (; ox < permuted; ox += L) {
+                        FloatVector pair0 = FloatVector.fromArray(S, x, src + 2 * ox);
+                        FloatVector pair1 = FloatVector.fromArray(S, x, src + 2 * ox + L);
+                        EVENS.selectFrom(pair0, pair1).intoArray(out, dst + ox);
+                    }
+                    for (; ox < wo; ox++) out[dst + ox] = x[src + ox * st];
+                }
+        });
+        return out;
+    }
+
+    /**
+     * Images b0… of a compact [n, c, plane] as B [images·plane, c], NR channels per panel: each
+     * packed line, one position of NR channels, is two gathers a plane apart per lane, instead of
+     * NR scalar reads written at a stride of NR floats.
+     */
+    private static Sgemm.Packer transposed(float[] xs, int b0, int c, int plane) {
+        int[] channel = new int[Sgemm.NR];
+        for (int j = 0; j < channel.length; j++) channel[j] = j * plane;
         return (from, count, k0, kc, out) -> {
             int nr = Sgemm.NR;
             for (int jr = 0; jr < count; jr += nr) {
-                int panel = (jr / nr) * nr * kc, cols = Math.min(nr, count - jr);
+                int base = (jr / nr) * nr * kc, cols = Math.min(nr, count - jr);
                 for (int p = 0; p < kc; ) {
-                    int d = k0 + p, b = d / plane, q = d - b * plane, oy = q / wo, ox = q - oy * wo;
-                    int len = Math.min(kc - p, wo - ox), s0 = (b0 + b) * image + oy * st * w + ox * st;
-                    for (int j = 0; j < nr; j++) {
-                        int o = panel + p * nr + j;
-                        if (j >= cols) {
-                            for (int l = 0; l < len; l++) out[o + l * nr] = 0;
-                            continue;
-                        }
-                        int src = s0 + (from + jr + j) * hw;
-                        for (int l = 0; l < len; l++) out[o + l * nr] = x[src + l * st];
+                    int col = k0 + p, b = col / plane, q = col - b * plane, len = Math.min(kc - p, plane - q);
+                    int src = ((b0 + b) * c + from + jr) * plane + q;
+                    for (int l = 0; l < len; l++) {
+                        int o = base + (p + l) * nr;
+                        if (cols == nr)
+                            for (int half = 0; half < nr; half += L)
+                                FloatVector.fromArray(S, xs, src + l, channel, half).intoArray(out, o + half);
+                        else
+                            for (int j = 0; j < nr; j++) out[o + j] = j < cols ? xs[src + channel[j] + l] : 0f;
                     }
                     p += len;
                 }
@@ -118,16 +156,35 @@ final class PointwiseConv {
         };
     }
 
+    /**
+     * At stride 2, the output positions of a row handled a vector at a time: those whose pair of
+     * source vectors lies inside the row (wo ≥ w/2, so they are also inside the output row). The
+     * rest, and every position at other strides, go one by one.
+     */
+    private static int permuted(Im2colConv.Geometry g) {
+        return g.stride() == 2 ? g.w() / (2 * L) * L : 0;
+    }
+
     /** t [c, ho·wo] onto the image at base of dx [c, h, w]: every element written, zeros off the grid. */
     private static void spread(Im2colConv.Geometry g, float[] t, float[] dx, int base) {
         int h = g.h(), w = g.w(), wo = g.wo(), ho = g.ho(), st = g.stride();
+        int spreadOut = permuted(g);
+        FloatVector zero = FloatVector.zero(S);
         for (int ci = 0; ci < g.c(); ci++)
             for (int iy = 0; iy < h; iy++) {
                 int d = base + (ci * h + iy) * w;
-                Arrays.fill(dx, d, d + w, 0f);
-                if (iy % st != 0 || iy / st >= ho) continue;
-                int s0 = (ci * ho + iy / st) * wo;
-                for (int ox = 0; ox < wo; ox++) dx[d + ox * st] = t[s0 + ox];
+                if (iy % st != 0 || iy / st >= ho) {
+                    Arrays.fill(dx, d, d + w, 0f);
+                    continue;
+                }
+                int s0 = (ci * ho + iy / st) * wo, ox = 0;
+                for (; ox < spreadOut; ox += L) {
+                    FloatVector v = FloatVector.fromArray(S, t, s0 + ox);
+                    SPREAD_LOW.selectFrom(v, zero).intoArray(dx, d + 2 * ox);
+                    SPREAD_HIGH.selectFrom(v, zero).intoArray(dx, d + 2 * ox + L);
+                }
+                Arrays.fill(dx, d + ox * st, d + w, 0f);
+                for (; ox < wo; ox++) dx[d + ox * st] = t[s0 + ox];
             }
     }
 }

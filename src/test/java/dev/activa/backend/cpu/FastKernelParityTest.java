@@ -72,6 +72,9 @@ class FastKernelParityTest {
                 // channels off the GEMM's panels, batch 1 (the im2col path), a deep weight gradient
                 "3,5,9,7,1,2,0", "4,8,7,12,1,3,0", "2,6,10,9,1,1,0", "1,8,8,16,1,2,0", "5,70,6,40,1,2,0",
                 "3,33,31,20,1,2,0",
+                // stride 2 compacted by vector permutes (rows of 32 and 64), its transposed packing
+                // by gathers over whole panels of channels and a ragged last panel
+                "2,6,32,10,1,2,0", "3,40,32,8,1,2,0",
                 // strided packing (gathers) over rows of whole vectors of output positions and with a
                 // ragged end, odd and even sizes, 1×1 and 3×3, stride 4
                 "2,4,35,6,1,2,0", "2,5,64,3,1,2,0", "2,3,34,5,3,2,1", "2,4,33,6,3,2,1", "2,3,64,4,3,2,1",
