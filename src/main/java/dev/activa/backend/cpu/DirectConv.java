@@ -106,28 +106,63 @@ final class DirectConv {
 
     /**
      * y [n, k, ho, wo] = xp ⊛ w at stride 1, xp the padded source [n, c, hp, wp] (see
-     * {@link #padded}), wk the weights {@link #packed}. Parallel over output rows.
+     * {@link #padded}), wk the weights {@link #packed}. Parallel over blocks of 2L outputs.
+     *
+     * <p>Rows narrower than 2L lanes would leave most lanes idle, a row per block (14 of 32 at
+     * 14×14). There the blocks run along each image's flattened padded plane instead: output
+     * (oy, ox) is position oy·wp + ox, whose taps read xp at the same offsets as any other, so one
+     * block covers several rows and only the wp − wo columns between them are computed in vain.
+     * The outputs of a block are then the lanes with ox &lt; wo, consecutive in y: each half is
+     * compressed to them and stored.
      */
     static void forward(float[] xp, int n, int c, int hp, int wp, int r, int s, float[] wk, int k, float[] y) {
         int ho = hp - r + 1, wo = wp - s + 1, taps = c * r * s, kBlocks = ceilDiv(k, KB);
         int[] off = offsets(c, hp, wp, r, s);
-        int image = c * hp * wp, outPlane = ho * wo;
-        Parallel.forRange(n * ho, Math.max(1, (1 << 16) / Math.max(1, k * wo * taps)), (r0, r1) -> {
-            for (int row = r0; row < r1; row++) {
-                int b = row / ho, oy = row - b * ho;
-                for (int ox = 0; ox < wo; ox += 2 * L) {
-                    int width = Math.min(2 * L, wo - ox);
-                    for (int kb = 0; kb < kBlocks; kb++)
-                        block(xp, b * image + oy * wp + ox, off, wk, kb * taps * KB, taps, y,
-                                (b * k + kb * KB) * outPlane + oy * wo + ox, outPlane, Math.min(KB, k - kb * KB), width);
+        int image = c * hp * wp, outPlane = ho * wo, block = 2 * L;
+        boolean flat = flat(wo, wp);
+        // Per image, blocks start at flattened positions (flat) or at row positions.
+        int rowBlocks = ceilDiv(wo, block), span = (ho - 1) * wp + wo;
+        int blocks = flat ? ceilDiv(span, block) : ho * rowBlocks;
+        Parallel.forRange(n * blocks, Math.max(1, (1 << 16) / Math.max(1, k * block * taps)), (j0, j1) -> {
+            for (int j = j0; j < j1; j++) {
+                int b = j / blocks, at = j - b * blocks, p0, first;
+                long lanes = 0; // bit l: lane l holds an output
+                if (flat) {
+                    p0 = at * block;
+                    first = p0 / wp * wo + Math.min(p0 % wp, wo);
+                    for (int l = 0; l < block; l++) {
+                        int p = p0 + l;
+                        if (p < span && p % wp < wo) lanes |= 1L << l;
+                    }
+                } else {
+                    int oy = at / rowBlocks, ox = (at - oy * rowBlocks) * block;
+                    p0 = oy * wp + ox;
+                    first = oy * wo + ox;
+                    lanes = (1L << Math.min(block, wo - ox)) - 1;
                 }
+                for (int kb = 0; kb < kBlocks; kb++)
+                    block(xp, b * image + p0, off, wk, kb * taps * KB, taps, y,
+                            (b * k + kb * KB) * outPlane + first, outPlane, Math.min(KB, k - kb * KB), lanes);
             }
         });
     }
 
-    /** KB output channels × 2L columns of one output row: Σ over taps of w[·][t] · xp[src + off[t] …]. */
+    /** Whether rows wo wide, wp apart in the padded source, waste fewer lanes flattened than one row per block. */
+    private static boolean flat(int wo, int wp) {
+        return wp < ceilDiv(wo, 2 * L) * 2 * L;
+    }
+
+    /** The share of the lanes {@link #forward} computes that are outputs, for rows wo wide, wp apart in its source. */
+    static double outputShare(int wo, int wp) {
+        return (double) wo / (flat(wo, wp) ? wp : ceilDiv(wo, 2 * L) * 2 * L);
+    }
+
+    /**
+     * KB output channels × 2L positions: Σ over taps of w[·][t] · xp[src + off[t] …], the lanes set
+     * in {@code lanes} stored to consecutive elements of y from dst (one plane per channel).
+     */
     private static void block(float[] xp, int src, int[] off, float[] wk, int wBase, int taps,
-                              float[] y, int dst, int outPlane, int rows, int width) {
+                              float[] y, int dst, int outPlane, int rows, long lanes) {
         FloatVector a00 = FloatVector.zero(S), a01 = a00, a10 = a00, a11 = a00, a20 = a00, a21 = a00;
         FloatVector a30 = a00, a31 = a00, a40 = a00, a41 = a00, a50 = a00, a51 = a00;
         FloatVector a60 = a00, a61 = a00, a70 = a00, a71 = a00;
@@ -145,7 +180,11 @@ final class DirectConv {
             v = FloatVector.broadcast(S, wk[wo + 7]); a70 = v.fma(x0, a70); a71 = v.fma(x1, a71);
         }
         // Stores inline, a row at a time (a vector passed to a call that is not inlined is boxed).
-        VectorMask<Float> m0 = S.indexInRange(0, width), m1 = S.indexInRange(L, width);
+        boolean whole = lanes == (1L << 2 * L) - 1;
+        long lowLanes = lanes & ((1L << L) - 1), highLanes = lanes >>> L;
+        int lowCount = Long.bitCount(lowLanes), highCount = Long.bitCount(highLanes);
+        VectorMask<Float> low = VectorMask.fromLong(S, lowLanes), high = VectorMask.fromLong(S, highLanes);
+        VectorMask<Float> lowStore = S.indexInRange(0, lowCount), highStore = S.indexInRange(0, highCount);
         for (int q = 0; q < rows; q++) {
             FloatVector lo, hi;
             switch (q) {
@@ -159,12 +198,12 @@ final class DirectConv {
                 default -> { lo = a70; hi = a71; }
             }
             int d = dst + q * outPlane;
-            if (width == 2 * L) {
+            if (whole) {
                 lo.intoArray(y, d);
                 hi.intoArray(y, d + L);
             } else {
-                lo.intoArray(y, d, m0);
-                hi.intoArray(y, d + L, m1);
+                lo.compress(low).intoArray(y, d, lowStore);
+                hi.compress(high).intoArray(y, d + lowCount, highStore);
             }
         }
     }

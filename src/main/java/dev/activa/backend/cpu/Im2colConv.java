@@ -238,18 +238,23 @@ final class Im2colConv {
      * Forward and input gradient run {@link DirectConv} at stride 1 with a square kernel and
      * padding the transposed convolution can mirror (pad &lt; r), when rows of the output and of
      * the input fill most of its 2L lanes: there it beats the GEMM at every channel count measured
-     * (it packs nothing). Rows that fill only 7/16 of them still win with at most
-     * {@value #NARROW_DIRECT_CHANNELS} channels on either side (1.3–1.9× at 14×14 and 16×16 with
-     * 32 and 64 channels), where the GEMM's few rows (the output channels) leave it mostly packing;
-     * with 128 channels, or rows of 10 or fewer, the GEMM is as fast or faster.
+     * (it packs nothing). Narrower rows, which it runs flattened, still win where at least 3/4 of
+     * its lanes are outputs (rows of 7 and more at 3×3) with at most {@value #NARROW_DIRECT_CHANNELS}
+     * channels on either side: 1.2–1.7× at 14×14 with 32 channels, 7×7 and 8×8 with 64 and 16×16
+     * with 128 (against the GEMM, measured interleaved in one JVM), where the GEMM's few rows (the
+     * output channels) leave it mostly packing; even at 7×7 and 8×8 with 128. With 256 channels and
+     * more, or rows of 4, the GEMM is as fast or faster; so is {@link PointwiseConv} for narrow 1×1
+     * layers (by 10–30% at 8×8 and 16×16 with 64–128 channels).
      */
     static boolean directFits(Geometry g, int k) {
         if (!directShape(g)) return false;
-        int width = Math.min(g.wo(), g.w());
-        return wideRows(g) || (16 * width >= 7 * 2 * DirectConv.L && Math.max(g.c(), k) <= NARROW_DIRECT_CHANNELS);
+        int mirror = g.r() - 1 - g.pad(); // the input gradient's padding of dY
+        double share = Math.min(DirectConv.outputShare(g.wo(), g.w() + 2 * g.pad()),
+                DirectConv.outputShare(g.w(), g.wo() + 2 * mirror));
+        return wideRows(g) || (g.r() > 1 && share >= 0.75 && Math.max(g.c(), k) <= NARROW_DIRECT_CHANNELS);
     }
 
-    private static final int NARROW_DIRECT_CHANNELS = 64;
+    private static final int NARROW_DIRECT_CHANNELS = 128;
 
     /**
      * Measured at 64 channels (3×3): the GEMM's weight gradient is faster there; and on the narrow

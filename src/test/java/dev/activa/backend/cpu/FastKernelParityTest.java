@@ -68,6 +68,11 @@ class FastKernelParityTest {
                 // narrow rows (7/16 of the lanes) with at most 64 channels: direct forward and input
                 // gradient, GEMM weight gradient; past 64 channels on either side, all GEMM
                 "2,12,14,20,3,1,1", "3,64,16,9,3,1,1", "2,70,14,8,3,1,1", "2,8,15,65,3,1,1",
+                // the direct kernel over flattened planes (several rows per block): 7×7 and 9×9 with
+                // blocks across row and image ends, no padding, 5×5, 128 channels; past 128, and
+                // rows of 4 (too few lanes used), the GEMM
+                "2,24,7,20,3,1,1", "3,10,9,6,3,1,1", "2,5,8,7,3,1,0", "2,6,12,10,5,1,2", "2,128,8,12,3,1,1",
+                "2,130,7,8,3,1,1", "2,16,4,24,3,1,1",
                 // 1×1 without padding as per-image GEMMs: odd sizes, stride 3, stride 1 (narrow rows),
                 // channels off the GEMM's panels, batch 1 (the im2col path), a deep weight gradient
                 "3,5,9,7,1,2,0", "4,8,7,12,1,3,0", "2,6,10,9,1,1,0", "1,8,8,16,1,2,0", "5,70,6,40,1,2,0",
