@@ -35,12 +35,16 @@ final class DirectConv {
      * slack so the kernel's last vector loads stay inside the array.
      */
     static float[] padded(float[] src, int n, int c, int h, int w, int pad) {
-        return padded(src, n, c, h, w, pad, w + 2 * pad, PADDED);
+        return padded(src, n, c, h, w, pad, w + 2 * pad, 0, PADDED);
     }
 
-    /** As {@link #padded(float[], int, int, int, int, int)}, rows widened with zeros to wp ≥ w + 2·pad. */
-    private static float[] padded(float[] src, int n, int c, int h, int w, int pad, int wp, ThreadLocal<float[][]> buffer) {
-        int hp = h + 2 * pad, planeP = hp * wp;
+    /**
+     * As {@link #padded(float[], int, int, int, int, int)}, rows widened with zeros to wp ≥ w + 2·pad
+     * and {@code extraRows} more rows of zeros at the bottom of each plane.
+     */
+    private static float[] padded(float[] src, int n, int c, int h, int w, int pad, int wp, int extraRows,
+                                  ThreadLocal<float[][]> buffer) {
+        int hp = h + 2 * pad + extraRows, planeP = hp * wp;
         long size = (long) n * c * planeP + 4L * L;
         float[][] holder = buffer.get();
         if (holder[0].length < size) holder[0] = new float[Math.toIntExact(size)];
@@ -55,7 +59,7 @@ final class DirectConv {
                     System.arraycopy(src, sIn + y * w, out, row + pad, w);
                     Arrays.fill(out, row + pad + w, row + wp, 0f);
                 }
-                Arrays.fill(out, d + (hp - pad) * wp, d + planeP, 0f);
+                Arrays.fill(out, d + (hp - pad - extraRows) * wp, d + planeP, 0f);
             }
         });
         Arrays.fill(out, n * c * planeP, Math.toIntExact(size), 0f);
@@ -213,17 +217,32 @@ final class DirectConv {
 
     /**
      * dw [k, c, r, s] = Σ over images and output positions of dy[b, o, p] · x[b, tap t shifted to p].
-     * Output rows are rounded up to whole vectors: dY is copied with its rows widened by zeros to
-     * wv = ⌈wo/L⌉·L, and x padded with rows wv + s − 1 wide, so every load is a whole vector inside
-     * the array and the lanes past wo multiply zeros by zeros (no masks in the loop). Images are
-     * split into one contiguous range per thread, each summing into its own lane buffer; the
-     * ranges' sums are added in a fixed order.
+     * dY is copied so that its positions line up with the padded source's and its loads are whole
+     * vectors: either with rows widened by zeros to wv = ⌈wo/L⌉·L (x padded with rows wv + s − 1
+     * wide), or, where that wastes more lanes (rows narrower than a vector, or a little over),
+     * flattened like the forward pass: position oy·wp + ox of x's own padded rows, zeros in the
+     * wp − wo columns between rows and up to a whole vector. Either way the lanes past the outputs
+     * multiply zeros, with no masks in the loop.
+     *
+     * <p>Images are split into one contiguous range per thread; each block of WK channels × WT
+     * taps runs over a chunk of the range's images at once, its sums in registers, so the lane
+     * buffer (k·taps·L floats, megabytes at 64 channels and more) is updated once per chunk rather
+     * than once per image. Chunks are as many images as keep their dY and x in L2. The ranges'
+     * sums are added in a fixed order.
      */
     static void weightGrad(float[] dy, float[] x, int n, int k, int c, int h, int w, int r, int s, int pad, float[] dw) {
-        int hp = h + 2 * pad, ho = hp - r + 1, wo = w + 2 * pad - s + 1, wv = ceilDiv(wo, L) * L, wp = wv + s - 1;
-        int taps = c * r * s, image = c * hp * wp, outPlane = ho * wv;
-        float[] xp = padded(x, n, c, h, w, pad, wp, PADDED), dyp = padded(dy, n, k, ho, wo, 0, wv, PADDED_DY);
+        int hp = h + 2 * pad, ho = hp - r + 1, wo = w + 2 * pad - s + 1, wv = ceilDiv(wo, L) * L;
+        int flatSpan = ceilDiv(ho * (w + 2 * pad), L) * L;
+        boolean flat = flatSpan < ho * wv;
+        int wp = flat ? w + 2 * pad : wv + s - 1, taps = c * r * s, image = c * hp * wp;
+        // dY's layout: rows × width per plane, rows dyRow apart, matching x's rows wp apart
+        int rows = flat ? 1 : ho, width = flat ? flatSpan : wv, dyRow = flat ? 0 : wv;
+        int extraRows = flat ? ceilDiv(flatSpan - ho * wp, wp) : 0, dyWidth = flat ? wp : wv;
+        int outPlane = (ho + extraRows) * dyWidth;
+        float[] xp = padded(x, n, c, h, w, pad, wp, 0, PADDED);
+        float[] dyp = padded(dy, n, k, ho, wo, 0, dyWidth, extraRows, PADDED_DY);
         int[] off = offsets(c, hp, wp, r, s);
+        int chunk = Math.max(1, CHUNK_FLOATS / (image + k * outPlane));
         // Lanes for whole blocks: the clamped repeats at the edges land past k or taps and are dropped.
         int kRound = ceilDiv(k, WK) * WK, tRound = ceilDiv(taps, WT) * WT;
         int parts = Math.max(1, Math.min(n, Parallel.threads()));
@@ -231,11 +250,11 @@ final class DirectConv {
         Parallel.forTasks(parts, part -> {
             int b0 = (int) ((long) n * part / parts), b1 = (int) ((long) n * (part + 1) / parts);
             float[] lanes = new float[kRound * tRound * L];
-            for (int b = b0; b < b1; b++)
+            for (int c0 = b0; c0 < b1; c0 += chunk)
                 for (int o0 = 0; o0 < k; o0 += WK)
                     for (int t0 = 0; t0 < taps; t0 += WT)
-                        weightBlock(dyp, b * k * outPlane, xp, b * image, off, ho, wv, wp, k, taps, o0, t0,
-                                outPlane, lanes, ((o0 * tRound) + t0) * L, tRound * L);
+                        weightBlock(dyp, k * outPlane, xp, image, c0, Math.min(b1, c0 + chunk), off, rows, width,
+                                dyRow, wp, k, taps, o0, t0, outPlane, lanes, ((o0 * tRound) + t0) * L, tRound * L);
             float[] sum = new float[k * taps];
             for (int o = 0; o < k; o++)
                 for (int t = 0; t < taps; t++)
@@ -247,33 +266,41 @@ final class DirectConv {
             for (int e = 0; e < k * taps; e++) dw[e] += p[e];
     }
 
+    /** Floats of dY and padded x per chunk of images in {@link #weightGrad}: 512 KiB, half of an L2. */
+    private static final int CHUNK_FLOATS = 1 << 17;
+
     /**
-     * WK channels (from o0) × WT taps (from t0) over all positions of one image, added to
-     * lanes[l + q·rowStep + e·L]. Blocks at the edges repeat the last channel or tap.
+     * WK channels (from o0) × WT taps (from t0) over all positions of images [b0, b1), added to
+     * lanes[l + q·rowStep + e·L]. Blocks at the edges repeat the last channel or tap. Per image,
+     * dY's rows are {@code width} wide and dyRow apart, x's xRow apart.
      */
-    private static void weightBlock(float[] dy, int dyBase, float[] xp, int xBase, int[] off, int ho, int wv, int wp,
-                                    int k, int taps, int o0, int t0, int outPlane, float[] lanes, int l, int rowStep) {
-        int d0 = dyBase + o0 * outPlane, d1 = dyBase + Math.min(o0 + 1, k - 1) * outPlane;
-        int d2 = dyBase + Math.min(o0 + 2, k - 1) * outPlane, d3 = dyBase + Math.min(o0 + 3, k - 1) * outPlane;
-        int s0 = xBase + off[t0], s1 = xBase + off[Math.min(t0 + 1, taps - 1)];
-        int s2 = xBase + off[Math.min(t0 + 2, taps - 1)], s3 = xBase + off[Math.min(t0 + 3, taps - 1)];
+    private static void weightBlock(float[] dy, int dyImage, float[] xp, int xImage, int b0, int b1, int[] off,
+                                    int rows, int width, int dyRow, int xRow, int k, int taps, int o0, int t0,
+                                    int outPlane, float[] lanes, int l, int rowStep) {
+        int d0 = o0 * outPlane, d1 = Math.min(o0 + 1, k - 1) * outPlane;
+        int d2 = Math.min(o0 + 2, k - 1) * outPlane, d3 = Math.min(o0 + 3, k - 1) * outPlane;
+        int s0 = off[t0], s1 = off[Math.min(t0 + 1, taps - 1)];
+        int s2 = off[Math.min(t0 + 2, taps - 1)], s3 = off[Math.min(t0 + 3, taps - 1)];
         FloatVector c00 = FloatVector.zero(S), c01 = c00, c02 = c00, c03 = c00, c10 = c00, c11 = c00, c12 = c00, c13 = c00;
         FloatVector c20 = c00, c21 = c00, c22 = c00, c23 = c00, c30 = c00, c31 = c00, c32 = c00, c33 = c00;
-        for (int oy = 0; oy < ho; oy++) {
-            int dRow = oy * wv, xRow = oy * wp;
-            for (int ox = 0; ox < wv; ox += L) {
-                int dp = dRow + ox, xq = xRow + ox;
-                FloatVector g0 = FloatVector.fromArray(S, dy, d0 + dp), g1 = FloatVector.fromArray(S, dy, d1 + dp);
-                FloatVector g2 = FloatVector.fromArray(S, dy, d2 + dp), g3 = FloatVector.fromArray(S, dy, d3 + dp);
-                FloatVector v;
-                v = FloatVector.fromArray(S, xp, s0 + xq);
-                c00 = g0.fma(v, c00); c10 = g1.fma(v, c10); c20 = g2.fma(v, c20); c30 = g3.fma(v, c30);
-                v = FloatVector.fromArray(S, xp, s1 + xq);
-                c01 = g0.fma(v, c01); c11 = g1.fma(v, c11); c21 = g2.fma(v, c21); c31 = g3.fma(v, c31);
-                v = FloatVector.fromArray(S, xp, s2 + xq);
-                c02 = g0.fma(v, c02); c12 = g1.fma(v, c12); c22 = g2.fma(v, c22); c32 = g3.fma(v, c32);
-                v = FloatVector.fromArray(S, xp, s3 + xq);
-                c03 = g0.fma(v, c03); c13 = g1.fma(v, c13); c23 = g2.fma(v, c23); c33 = g3.fma(v, c33);
+        for (int b = b0; b < b1; b++) {
+            int dyBase = b * dyImage, xBase = b * xImage;
+            for (int oy = 0; oy < rows; oy++) {
+                int dRow = dyBase + oy * dyRow, xRowAt = xBase + oy * xRow;
+                for (int ox = 0; ox < width; ox += L) {
+                    int dp = dRow + ox, xq = xRowAt + ox;
+                    FloatVector g0 = FloatVector.fromArray(S, dy, d0 + dp), g1 = FloatVector.fromArray(S, dy, d1 + dp);
+                    FloatVector g2 = FloatVector.fromArray(S, dy, d2 + dp), g3 = FloatVector.fromArray(S, dy, d3 + dp);
+                    FloatVector v;
+                    v = FloatVector.fromArray(S, xp, s0 + xq);
+                    c00 = g0.fma(v, c00); c10 = g1.fma(v, c10); c20 = g2.fma(v, c20); c30 = g3.fma(v, c30);
+                    v = FloatVector.fromArray(S, xp, s1 + xq);
+                    c01 = g0.fma(v, c01); c11 = g1.fma(v, c11); c21 = g2.fma(v, c21); c31 = g3.fma(v, c31);
+                    v = FloatVector.fromArray(S, xp, s2 + xq);
+                    c02 = g0.fma(v, c02); c12 = g1.fma(v, c12); c22 = g2.fma(v, c22); c32 = g3.fma(v, c32);
+                    v = FloatVector.fromArray(S, xp, s3 + xq);
+                    c03 = g0.fma(v, c03); c13 = g1.fma(v, c13); c23 = g2.fma(v, c23); c33 = g3.fma(v, c33);
+                }
             }
         }
         // Straight-line adds into the lanes, all inline (a vector passed to a call is boxed).

@@ -65,6 +65,9 @@ class FastKernelParityTest {
                 // of more than one block, and many channels
                 "2,16,28,16,3,1,1", "1,5,27,13,3,1,0", "3,2,26,3,3,1,2", "2,6,30,9,5,1,2", "1,3,50,7,1,1,0",
                 "2,40,28,10,3,1,1",
+                // its weight gradient with dY's rows widened to whole vectors (rows of 32), and over
+                // images in several chunks
+                "2,4,32,6,3,1,1", "3,8,64,8,3,1,1",
                 // narrow rows (7/16 of the lanes) with at most 64 channels: direct forward and input
                 // gradient, GEMM weight gradient; past 64 channels on either side, all GEMM
                 "2,12,14,20,3,1,1", "3,64,16,9,3,1,1", "2,70,14,8,3,1,1", "2,8,15,65,3,1,1",
