@@ -4,9 +4,7 @@ import java.util.Arrays;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorMask;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -17,8 +15,8 @@ import jdk.incubator.vector.VectorSpecies;
  * it reads. Along a row of output positions the reads are a contiguous (stride 1) or strided run
  * of one input row, so the packing copies runs, with Vector API loads at stride 1 and gathers at
  * larger strides, and zero-fills the padding; output rows narrower than a vector are gathered
- * instead from a zero-bordered copy, and the transposed packing (weight gradient) gathers each
- * packed line, one position of NR rows, from NR places. A whole batch is one GEMM, and nothing is
+ * instead from a zero-bordered copy, and so is each line of the transposed packing (weight
+ * gradient), one position of NR rows read from NR places. A whole batch is one GEMM, and nothing is
  * allocated per call but a packer's few index arrays once the scratch buffers have grown.
  *
  * <ul>
@@ -37,7 +35,6 @@ final class Im2colConv {
 
     static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     static final int L = S.length();
-    private static final VectorSpecies<Integer> I = S.withLanes(int.class);
 
     /** One convolution's shape: input [c, h, w] per image, kernel r×s, output ho×wo. */
     record Geometry(int c, int h, int w, int r, int s, int stride, int pad) {
@@ -166,47 +163,41 @@ final class Im2colConv {
         }
 
         /**
-         * As the GEMM's B [columns, rows] (the transpose): NR rows of the column matrix per panel.
-         * Each packed line holds one position of NR rows, so it is gathered, L rows at a time, from
-         * NR places in the images: a masked gather per half line, the mask zeroing the padding
-         * and rows past the end, instead of NR scalar runs written at a stride of NR floats.
+         * As the GEMM's B [columns, rows] (the transpose), over {@code images} images of src: NR
+         * rows of the column matrix per panel. Each packed line holds one position of NR rows, so
+         * it is gathered, L rows at a time, from a copy of the source with zero borders (as in
+         * {@link #gathered}): the rows' offsets fixed per panel, one offset per position, and no
+         * masks for the padding: 3×3 weight gradients at 4×4 to 14×14 (32–128 channels) take
+         * 11–25% less time than with masked gathers straight from src.
          */
-        Sgemm.Packer transposed(float[] src) {
+        Sgemm.Packer transposedGathered(float[] src, int images) {
+            int pad = padding(), wp = srcW + 2 * pad, planeP = (srcH + 2 * pad) * wp;
+            int channels = srcImage / (srcH * srcW), imageP = channels * planeP;
+            float[] padded = DirectConv.padded(src, images, channels, srcH, srcW, pad);
+            int[] rowStart = new int[chan.length]; // row t's read of grid position (0, 0), in the padded copy
+            for (int t = 0; t < chan.length; t++)
+                rowStart[t] = chan[t] / (srcH * srcW) * planeP + (dy[t] + pad) * wp + dx[t] + pad;
             return (from, count, k0, kc, out) -> {
                 int nr = Sgemm.NR, plane = plane();
-                // Per row of the panel: where position x0 of its run lies in src, and its inside [lo, hi) relative to x0.
-                int[] at = new int[nr], inLo = new int[nr], inHi = new int[nr], index = new int[L];
+                int[] map = new int[nr];
                 for (int jr = 0; jr < count; jr += nr) {
                     int base = (jr / nr) * nr * kc, rowsHere = Math.min(nr, count - jr);
-                    for (int p = 0; p < kc; ) {
-                        int col = k0 + p, b = col / plane, q = col - b * plane;
-                        int y = q / gridW, x0 = q - y * gridW, len = Math.min(kc - p, gridW - x0);
-                        for (int jj = 0; jj < nr; jj++) {
-                            int t = from + jr + jj, iy = jj < rowsHere ? y * stride + dy[t] : -1;
-                            boolean inside = iy >= 0 && iy < srcH;
-                            at[jj] = inside ? b * srcImage + chan[t] + iy * srcW + dx[t] + x0 * stride : 0;
-                            inLo[jj] = inside ? lo[t] - x0 : 0;
-                            inHi[jj] = inside ? hi[t] - x0 : 0;
-                        }
-                        for (int half = 0; half < nr; half += L) {
-                            IntVector places = IntVector.fromArray(I, at, half);
-                            IntVector los = IntVector.fromArray(I, inLo, half), his = IntVector.fromArray(I, inHi, half);
-                            if (los.compare(VectorOperators.LE, 0).and(his.compare(VectorOperators.GE, len)).allTrue()) {
-                                // No padding in this run: a plain gather.
-                                for (int l = 0; l < len; l++)
-                                    FloatVector.fromArray(S, src, l * stride, at, half).intoArray(out, base + (p + l) * nr + half);
-                                continue;
-                            }
-                            for (int l = 0; l < len; l++) {
-                                VectorMask<Integer> inside = los.compare(VectorOperators.LE, l).and(his.compare(VectorOperators.GT, l));
-                                // The JDK range-checks every lane of a gather, masked or not: padding lanes read index 0.
-                                places.add(l * stride).blend(0, inside.not()).intoArray(index, 0);
-                                FloatVector.fromArray(S, src, 0, index, 0, inside.cast(S))
-                                        .intoArray(out, base + (p + l) * nr + half);
+                    for (int j = 0; j < nr; j++) map[j] = rowStart[from + jr + Math.min(j, rowsHere - 1)];
+                    int b = k0 / plane, q = k0 - b * plane, y = q / gridW, x = q - y * gridW;
+                    for (int p = 0; p < kc; p++) {
+                        int at = b * imageP + y * stride * wp + x * stride, o = base + p * nr;
+                        for (int half = 0; half < nr; half += L)
+                            FloatVector.fromArray(S, padded, at, map, half).intoArray(out, o + half);
+                        if (++x == gridW) { // the next position: along the row, then down, then the next image
+                            x = 0;
+                            if (++y == gridH) {
+                                y = 0;
+                                b++;
                             }
                         }
-                        p += len;
                     }
+                    if (rowsHere < nr) // rows past the end repeated the last one: zero them
+                        for (int p = 0; p < kc; p++) Arrays.fill(out, base + p * nr + rowsHere, base + (p + 1) * nr, 0f);
                 }
             };
         }
@@ -380,7 +371,7 @@ final class Im2colConv {
             PointwiseConv.backwardWeight(g, dy, x, dw, n, k);
             return;
         }
-        Sgemm.gemm(k, rows, n * plane, 1f, new Planes(dy, 0, k, plane).asRows(), unfold.transposed(x),
+        Sgemm.gemm(k, rows, n * plane, 1f, new Planes(dy, 0, k, plane).asRows(), unfold.transposedGathered(x, n),
                 0f, dw, 0, rows);
     }
 
