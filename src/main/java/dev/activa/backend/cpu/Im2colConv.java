@@ -307,7 +307,10 @@ final class Im2colConv {
         toImages(out, y, n, k, plane);
     }
 
-    /** dx [n, c, h, w] = conv-transpose of dy with w. */
+    /**
+     * dx [n, c, h, w] = conv-transpose of dy with w. dx must arrive zeroed (the backend allocates
+     * it): at stride &gt; 1 the positions no output reads are left as they are.
+     */
     void backwardInput(float[] dy, float[] w, float[] dx, int n, int k) {
         int c = g.c(), taps = g.r() * g.s(), inPlane = g.h() * g.w();
         if (directFits(g, k)) {
@@ -344,7 +347,6 @@ final class Im2colConv {
             Parallel.forRange(nb * c, 1, (p0, p1) -> {
                 for (int bc = p0; bc < p1; bc++) {
                     int b = bc / c, ci = bc % c, dst = (first + b) * image + ci * inPlane;
-                    Arrays.fill(dx, dst, dst + inPlane, 0f);
                     for (int t = ci * taps; t < (ci + 1) * taps; t++) {
                         int lo = u.lo()[t], hi = u.hi()[t];
                         for (int oy = 0; oy < g.ho(); oy++) {

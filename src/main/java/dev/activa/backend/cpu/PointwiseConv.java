@@ -1,6 +1,5 @@
 package dev.activa.backend.cpu;
 
-import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -37,7 +36,10 @@ final class PointwiseConv {
         });
     }
 
-    /** dx [n, c, h, w] = Wᵀ · dY per image, spread back onto the strided positions (zeros between). */
+    /**
+     * dx [n, c, h, w] = Wᵀ · dY per image, spread back onto the strided positions; the positions
+     * in between are left as they are, dx arriving zeroed (see {@link Im2colConv#backwardInput}).
+     */
     static void backwardInput(Im2colConv.Geometry g, float[] dy, float[] w, float[] dx, int n, int k) {
         int c = g.c(), plane = g.outPlane(), image = g.inImage();
         Sgemm.Packer weightsT = Sgemm.packerA(true, w, 0, c);
@@ -165,7 +167,7 @@ final class PointwiseConv {
         return g.stride() == 2 ? g.w() / (2 * L) * L : 0;
     }
 
-    /** t [c, ho·wo] onto the image at base of dx [c, h, w]: every element written, zeros off the grid. */
+    /** t [c, ho·wo] onto the grid positions of the image at base of dx [c, h, w] (zero elsewhere already). */
     private static void spread(Im2colConv.Geometry g, float[] t, float[] dx, int base) {
         int h = g.h(), w = g.w(), wo = g.wo(), ho = g.ho(), st = g.stride();
         int spreadOut = permuted(g);
@@ -173,17 +175,13 @@ final class PointwiseConv {
         for (int ci = 0; ci < g.c(); ci++)
             for (int iy = 0; iy < h; iy++) {
                 int d = base + (ci * h + iy) * w;
-                if (iy % st != 0 || iy / st >= ho) {
-                    Arrays.fill(dx, d, d + w, 0f);
-                    continue;
-                }
+                if (iy % st != 0 || iy / st >= ho) continue;
                 int s0 = (ci * ho + iy / st) * wo, ox = 0;
                 for (; ox < spreadOut; ox += L) {
                     FloatVector v = FloatVector.fromArray(S, t, s0 + ox);
                     SPREAD_LOW.selectFrom(v, zero).intoArray(dx, d + 2 * ox);
                     SPREAD_HIGH.selectFrom(v, zero).intoArray(dx, d + 2 * ox + L);
                 }
-                Arrays.fill(dx, d + ox * st, d + w, 0f);
                 for (; ox < wo; ox++) dx[d + ox * st] = t[s0 + ox];
             }
     }
