@@ -95,13 +95,28 @@ final class Im2colConv {
             return pad;
         }
 
-        private Sgemm.Packer gathered(float[] src, int images) {
+        /**
+         * The images of src copied with zero borders wide enough for every read of this
+         * unfolding (rows wp wide, images imageP apart), and where each row of the column matrix
+         * reads grid position (0, 0) in that copy.
+         */
+        private record Bordered(float[] data, int wp, int imageP, int[] rowStart) {}
+
+        private Bordered bordered(float[] src, int images) {
             int pad = padding(), wp = srcW + 2 * pad, planeP = (srcH + 2 * pad) * wp;
-            int channels = srcImage / (srcH * srcW), imageP = channels * planeP;
-            float[] padded = DirectConv.padded(src, images, channels, srcH, srcW, pad);
-            int[] rowStart = new int[chan.length]; // row t's read of grid position (0, 0), in the padded copy
+            int channels = srcImage / (srcH * srcW);
+            float[] data = DirectConv.padded(src, images, channels, srcH, srcW, pad);
+            int[] rowStart = new int[chan.length];
             for (int t = 0; t < chan.length; t++)
                 rowStart[t] = chan[t] / (srcH * srcW) * planeP + (dy[t] + pad) * wp + dx[t] + pad;
+            return new Bordered(data, wp, channels * planeP, rowStart);
+        }
+
+        private Sgemm.Packer gathered(float[] src, int images) {
+            Bordered source = bordered(src, images);
+            float[] padded = source.data();
+            int wp = source.wp(), imageP = source.imageP();
+            int[] rowStart = source.rowStart();
             return (from, count, k0, kc, out) -> {
                 int nr = Sgemm.NR, plane = plane();
                 int[] position = new int[nr];
@@ -170,13 +185,11 @@ final class Im2colConv {
          * masks for the padding: 3×3 weight gradients at 4×4 to 14×14 (32–128 channels) take
          * 11–25% less time than with masked gathers straight from src.
          */
-        Sgemm.Packer transposedGathered(float[] src, int images) {
-            int pad = padding(), wp = srcW + 2 * pad, planeP = (srcH + 2 * pad) * wp;
-            int channels = srcImage / (srcH * srcW), imageP = channels * planeP;
-            float[] padded = DirectConv.padded(src, images, channels, srcH, srcW, pad);
-            int[] rowStart = new int[chan.length]; // row t's read of grid position (0, 0), in the padded copy
-            for (int t = 0; t < chan.length; t++)
-                rowStart[t] = chan[t] / (srcH * srcW) * planeP + (dy[t] + pad) * wp + dx[t] + pad;
+        Sgemm.Packer transposed(float[] src, int images) {
+            Bordered source = bordered(src, images);
+            float[] padded = source.data();
+            int wp = source.wp(), imageP = source.imageP();
+            int[] rowStart = source.rowStart();
             return (from, count, k0, kc, out) -> {
                 int nr = Sgemm.NR, plane = plane();
                 int[] map = new int[nr];
@@ -373,7 +386,7 @@ final class Im2colConv {
             PointwiseConv.backwardWeight(g, dy, x, dw, n, k);
             return;
         }
-        Sgemm.gemm(k, rows, n * plane, 1f, new Planes(dy, 0, k, plane).asRows(), unfold.transposedGathered(x, n),
+        Sgemm.gemm(k, rows, n * plane, 1f, new Planes(dy, 0, k, plane).asRows(), unfold.transposed(x, n),
                 0f, dw, 0, rows);
     }
 
