@@ -133,11 +133,10 @@ final class DirectConv {
                 long lanes = 0; // bit l: lane l holds an output
                 if (flat) {
                     p0 = at * block;
-                    first = p0 / wp * wo + Math.min(p0 % wp, wo);
-                    for (int l = 0; l < block; l++) {
-                        int p = p0 + l;
-                        if (p < span && p % wp < wo) lanes |= 1L << l;
-                    }
+                    int ox = p0 % wp; // of lane 0, then of each lane in turn
+                    first = p0 / wp * wo + Math.min(ox, wo);
+                    for (int l = 0; l < block && p0 + l < span; l++, ox = ox + 1 == wp ? 0 : ox + 1)
+                        if (ox < wo) lanes |= 1L << l;
                 } else {
                     int oy = at / rowBlocks, ox = (at - oy * rowBlocks) * block;
                     p0 = oy * wp + ox;
