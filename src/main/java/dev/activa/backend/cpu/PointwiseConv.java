@@ -6,12 +6,12 @@ import jdk.incubator.vector.VectorSpecies;
 /**
  * 1×1 convolution without padding, at any stride: per image a plain GEMM, y_b[k, ho·wo] =
  * W[k, c] · x_b[c, ho·wo]. At stride 1 the image is that matrix as it lies; at a larger stride
- * the positions it reads are first copied out into a compact [n, c, ho, wo] tensor (at stride 2
- * by vector permutes), so that every pass reads contiguous rows: strided scalar reads in the
- * GEMM's packing cost nearly as much as its arithmetic at these depths (K = c = 64). One image
- * per GEMM, images in parallel, lets the forward pass write straight into y's NCHW planes (no
- * copy-out pass), and lets the weight gradient split the batch rather than the small [k, c]
- * result, so that no two threads pack the same input.
+ * the positions it reads are first copied out, image by image, into a compact [c, ho·wo] buffer
+ * that stays in L2 for the GEMM (at stride 2 by vector permutes), so that the GEMM's packing
+ * reads contiguous rows: strided scalar reads there cost nearly as much as its arithmetic at
+ * these depths (K = c = 64). One image per GEMM, images in parallel, lets the forward pass write
+ * straight into y's NCHW planes (no copy-out pass), and lets the weight gradient split the batch
+ * rather than the small [k, c] result, so that no two threads pack the same input.
  */
 final class PointwiseConv {
     private PointwiseConv() {}
@@ -24,15 +24,25 @@ final class PointwiseConv {
         return g.r() == 1 && g.s() == 1 && g.pad() == 0 && n >= Parallel.threads();
     }
 
-    /** y [n, k, ho, wo] = x [n, c, h, w] ⊛ w [k, c, 1, 1]. */
+    /**
+     * y [n, k, ho, wo] = x [n, c, h, w] ⊛ w [k, c, 1, 1]. At stride &gt; 1 each image is compacted
+     * just before its GEMM, into a per-thread buffer that the GEMM then reads from L2.
+     */
     static void forward(Im2colConv.Geometry g, float[] x, float[] w, float[] y, int n, int k) {
         int c = g.c(), plane = g.outPlane(), image = c * plane;
-        float[] xs = compact(g, x, n);
         Sgemm.Packer weights = Sgemm.packerA(false, w, 0, c);
         Parallel.forRange(n, 1, (b0, b1) -> {
-            for (int b = b0; b < b1; b++)
-                Sgemm.gemmSerial(k, plane, c, 1f, weights, Sgemm.packerB(false, xs, b * image, plane), 0f, y,
-                        b * k * plane, plane);
+            for (int b = b0; b < b1; b++) {
+                Sgemm.Packer positions;
+                if (g.stride() == 1) {
+                    positions = Sgemm.packerB(false, x, b * image, plane);
+                } else {
+                    float[] xs = scratch(image);
+                    compact(g, x, b * c, c, xs, 0);
+                    positions = Sgemm.packerB(false, xs, 0, plane);
+                }
+                Sgemm.gemmSerial(k, plane, c, 1f, weights, positions, 0f, y, b * k * plane, plane);
+            }
         });
     }
 
@@ -57,17 +67,29 @@ final class PointwiseConv {
         });
     }
 
-    /** dw [k, c] = Σ_b dY_b · x_bᵀ over the subsampled positions: one GEMM per thread over its images. */
+    /**
+     * dw [k, c] = Σ_b dY_b · x_bᵀ over the subsampled positions: per thread, one GEMM per image
+     * (each image compacted just before, at stride &gt; 1), summed into the thread's result.
+     */
     static void backwardWeight(Im2colConv.Geometry g, float[] dy, float[] x, float[] dw, int n, int k) {
-        int c = g.c(), plane = g.outPlane();
-        float[] xs = compact(g, x, n);
+        int c = g.c(), plane = g.outPlane(), image = c * plane;
         int parts = Math.min(n, Parallel.threads());
         float[][] partial = new float[parts][];
         Parallel.forTasks(parts, part -> {
             int b0 = (int) ((long) n * part / parts), b1 = (int) ((long) n * (part + 1) / parts);
             float[] out = part == 0 ? dw : new float[k * c];
-            Sgemm.gemmSerial(k, c, (b1 - b0) * plane, 1f, new Im2colConv.Planes(dy, b0, k, plane).asRows(),
-                    transposed(xs, b0, c, plane), 0f, out, 0, c);
+            for (int b = b0; b < b1; b++) {
+                Sgemm.Packer positions;
+                if (g.stride() == 1) {
+                    positions = transposed(x, b, c, plane);
+                } else {
+                    float[] xs = scratch(image);
+                    compact(g, x, b * c, c, xs, 0);
+                    positions = transposed(xs, 0, c, plane);
+                }
+                Sgemm.gemmSerial(k, c, plane, 1f, new Im2colConv.Planes(dy, b, k, plane).asRows(), positions,
+                        b == b0 ? 0f : 1f, out, 0, c);
+            }
             partial[part] = out;
         });
         for (int part = 1; part < parts; part++)
@@ -75,8 +97,6 @@ final class PointwiseConv {
     }
 
     private static final ThreadLocal<float[][]> SCRATCH = ThreadLocal.withInitial(() -> new float[1][0]);
-    /** The caller's compact copy of x: grown, never shrunk. */
-    private static final ThreadLocal<float[][]> COMPACT_X = ThreadLocal.withInitial(() -> new float[1][0]);
 
     private static float[] scratch(int size) {
         float[][] holder = SCRATCH.get();
@@ -101,32 +121,19 @@ final class PointwiseConv {
         return FloatVector.fromArray(S, index, 0);
     }
 
-    /**
-     * x [n, c, h, w] at the positions a 1×1 convolution of this stride reads, as [n, c, ho, wo]
-     * in a per-thread buffer (x itself at stride 1).
-     */
-    private static float[] compact(Im2colConv.Geometry g, float[] x, int n) {
-        int st = g.stride();
-        if (st == 1) return x;
-        int h = g.h(), w = g.w(), ho = g.ho(), wo = g.wo(), plane = ho * wo;
-        int size = Math.multiplyExact(n * g.c(), plane);
-        float[][] holder = COMPACT_X.get();
-        if (holder[0].length < size) holder[0] = new float[size];
-        float[] out = holder[0];
-        int permuted = permuted(g);
-        Parallel.forRange(n * g.c(), Math.max(1, (1 << 13) / plane), (p0, p1) -> {
-            for (int pl = p0; pl < p1; pl++)
-                for (int oy = 0; oy < ho; oy++) {
-                    int src = pl * h * w + oy * st * w, dst = pl * plane + oy * wo, ox = 0;
-                    for (; ox < permuted; ox += L) {
-                        FloatVector pair0 = FloatVector.fromArray(S, x, src + 2 * ox);
-                        FloatVector pair1 = FloatVector.fromArray(S, x, src + 2 * ox + L);
-                        EVENS.selectFrom(pair0, pair1).intoArray(out, dst + ox);
-                    }
-                    for (; ox < wo; ox++) out[dst + ox] = x[src + ox * st];
+    /** Planes [first, first + count) of x (planes of h·w) at the strided positions, as planes of ho·wo from out[at]. */
+    private static void compact(Im2colConv.Geometry g, float[] x, int first, int count, float[] out, int at) {
+        int h = g.h(), w = g.w(), ho = g.ho(), wo = g.wo(), st = g.stride(), permuted = permuted(g);
+        for (int pl = 0; pl < count; pl++)
+            for (int oy = 0; oy < ho; oy++) {
+                int src = (first + pl) * h * w + oy * st * w, dst = at + pl * ho * wo + oy * wo, ox = 0;
+                for (; ox < permuted; ox += L) {
+                    FloatVector pair0 = FloatVector.fromArray(S, x, src + 2 * ox);
+                    FloatVector pair1 = FloatVector.fromArray(S, x, src + 2 * ox + L);
+                    EVENS.selectFrom(pair0, pair1).intoArray(out, dst + ox);
                 }
-        });
-        return out;
+                for (; ox < wo; ox++) out[dst + ox] = x[src + ox * st];
+            }
     }
 
     /**
