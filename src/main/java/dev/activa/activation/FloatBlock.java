@@ -49,6 +49,8 @@ public final class FloatBlock {
     public int n;
     /** Scratch rows of {@link #ROW} floats for a kernel's intermediate results. */
     public final float[] row1 = new float[ROW], row2 = new float[ROW];
+    /** Scratch for a kernel's list of vectors within a row (their offsets), at most ROW / LANES of them. */
+    public final int[] vectors = new int[ROW / LANES];
     /** Σ dy·∂f/∂p_k over the spans run so far; see {@link #addPartialSums}. */
     public final double[] parameterSums;
     /** A kernel's per-lane sums, LANES floats per parameter, for {@link #addPartialSums}. */

@@ -148,6 +148,18 @@ public final class VectorMath {
         }
     }
 
+    /** π/2 as a float (just above it): where {@link #sinNear} and {@link #cosNear} stop being valid. */
+    public static final float HALF_PI = 1.5707964f;
+
+    /**
+     * sin t for |t| ≤ {@link #HALF_PI}, without range reduction: the same polynomial, and so the same
+     * bits, as {@link #sinCos} there; a lane function small enough to sit beside an exp in one loop.
+     * Wrong for larger |t|: a caller checks its lanes and falls back to {@link #sinCos}.
+     */
+    public static FloatVector sinNear(FloatVector t) {
+        return sinOfRemainder(t);
+    }
+
     private static boolean beyondReduction(FloatVector t) {
         return t.abs().compare(VectorOperators.GT, REDUCTION_LIMIT).anyTrue();
     }
