@@ -51,11 +51,12 @@ public record Nami() implements Activation {
      * v = min(−2a·x, 0) = −2a·max(x, 0) and u = e − 1: tanh(a·x) = −u/(2 + u) and
      * 1 − tanh²(a·x) = 4e/(1 + e)², without overflow or cancellation. The sine branch takes sin and
      * cos of min(w·x, 0) = w·min(x, 0). Neither branch sees the other's arguments. Both directions
-     * run ROW elements at a time. The forward pass first runs one loop with a sine that needs no
-     * range reduction (|w·x| ≤ π/2, nearly every input), which fits the JIT's inlining budget
-     * beside the exp; the vectors with a lane further out, and the backward pass (exp, sine,
-     * cosine and three sums: 3.5× slower in one loop, its vectors boxed), run the sine pass into
-     * the rows first and one loop over the rest after (see FloatBlock).
+     * run ROW elements at a time, and skip the sine's range reduction where |w·x| ≤ π/2 (nearly
+     * every input). The forward pass then runs one loop, a reduction-free sine fitting the JIT's
+     * inlining budget beside the exp; vectors with a lane further out take the sine pass with
+     * reduction into the rows and a loop after. The backward pass (exp, sine, cosine and three
+     * sums: 3.5× slower in one loop, its vectors boxed) always runs a sine pass into the rows
+     * first, without reduction unless a lane of the row needs it, then one loop (see FloatBlock).
      */
 
     public void forward(FloatBlock b, float[] p) {
@@ -119,7 +120,8 @@ public record Nami() implements Activation {
     private static void backward(FloatBlock b, float[] p, int at, int n) {
         float w = p[0], a = p[1], bb = p[2];
         int xAt = b.xAt + at, dyAt = b.dyAt + at, outAt = b.outAt + at;
-        VectorMath.sinCos(b.x, xAt, w, Float.NEGATIVE_INFINITY, 0f, b.row1, b.row2, n);
+        if (!VectorMath.sinCosNear(b.x, xAt, w, 0f, b.row1, b.row2, n))
+            VectorMath.sinCos(b.x, xAt, w, Float.NEGATIVE_INFINITY, 0f, b.row1, b.row2, n);
         FloatVector byCos = FloatVector.zero(SPECIES), bySech2 = byCos, bySin = byCos;
         for (int i = 0; i < n; i += LANES) {
             var x = FloatVector.fromArray(SPECIES, b.x, xAt + i);

@@ -122,16 +122,8 @@ public final class VectorMath {
     }
 
     /** Not final: the JIT inlines through a constant handle. */
-    private static MethodHandle sinCosPass = sinCosPassHandle();
-
-    private static MethodHandle sinCosPassHandle() {
-        try {
-            return MethodHandles.lookup().findStatic(VectorMath.class, "sinCosPass", MethodType.methodType(void.class,
-                    float[].class, int.class, float.class, float.class, float.class, float[].class, float[].class, int.class));
-        } catch (ReflectiveOperationException e) {
-            throw new ExceptionInInitializerError(e);
-        }
-    }
+    private static MethodHandle sinCosPass = handle("sinCosPass", MethodType.methodType(void.class,
+            float[].class, int.class, float.class, float.class, float.class, float[].class, float[].class, int.class));
 
     private static void sinCosPass(float[] x, int xAt, float scale, float lo, float hi, float[] sinRow, float[] cosRow, int n) {
         for (int i = 0; i < n; i += LANES) {
@@ -148,7 +140,7 @@ public final class VectorMath {
         }
     }
 
-    /** π/2 as a float (just above it): where {@link #sinNear} and {@link #cosNear} stop being valid. */
+    /** π/2 as a float (just above it): where {@link #sinNear} and {@link #sinCosNear} stop being valid. */
     public static final float HALF_PI = 1.5707964f;
 
     /**
@@ -158,6 +150,46 @@ public final class VectorMath {
      */
     public static FloatVector sinNear(FloatVector t) {
         return sinOfRemainder(t);
+    }
+
+    /**
+     * {@link #sinCos} where every |t| ≤ {@link #HALF_PI}, with t = min(scale·x[xAt + i], hi): the
+     * same bits there, without the clamp's lower side, the reduction and the signs. Returns false,
+     * the rows then being unfinished, if some |t| was larger: the caller runs {@link #sinCos}.
+     * Compiled on its own through a method handle, as {@link #sinCos} is.
+     */
+    public static boolean sinCosNear(float[] x, int xAt, float scale, float hi, float[] sinRow, float[] cosRow, int n) {
+        try {
+            return (boolean) sinCosNearPass.invokeExact(x, xAt, scale, hi, sinRow, cosRow, n);
+        } catch (RuntimeException | Error e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new IllegalStateException(t); // the pass throws nothing checked
+        }
+    }
+
+    /** Not final: the JIT inlines through a constant handle. */
+    private static MethodHandle sinCosNearPass = handle("sinCosNearPass", MethodType.methodType(boolean.class,
+            float[].class, int.class, float.class, float.class, float[].class, float[].class, int.class));
+
+    private static MethodHandle handle(String name, MethodType type) {
+        try {
+            return MethodHandles.lookup().findStatic(VectorMath.class, name, type);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    private static boolean sinCosNearPass(float[] x, int xAt, float scale, float hi, float[] sinRow, float[] cosRow, int n) {
+        var far = SPECIES.maskAll(false);
+        for (int i = 0; i < n; i += LANES) {
+            FloatVector t = FloatVector.fromArray(SPECIES, x, xAt + i).mul(scale);
+            t = t.blend(hi, t.compare(VectorOperators.GT, hi));
+            far = far.or(t.abs().compare(VectorOperators.GT, HALF_PI));
+            sinOfRemainder(t).intoArray(sinRow, i);
+            cosOfRemainder(t).intoArray(cosRow, i);
+        }
+        return !far.anyTrue();
     }
 
     private static boolean beyondReduction(FloatVector t) {
