@@ -19,7 +19,8 @@ import jdk.incubator.vector.VectorOperators;
  * <p>An activation calls the lane functions from its own loop, so each element is loaded,
  * computed and stored in one go, which lets the memory traffic overlap the arithmetic. They are
  * small enough for the JIT to inline into that loop (see {@link FloatBlock} for why it must);
- * a sine as well would exceed its budget, hence the pass.
+ * a full sine as well (range reduction, library fallback) would exceed its budget, hence the
+ * passes, while a sine without range reduction ({@link #sinNear}) fits.
  *
  * <p>Plain lane arithmetic (multiply-adds, one rounding trick, bit shifts) that the JIT compiles
  * inline. Not {@code lanewise(VectorOperators.EXP)} and friends: those become calls into a vector
