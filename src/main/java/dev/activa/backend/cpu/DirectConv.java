@@ -234,8 +234,8 @@ final class DirectConv {
         int flatSpan = ceilDiv(ho * (w + 2 * pad), L) * L;
         boolean flat = flatSpan < ho * wv;
         int wp = flat ? w + 2 * pad : wv + s - 1, taps = c * r * s, image = c * hp * wp;
-        // dY's layout: rows × width per plane, rows dyRow apart, matching x's rows wp apart
-        int rows = flat ? 1 : ho, width = flat ? flatSpan : wv, dyRow = flat ? 0 : wv;
+        // dY's layout: rows × width per plane, rows dyWidth apart, matching x's rows wp apart
+        int rows = flat ? 1 : ho, width = flat ? flatSpan : wv;
         int extraRows = flat ? ceilDiv(flatSpan - ho * wp, wp) : 0, dyWidth = flat ? wp : wv;
         int outPlane = (ho + extraRows) * dyWidth;
         float[] xp = padded(x, n, c, h, w, pad, wp, 0, PADDED);
@@ -253,7 +253,7 @@ final class DirectConv {
                 for (int o0 = 0; o0 < k; o0 += WK)
                     for (int t0 = 0; t0 < taps; t0 += WT)
                         weightBlock(dyp, k * outPlane, xp, image, c0, Math.min(b1, c0 + chunk), off, rows, width,
-                                dyRow, wp, k, taps, o0, t0, outPlane, lanes, ((o0 * tRound) + t0) * L, tRound * L);
+                                dyWidth, wp, k, taps, o0, t0, outPlane, lanes, ((o0 * tRound) + t0) * L, tRound * L);
             float[] sum = new float[k * taps];
             for (int o = 0; o < k; o++)
                 for (int t = 0; t < taps; t++)

@@ -33,14 +33,8 @@ final class PointwiseConv {
         Sgemm.Packer weights = Sgemm.packerA(false, w, 0, c);
         Parallel.forRange(n, 1, (b0, b1) -> {
             for (int b = b0; b < b1; b++) {
-                Sgemm.Packer positions;
-                if (g.stride() == 1) {
-                    positions = Sgemm.packerB(false, x, b * image, plane);
-                } else {
-                    float[] xs = scratch(image);
-                    compact(g, x, b * c, c, xs, 0);
-                    positions = Sgemm.packerB(false, xs, 0, plane);
-                }
+                Sgemm.Packer positions = g.stride() == 1 ? Sgemm.packerB(false, x, b * image, plane)
+                        : Sgemm.packerB(false, compacted(g, x, b), 0, plane);
                 Sgemm.gemmSerial(k, plane, c, 1f, weights, positions, 0f, y, b * k * plane, plane);
             }
         });
@@ -69,7 +63,8 @@ final class PointwiseConv {
 
     /**
      * dw [k, c] = Σ_b dY_b · x_bᵀ over the subsampled positions: per thread, one GEMM per image
-     * (each image compacted just before, at stride &gt; 1), summed into the thread's result.
+     * (its depth one image's positions; each image compacted just before, at stride &gt; 1), summed
+     * into the thread's result.
      */
     static void backwardWeight(Im2colConv.Geometry g, float[] dy, float[] x, float[] dw, int n, int k) {
         int c = g.c(), plane = g.outPlane(), image = c * plane;
@@ -79,14 +74,8 @@ final class PointwiseConv {
             int b0 = (int) ((long) n * part / parts), b1 = (int) ((long) n * (part + 1) / parts);
             float[] out = part == 0 ? dw : new float[k * c];
             for (int b = b0; b < b1; b++) {
-                Sgemm.Packer positions;
-                if (g.stride() == 1) {
-                    positions = transposed(x, b, c, plane);
-                } else {
-                    float[] xs = scratch(image);
-                    compact(g, x, b * c, c, xs, 0);
-                    positions = transposed(xs, 0, c, plane);
-                }
+                Sgemm.Packer positions = g.stride() == 1 ? transposed(x, b * image, plane)
+                        : transposed(compacted(g, x, b), 0, plane);
                 Sgemm.gemmSerial(k, c, plane, 1f, new Im2colConv.Planes(dy, b, k, plane).asRows(), positions,
                         b == b0 ? 0f : 1f, out, 0, c);
             }
@@ -121,12 +110,16 @@ final class PointwiseConv {
         return FloatVector.fromArray(S, index, 0);
     }
 
-    /** Planes [first, first + count) of x (planes of h·w) at the strided positions, as planes of ho·wo from out[at]. */
-    private static void compact(Im2colConv.Geometry g, float[] x, int first, int count, float[] out, int at) {
-        int h = g.h(), w = g.w(), ho = g.ho(), wo = g.wo(), st = g.stride(), permuted = permuted(g);
-        for (int pl = 0; pl < count; pl++)
+    /**
+     * Image b of x [n, c, h, w] at the strided positions, as [c, ho·wo] in this thread's scratch
+     * buffer (which it returns).
+     */
+    private static float[] compacted(Im2colConv.Geometry g, float[] x, int b) {
+        int c = g.c(), h = g.h(), w = g.w(), ho = g.ho(), wo = g.wo(), st = g.stride(), permuted = permuted(g);
+        float[] out = scratch(c * ho * wo);
+        for (int ci = 0; ci < c; ci++)
             for (int oy = 0; oy < ho; oy++) {
-                int src = (first + pl) * h * w + oy * st * w, dst = at + pl * ho * wo + oy * wo, ox = 0;
+                int src = ((b * c + ci) * h + oy * st) * w, dst = (ci * ho + oy) * wo, ox = 0;
                 for (; ox < permuted; ox += L) {
                     FloatVector pair0 = FloatVector.fromArray(S, x, src + 2 * ox);
                     FloatVector pair1 = FloatVector.fromArray(S, x, src + 2 * ox + L);
@@ -134,32 +127,28 @@ final class PointwiseConv {
                 }
                 for (; ox < wo; ox++) out[dst + ox] = x[src + ox * st];
             }
+        return out;
     }
 
     /**
-     * Images b0… of a compact [n, c, plane] as B [images·plane, c], NR channels per panel: each
-     * packed line, one position of NR channels, is two gathers a plane apart per lane, instead of
-     * NR scalar reads written at a stride of NR floats.
+     * One image [c, plane] at base of xs as B [plane, c], NR channels per panel: each packed line,
+     * one position of NR channels, is two gathers a plane apart per lane, instead of NR scalar
+     * reads written at a stride of NR floats.
      */
-    private static Sgemm.Packer transposed(float[] xs, int b0, int c, int plane) {
+    private static Sgemm.Packer transposed(float[] xs, int base, int plane) {
         int[] channel = new int[Sgemm.NR];
         for (int j = 0; j < channel.length; j++) channel[j] = j * plane;
         return (from, count, k0, kc, out) -> {
             int nr = Sgemm.NR;
             for (int jr = 0; jr < count; jr += nr) {
-                int base = (jr / nr) * nr * kc, cols = Math.min(nr, count - jr);
-                for (int p = 0; p < kc; ) {
-                    int col = k0 + p, b = col / plane, q = col - b * plane, len = Math.min(kc - p, plane - q);
-                    int src = ((b0 + b) * c + from + jr) * plane + q;
-                    for (int l = 0; l < len; l++) {
-                        int o = base + (p + l) * nr;
-                        if (cols == nr)
-                            for (int half = 0; half < nr; half += L)
-                                FloatVector.fromArray(S, xs, src + l, channel, half).intoArray(out, o + half);
-                        else
-                            for (int j = 0; j < nr; j++) out[o + j] = j < cols ? xs[src + channel[j] + l] : 0f;
-                    }
-                    p += len;
+                int panel = (jr / nr) * nr * kc, cols = Math.min(nr, count - jr), src = base + (from + jr) * plane + k0;
+                for (int p = 0; p < kc; p++) {
+                    int o = panel + p * nr;
+                    if (cols == nr)
+                        for (int half = 0; half < nr; half += L)
+                            FloatVector.fromArray(S, xs, src + p, channel, half).intoArray(out, o + half);
+                    else
+                        for (int j = 0; j < nr; j++) out[o + j] = j < cols ? xs[src + channel[j] + p] : 0f;
                 }
             }
         };
