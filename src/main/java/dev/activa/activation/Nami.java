@@ -47,7 +47,12 @@ public record Nami() implements Activation {
     }
 
     /*
-     * Lanes compute both branches and blend. The tanh branch takes e = e^v with
+     * Two ways through the FP32 fast path. Where the CPU's vectors have 16 lanes or more (AVX-512),
+     * vectors whose lanes all lie within −2/w ≤ x < 8/a (16 lanes; nearly every input) take
+     * polynomials fitted to this call's w, a and b ({@link NamiTables}). Other vectors, and every
+     * vector on narrower CPUs, take the lane path.
+     *
+     * The lane path computes both branches and blends. The tanh branch takes e = e^v with
      * v = min(−2a·x, 0) = −2a·max(x, 0) and u = e − 1: tanh(a·x) = −u/(2 + u) and
      * 1 − tanh²(a·x) = 4e/(1 + e)², without overflow or cancellation. The sine branch takes sin and
      * cos of min(w·x, 0) = w·min(x, 0). Neither branch sees the other's arguments. Both directions
@@ -59,7 +64,27 @@ public record Nami() implements Activation {
      * first, without reduction unless a lane of the row needs it, then one loop (see FloatBlock).
      */
 
+    /** Whether the tables serve: their lookups pick from two vectors of 16 or more lanes. */
+    static final boolean TABLES = LANES >= 16;
+
     public void forward(FloatBlock b, float[] p) {
+        if (!TABLES) {
+            forwardLanes(b, p);
+            return;
+        }
+        NamiTables t = NamiTables.of(p);
+        for (int at = 0; at < b.n; at += FloatBlock.ROW) {
+            int n = Math.min(FloatBlock.ROW, b.n - at), far = t.forward(b, at, n);
+            for (int f = 0; f < far; ) { // runs of consecutive vectors outside the tables, by the lane path
+                int start = b.vectors[f], end = start + LANES;
+                while (++f < far && b.vectors[f] == end) end += LANES;
+                forward(b, p, at + start, end - start);
+            }
+        }
+    }
+
+    /** The lane path over the whole block: each row in one loop, vectors with a far lane by the two-pass version. */
+    void forwardLanes(FloatBlock b, float[] p) {
         for (int at = 0; at < b.n; at += FloatBlock.ROW) {
             int n = Math.min(FloatBlock.ROW, b.n - at), far = forwardNear(b, p, at, n);
             for (int f = 0; f < far; ) { // runs of consecutive far vectors, each by the two-pass version
@@ -114,6 +139,23 @@ public record Nami() implements Activation {
      * and Σ dy·∂f/∂b = −(a/b²)·Σ dy·sin.
      */
     public void backward(FloatBlock b, float[] p) {
+        if (!TABLES) {
+            backwardLanes(b, p);
+            return;
+        }
+        NamiTables t = NamiTables.of(p);
+        for (int at = 0; at < b.n; at += FloatBlock.ROW) {
+            int n = Math.min(FloatBlock.ROW, b.n - at), far = t.backward(b, at, n);
+            for (int f = 0; f < far; ) { // runs of consecutive vectors outside the tables, by the lane path
+                int start = b.vectors[f], end = start + LANES;
+                while (++f < far && b.vectors[f] == end) end += LANES;
+                backward(b, p, at + start, end - start);
+            }
+        }
+    }
+
+    /** The lane path over the whole block. */
+    void backwardLanes(FloatBlock b, float[] p) {
         for (int at = 0; at < b.n; at += FloatBlock.ROW) backward(b, p, at, Math.min(FloatBlock.ROW, b.n - at));
     }
 

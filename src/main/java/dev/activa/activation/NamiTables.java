@@ -1,0 +1,155 @@
+package dev.activa.activation;
+
+import static dev.activa.activation.FloatBlock.LANES;
+import static dev.activa.activation.FloatBlock.SPECIES;
+import static dev.activa.activation.PiecewiseTable.INTS;
+
+import java.util.function.DoubleUnaryOperator;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorOperators;
+
+/**
+ * Nami's FP32 kernels for one (w, a, b) from {@link PiecewiseTable}s: f(x)/x and f'(x) over
+ * (0, positiveEnd), a·x up to {@link #TANH_REACH}, and over [−negativeEnd, 0], w·x down to
+ * −{@link #SINE_REACH}. Seven lookups and multiply-adds per vector where {@link Nami}'s lane path
+ * computes an exp, a sine, a division and blends. The tables are built in double with
+ * StrictMath, so with the same bits on every JVM, from about 450 evaluations, and cached.
+ *
+ * <p>Both kernels work on one row of a {@link FloatBlock} and leave vectors with a lane beyond the
+ * tables (or infinite, or NaN) alone: not stored (y may be written over x), but listed in
+ * {@code block.vectors} (their offsets from at) and counted, for Nami's lane path to compute.
+ * Their lookups are written out (see {@link PiecewiseTable} for the recipe and why).
+ */
+record NamiTables(float w, float a, float b, float positiveEnd, float negativeEnd, float positiveScale,
+                  float negativeScale, int[] valuesOverX, int[] slopes) {
+
+    /** The reach in a·x (tanh(8) is 1 − 2.3e-7) and in w·x: intervals 0.5 and 0.13 wide at 16 lanes. */
+    static final double TANH_REACH = LANES / 2.0, SINE_REACH = LANES / 8.0;
+
+    /** The last tables built for each of a few parameter slots; a training step meets one per Nami layer. */
+    private static final NamiTables[] CACHE = new NamiTables[64];
+
+    /** The tables for the clamped parameters p = (w, a, b). */
+    static NamiTables of(float[] p) {
+        float w = p[0], a = p[1], b = p[2];
+        int slot = (Float.floatToRawIntBits(w) * 31 + Float.floatToRawIntBits(a)) * 31 + Float.floatToRawIntBits(b);
+        slot = (slot ^ (slot >>> 16)) & (CACHE.length - 1);
+        NamiTables t = CACHE[slot]; // a racy read is safe: a record's fields are final
+        if (t == null || t.w != w || t.a != a || t.b != b) CACHE[slot] = t = build(w, a, b);
+        return t;
+    }
+
+    private static NamiTables build(float wf, float af, float bf) {
+        double w = wf, a = af, b = bf, positiveEnd = TANH_REACH / a, negativeEnd = SINE_REACH / w;
+        DoubleUnaryOperator tanhSide = x -> StrictMath.tanh(a * x), sineSide = x -> a * StrictMath.sin(w * x) / b;
+        DoubleUnaryOperator tanhSlope = x -> {
+            double cosh = StrictMath.cosh(a * x);
+            return a / (cosh * cosh);
+        };
+        DoubleUnaryOperator sineSlope = x -> a * w * StrictMath.cos(w * x) / b;
+        var valuesOverX = PiecewiseTable.of(PiecewiseTable.overX(tanhSide, a), positiveEnd,
+                PiecewiseTable.overX(sineSide, a * w / b), negativeEnd);
+        var slopes = PiecewiseTable.of(tanhSlope, positiveEnd, sineSlope, negativeEnd);
+        return new NamiTables(wf, af, bf, (float) positiveEnd, (float) negativeEnd,
+                PiecewiseTable.positiveScale(positiveEnd), PiecewiseTable.negativeScale(negativeEnd), valuesOverX, slopes);
+    }
+
+    /** y = x·(f(x)/x) over the row's n elements from at; returns the count of vectors left alone. */
+    int forward(FloatBlock block, int at, int n) {
+        int xAt = block.xAt + at, outAt = block.outAt + at, far = 0;
+        var positiveScales = FloatVector.broadcast(SPECIES, positiveScale);
+        var negativeScales = FloatVector.broadcast(SPECIES, negativeScale);
+        int[] v = valuesOverX;
+        IntVector v0 = IntVector.fromArray(INTS, v, 0), v0b = IntVector.fromArray(INTS, v, LANES);
+        IntVector v1 = IntVector.fromArray(INTS, v, 2 * LANES), v1b = IntVector.fromArray(INTS, v, 3 * LANES);
+        IntVector v2 = IntVector.fromArray(INTS, v, 4 * LANES), v2b = IntVector.fromArray(INTS, v, 5 * LANES);
+        IntVector v3 = IntVector.fromArray(INTS, v, 6 * LANES), v3b = IntVector.fromArray(INTS, v, 7 * LANES);
+        IntVector v4 = IntVector.fromArray(INTS, v, 8 * LANES), v4b = IntVector.fromArray(INTS, v, 9 * LANES);
+        IntVector v5 = IntVector.fromArray(INTS, v, 10 * LANES), v5b = IntVector.fromArray(INTS, v, 11 * LANES);
+        IntVector v6 = IntVector.fromArray(INTS, v, 12 * LANES), v6b = IntVector.fromArray(INTS, v, 13 * LANES);
+        for (int i = 0; i < n; i += LANES) {
+            var x = FloatVector.fromArray(SPECIES, block.x, xAt + i);
+            var c = PiecewiseTable.position(x, x.compare(VectorOperators.GT, 0f), positiveScales, negativeScales);
+            var shifted = PiecewiseTable.shifted(c);
+            var index = PiecewiseTable.index(shifted);
+            if (!PiecewiseTable.allWithin(index)) {
+                block.vectors[far++] = i;
+                continue;
+            }
+            var d = PiecewiseTable.withinInterval(c, shifted);
+            var p = (FloatVector) index.selectFrom(v6, v6b).reinterpretAsFloats();
+            p = p.fma(d, (FloatVector) index.selectFrom(v5, v5b).reinterpretAsFloats());
+            p = p.fma(d, (FloatVector) index.selectFrom(v4, v4b).reinterpretAsFloats());
+            p = p.fma(d, (FloatVector) index.selectFrom(v3, v3b).reinterpretAsFloats());
+            p = p.fma(d, (FloatVector) index.selectFrom(v2, v2b).reinterpretAsFloats());
+            p = p.fma(d, (FloatVector) index.selectFrom(v1, v1b).reinterpretAsFloats());
+            p = p.fma(d, (FloatVector) index.selectFrom(v0, v0b).reinterpretAsFloats());
+            p.mul(x).intoArray(block.out, outAt + i);
+        }
+        return far;
+    }
+
+    /**
+     * dx = dy·f'(x) over the row's n elements from at, and the parameter sums, which reuse
+     * s = f'(x): x·sech²(a·x) = x·s/a and a·x·cos(w·x)/b = x·s/w; their sine terms, sin(w·x)
+     * where x ≤ 0, come from the derivative of the slope's polynomial there, five multiply-adds and
+     * no lookup. (A sine in this loop ran the JIT out of inlining budget: the loop's vectors were
+     * boxed, 8× slower.) Returns the count of vectors left alone.
+     */
+    int backward(FloatBlock block, int at, int n) {
+        int xAt = block.xAt + at, dyAt = block.dyAt + at, outAt = block.outAt + at, far = 0;
+        var positiveScales = FloatVector.broadcast(SPECIES, positiveScale);
+        var negativeScales = FloatVector.broadcast(SPECIES, negativeScale);
+        int[] s = slopes;
+        IntVector s0 = IntVector.fromArray(INTS, s, 0), s0b = IntVector.fromArray(INTS, s, LANES);
+        IntVector s1 = IntVector.fromArray(INTS, s, 2 * LANES), s1b = IntVector.fromArray(INTS, s, 3 * LANES);
+        IntVector s2 = IntVector.fromArray(INTS, s, 4 * LANES), s2b = IntVector.fromArray(INTS, s, 5 * LANES);
+        IntVector s3 = IntVector.fromArray(INTS, s, 6 * LANES), s3b = IntVector.fromArray(INTS, s, 7 * LANES);
+        IntVector s4 = IntVector.fromArray(INTS, s, 8 * LANES), s4b = IntVector.fromArray(INTS, s, 9 * LANES);
+        IntVector s5 = IntVector.fromArray(INTS, s, 10 * LANES), s5b = IntVector.fromArray(INTS, s, 11 * LANES);
+        IntVector s6 = IntVector.fromArray(INTS, s, 12 * LANES), s6b = IntVector.fromArray(INTS, s, 13 * LANES);
+        FloatVector byTanhSide = FloatVector.zero(SPECIES), bySineSide = byTanhSide, byChange = byTanhSide;
+        for (int i = 0; i < n; i += LANES) {
+            var x = FloatVector.fromArray(SPECIES, block.x, xAt + i);
+            var positive = x.compare(VectorOperators.GT, 0f);
+            var c = PiecewiseTable.position(x, positive, positiveScales, negativeScales);
+            var shifted = PiecewiseTable.shifted(c);
+            var index = PiecewiseTable.index(shifted);
+            if (!PiecewiseTable.allWithin(index)) {
+                block.vectors[far++] = i;
+                continue;
+            }
+            var d = PiecewiseTable.withinInterval(c, shifted);
+            // Horner for the slope and, alongside, for its derivative in d
+            var slope = (FloatVector) index.selectFrom(s6, s6b).reinterpretAsFloats();
+            var change = slope;
+            slope = slope.fma(d, (FloatVector) index.selectFrom(s5, s5b).reinterpretAsFloats());
+            change = change.fma(d, slope);
+            slope = slope.fma(d, (FloatVector) index.selectFrom(s4, s4b).reinterpretAsFloats());
+            change = change.fma(d, slope);
+            slope = slope.fma(d, (FloatVector) index.selectFrom(s3, s3b).reinterpretAsFloats());
+            change = change.fma(d, slope);
+            slope = slope.fma(d, (FloatVector) index.selectFrom(s2, s2b).reinterpretAsFloats());
+            change = change.fma(d, slope);
+            slope = slope.fma(d, (FloatVector) index.selectFrom(s1, s1b).reinterpretAsFloats());
+            change = change.fma(d, slope);
+            slope = slope.fma(d, (FloatVector) index.selectFrom(s0, s0b).reinterpretAsFloats());
+            var g = FloatVector.fromArray(SPECIES, block.dy, dyAt + i);
+            var dx = g.mul(slope);
+            dx.intoArray(block.out, outAt + i);
+            var gxSlope = dx.mul(x);
+            var notPositive = positive.not();
+            byTanhSide = byTanhSide.add(gxSlope, positive);
+            bySineSide = bySineSide.add(gxSlope, notPositive);
+            byChange = byChange.add(g.mul(change), notPositive);
+        }
+        // d/dd of (a·w/b)·cos(w·x), x = (c − offset)/negativeScale, is −(a·w²/b)·sin(w·x)/negativeScale
+        var bySin = byChange.mul(-negativeScale * b / (a * w * w));
+        bySineSide.mul(1f / w).intoArray(block.partialSums, 0);
+        byTanhSide.mul(1f / a).add(bySin.mul(1f / b)).intoArray(block.partialSums, LANES);
+        bySin.mul(-a / (b * b)).intoArray(block.partialSums, 2 * LANES);
+        block.addPartialSums();
+        return far;
+    }
+}

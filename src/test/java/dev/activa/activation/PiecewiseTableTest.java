@@ -1,0 +1,101 @@
+package dev.activa.activation;
+
+import static dev.activa.activation.FloatBlock.LANES;
+import static dev.activa.activation.FloatBlock.SPECIES;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.util.function.DoubleUnaryOperator;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorOperators;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The tables through the same lane functions the kernels use: every interval on both sides, its
+ * ends, zero and the range's ends land on the right polynomial, and the polynomials are as close
+ * to the functions as the class comment says.
+ */
+class PiecewiseTableTest {
+
+    /** f evaluated through the table at each x (all within the range), as a kernel does. */
+    private static float[] lookUp(int[] table, double positiveEnd, double negativeEnd, float[] x) {
+        var positiveScale = FloatVector.broadcast(SPECIES, PiecewiseTable.positiveScale(positiveEnd));
+        var negativeScale = FloatVector.broadcast(SPECIES, PiecewiseTable.negativeScale(negativeEnd));
+        float[] y = new float[x.length];
+        for (int i = 0; i < x.length; i += LANES) {
+            var v = FloatVector.fromArray(SPECIES, x, i);
+            var c = PiecewiseTable.position(v, v.compare(VectorOperators.GT, 0f), positiveScale, negativeScale);
+            var shifted = PiecewiseTable.shifted(c);
+            var d = PiecewiseTable.withinInterval(c, shifted);
+            var index = PiecewiseTable.index(shifted);
+            var p = FloatVector.zero(SPECIES);
+            for (int m = PiecewiseTable.DEGREE; m >= 0; m--) {
+                var low = IntVector.fromArray(PiecewiseTable.INTS, table, m * PiecewiseTable.STRIDE);
+                var high = IntVector.fromArray(PiecewiseTable.INTS, table, m * PiecewiseTable.STRIDE + LANES);
+                p = p.fma(d, (FloatVector) index.selectFrom(low, high).reinterpretAsFloats());
+            }
+            p.intoArray(y, i);
+        }
+        return y;
+    }
+
+    /** Points over [−negativeEnd, positiveEnd), a multiple of LANES of them, with 0, −0 and both ends. */
+    private static float[] points(double positiveEnd, double negativeEnd) {
+        int n = 64 * 1024;
+        float[] x = new float[n];
+        for (int i = 0; i < n; i++) x[i] = (float) (-negativeEnd + (positiveEnd + negativeEnd) * i / n);
+        x[1] = 0f;
+        x[2] = -0f;
+        x[3] = Math.nextUp(0f);
+        x[4] = (float) -negativeEnd;
+        x[5] = Math.nextDown((float) positiveEnd);
+        return x;
+    }
+
+    private static double maxError(DoubleUnaryOperator f, float[] x, float[] y) {
+        double worst = 0;
+        for (int i = 0; i < x.length; i++) worst = Math.max(worst, Math.abs(y[i] - f.applyAsDouble(x[i])));
+        return worst;
+    }
+
+    @Test
+    void tanhAndSineAndTheirSlopesWithinTwoTenMillionths() {
+        assumeTrue(LANES >= 16, "tables are used with 16 lanes or more; this CPU has " + LANES);
+        double positiveEnd = LANES / 2.0, negativeEnd = 1.5; // intervals 0.5 wide for tanh, 0.1 for the sine
+        DoubleUnaryOperator tanhOrSine = x -> x > 0 ? Math.tanh(x) : Math.sin(x);
+        DoubleUnaryOperator slope = x -> x > 0 ? 1 / (Math.cosh(x) * Math.cosh(x)) : Math.cos(x);
+        float[] x = points(positiveEnd, negativeEnd);
+
+        int[] values = PiecewiseTable.of(Math::tanh, positiveEnd, Math::sin, negativeEnd);
+        double valueError = maxError(tanhOrSine, x, lookUp(values, positiveEnd, negativeEnd, x));
+        int[] slopes = PiecewiseTable.of(s -> 1 / (Math.cosh(s) * Math.cosh(s)), positiveEnd, Math::cos, negativeEnd);
+        double slopeError = maxError(slope, x, lookUp(slopes, positiveEnd, negativeEnd, x));
+        assertTrue(valueError < 2e-7, "value error " + valueError);
+        assertTrue(slopeError < 3e-7, "slope error " + slopeError);
+    }
+
+    @Test
+    void aValueOverXKeepsItsRelativePrecisionNearZero() {
+        assumeTrue(LANES >= 16, "tables are used with 16 lanes or more; this CPU has " + LANES);
+        int[] overX = PiecewiseTable.of(PiecewiseTable.overX(Math::tanh, 1), 8, PiecewiseTable.overX(Math::sin, 1), 1.5);
+        float[] x = new float[LANES];
+        for (int i = 0; i < LANES; i++) x[i] = (float) ((i % 2 == 0 ? 1 : -1) * Math.pow(10, -3 - i));
+        float[] ratio = lookUp(overX, 8, 1.5, x);
+        for (int i = 0; i < LANES; i++) {
+            double want = x[i] > 0 ? Math.tanh(x[i]) : Math.sin(x[i]);
+            assertEquals(want, x[i] * ratio[i], 3e-7 * Math.abs(want), "at x = " + x[i]);
+        }
+    }
+
+    @Test
+    void eachSideUsesItsOwnPolynomialsUpToZero() {
+        assumeTrue(LANES >= 16, "tables are used with 16 lanes or more; this CPU has " + LANES);
+        // 1 on the positive side, −1 on the other: any lane on the wrong side shows at once
+        int[] sides = PiecewiseTable.of(s -> 1, 3, s -> -1, 2);
+        float[] x = points(3, 2);
+        float[] y = lookUp(sides, 3, 2, x);
+        for (int i = 0; i < x.length; i++) assertEquals(x[i] > 0 ? 1f : -1f, y[i], 1e-6, "at x = " + x[i]);
+    }
+}
