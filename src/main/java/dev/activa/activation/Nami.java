@@ -68,26 +68,31 @@ public record Nami() implements Activation {
     static final boolean TABLES = LANES >= 16;
 
     public void forward(FloatBlock b, float[] p) {
-        if (!TABLES) {
-            forwardLanes(b, p);
-            return;
-        }
-        NamiTables t = NamiTables.of(p);
-        for (int at = 0; at < b.n; at += FloatBlock.ROW) {
-            int n = Math.min(FloatBlock.ROW, b.n - at), far = t.forward(b, at, n);
-            for (int f = 0; f < far; ) { // runs of consecutive vectors outside the tables, by the lane path
-                int start = b.vectors[f], end = start + LANES;
-                while (++f < far && b.vectors[f] == end) end += LANES;
-                forward(b, p, at + start, end - start);
-            }
-        }
+        forward(b, p, TABLES);
     }
 
-    /** The lane path over the whole block: each row in one loop, vectors with a far lane by the two-pass version. */
+    /** The lane path over the whole block (for tests: on this project's machines the tables serve). */
     void forwardLanes(FloatBlock b, float[] p) {
+        forward(b, p, false);
+    }
+
+    /**
+     * Row by row, from the tables or by the lane path in one loop; the vectors either leaves alone
+     * by the lane path's two-pass version, in runs. A row with more than a quarter of its vectors
+     * beyond the tables (a large a and wide inputs) sends the rest of the block to the lane path,
+     * which is then the faster way.
+     */
+    private void forward(FloatBlock b, float[] p, boolean tables) {
+        NamiTables t = tables ? NamiTables.of(p) : null;
         for (int at = 0; at < b.n; at += FloatBlock.ROW) {
-            int n = Math.min(FloatBlock.ROW, b.n - at), far = forwardNear(b, p, at, n);
-            for (int f = 0; f < far; ) { // runs of consecutive far vectors, each by the two-pass version
+            int n = Math.min(FloatBlock.ROW, b.n - at), far;
+            if (t != null) {
+                far = t.forward(b, at, n);
+                if (4 * far * LANES > n) t = null;
+            } else {
+                far = forwardNear(b, p, at, n);
+            }
+            for (int f = 0; f < far; ) { // runs of consecutive vectors
                 int start = b.vectors[f], end = start + LANES;
                 while (++f < far && b.vectors[f] == end) end += LANES;
                 forward(b, p, at + start, end - start);

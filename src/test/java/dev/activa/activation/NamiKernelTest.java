@@ -166,4 +166,19 @@ class NamiKernelTest {
             if (!nonFinite) assertArrayEquals(y, forward(p, x.clone(), true), "in place");
         }
     }
+
+    @Test
+    void aBlockMostlyBeyondTheTablesIsRightThroughout() {
+        SplittableRandom rng = new SplittableRandom(10);
+        float[] p = params(0.3, 3.0, 1.5); // tanh side up to x = 8/3
+        float[] x = new float[3 * ROW + 5 * LANES];
+        for (int i = 0; i < x.length; i++) x[i] = (float) (rng.nextDouble() * 12 - 4); // most vectors reach past 8/3
+        float[] y = forward(p, x, false);
+        double[] pd = {p[0], p[1], p[2]};
+        for (int i = 0; i < x.length; i++) {
+            double want = nami.value(x[i], pd);
+            assertTrue(Math.abs(y[i] - want) <= 1e-6 * Math.max(1, Math.abs(want)), "at x = " + x[i] + ": " + y[i] + ", expected " + want);
+        }
+        assertArrayEquals(y, forward(p, x.clone(), true), "in place");
+    }
 }
