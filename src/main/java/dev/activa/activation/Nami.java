@@ -77,10 +77,10 @@ public record Nami() implements Activation {
     }
 
     /**
-     * Row by row, from the tables or by the lane path in one loop; the vectors either leaves alone
-     * by the lane path's two-pass version, in runs. A row with more than a quarter of its vectors
-     * beyond the tables (a large a and wide inputs) sends the rest of the block to the lane path,
-     * which is then the faster way.
+     * Row by row from the tables, or by the lane path's one loop; the vectors either leaves alone
+     * then take the lane path's two-pass version, consecutive ones as one run. After a row with
+     * more than a quarter of its vectors beyond the tables (a large a, wide inputs) the rest of the
+     * block takes the lane path, then the faster way.
      */
     private void forward(FloatBlock b, float[] p, boolean tables) {
         NamiTables t = tables ? NamiTables.of(p) : null;
@@ -137,12 +137,7 @@ public record Nami() implements Activation {
         }
     }
 
-    /**
-     * dx and the three parameter sums. The sums need no blends: on lanes with x &gt; 0 the
-     * sine pass saw 0 (sin = 0), on the others the exp saw 0 (sech² = 1), so with x₊ = max(x, 0)
-     * and x₋ = min(x, 0): Σ dy·∂f/∂w = (a/b)·Σ dy·x₋·cos, Σ dy·∂f/∂a = Σ dy·x₊·sech² + (1/b)·Σ dy·sin
-     * and Σ dy·∂f/∂b = −(a/b²)·Σ dy·sin.
-     */
+    /** Row by row from the tables; the vectors they leave alone by the lane path, in runs. */
     public void backward(FloatBlock b, float[] p) {
         if (!TABLES) {
             backwardLanes(b, p);
@@ -151,7 +146,7 @@ public record Nami() implements Activation {
         NamiTables t = NamiTables.of(p);
         for (int at = 0; at < b.n; at += FloatBlock.ROW) {
             int n = Math.min(FloatBlock.ROW, b.n - at), far = t.backward(b, at, n);
-            for (int f = 0; f < far; ) { // runs of consecutive vectors outside the tables, by the lane path
+            for (int f = 0; f < far; ) { // runs of consecutive vectors
                 int start = b.vectors[f], end = start + LANES;
                 while (++f < far && b.vectors[f] == end) end += LANES;
                 backward(b, p, at + start, end - start);
@@ -164,6 +159,12 @@ public record Nami() implements Activation {
         for (int at = 0; at < b.n; at += FloatBlock.ROW) backward(b, p, at, Math.min(FloatBlock.ROW, b.n - at));
     }
 
+    /**
+     * The lane path backward: dx and the three parameter sums. The sums need no blends: on lanes
+     * with x &gt; 0 the sine pass saw 0 (sin = 0), on the others the exp saw 0 (sech² = 1), so with
+     * x₊ = max(x, 0) and x₋ = min(x, 0): Σ dy·∂f/∂w = (a/b)·Σ dy·x₋·cos,
+     * Σ dy·∂f/∂a = Σ dy·x₊·sech² + (1/b)·Σ dy·sin and Σ dy·∂f/∂b = −(a/b²)·Σ dy·sin.
+     */
     private static void backward(FloatBlock b, float[] p, int at, int n) {
         float w = p[0], a = p[1], bb = p[2];
         int xAt = b.xAt + at, dyAt = b.dyAt + at, outAt = b.outAt + at;

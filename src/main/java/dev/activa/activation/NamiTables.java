@@ -14,7 +14,7 @@ import jdk.incubator.vector.VectorOperators;
  * (0, positiveEnd), a·x up to {@link #TANH_REACH}, and over [−negativeEnd, 0], w·x down to
  * −{@link #SINE_REACH}. Seven lookups and multiply-adds per vector where {@link Nami}'s lane path
  * computes an exp, a sine, a division and blends. The tables are built in double with
- * StrictMath, so with the same bits on every JVM, from about 450 evaluations, and cached.
+ * StrictMath (the same bits on every JVM) from about 450 evaluations, and cached.
  *
  * <p>Both kernels work on one row of a {@link FloatBlock} and leave vectors with a lane beyond the
  * tables (or infinite, or NaN) alone: not stored (y may be written over x), but listed in

@@ -48,15 +48,18 @@ public final class PiecewiseTable {
     public static final int STRIDE = 2 * LANES;
     public static final float POSITIVE_OFFSET = -0.5f, NEGATIVE_OFFSET = -0.75f;
 
-    /** Interpolation points in d, and the matrix taking the values there to the coefficients of d^0 … d^6. */
+    /**
+     * Interpolation points in d, and the matrix taking the values there to the coefficients of
+     * d^0 … d^6 (StrictMath: the same bits on every JVM).
+     */
     private static final double[] NODES = new double[COEFFICIENTS];
     private static final double[][] TO_COEFFICIENTS;
 
     static {
-        for (int j = 0; j < COEFFICIENTS; j++) NODES[j] = 0.5 * Math.cos((2 * j + 1) * Math.PI / (2 * COEFFICIENTS));
+        for (int j = 0; j < COEFFICIENTS; j++) NODES[j] = 0.5 * StrictMath.cos((2 * j + 1) * Math.PI / (2 * COEFFICIENTS));
         double[][] vandermonde = new double[COEFFICIENTS][COEFFICIENTS];
         for (int j = 0; j < COEFFICIENTS; j++)
-            for (int m = 0; m < COEFFICIENTS; m++) vandermonde[j][m] = Math.pow(NODES[j], m);
+            for (int m = 0; m < COEFFICIENTS; m++) vandermonde[j][m] = StrictMath.pow(NODES[j], m);
         TO_COEFFICIENTS = inverse(vandermonde);
     }
 

@@ -177,7 +177,8 @@ class NamiKernelTest {
         double[] pd = {p[0], p[1], p[2]};
         for (int i = 0; i < x.length; i++) {
             double want = nami.value(x[i], pd);
-            assertTrue(Math.abs(y[i] - want) <= 1e-6 * Math.max(1, Math.abs(want)), "at x = " + x[i] + ": " + y[i] + ", expected " + want);
+            assertTrue(Math.abs(y[i] - want) <= 1e-6 * Math.max(1, Math.abs(want)),
+                    "at x = " + x[i] + ": " + y[i] + ", expected " + want);
         }
         assertArrayEquals(y, forward(p, x.clone(), true), "in place");
     }
