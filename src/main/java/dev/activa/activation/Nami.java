@@ -22,14 +22,34 @@ public record Nami() implements Activation {
     public List<Parameter> parameters() { return PARAMETERS; }
 
     public double value(double x, double[] p) {
-        double w = p[0], a = p[1], b = p[2];
-        return x > 0 ? Math.tanh(a * x) : a * Math.sin(w * x) / b;
+        return x > 0 ? tanhBranch(x, p) : sineBranch(x, p);
     }
 
     public double derivative(double x, double[] p) {
-        double w = p[0], a = p[1], b = p[2];
-        if (x > 0) return a * Activation.sech2(a * x);
-        return a * w * Math.cos(w * x) / b;
+        return x > 0 ? tanhBranchSlope(x, p) : sineBranchSlope(x, p);
+    }
+
+    /*
+     * The two branches and their slopes, each defined on the whole line (the tables fit each one
+     * a little past zero), in StrictMath so that the FP32 tables built from them have the same bits
+     * on every JVM.
+     */
+
+    static double tanhBranch(double x, double[] p) {
+        return StrictMath.tanh(p[1] * x);
+    }
+
+    static double sineBranch(double x, double[] p) {
+        return p[1] * StrictMath.sin(p[0] * x) / p[2];
+    }
+
+    static double tanhBranchSlope(double x, double[] p) {
+        double cosh = StrictMath.cosh(p[1] * x);
+        return p[1] / (cosh * cosh);
+    }
+
+    static double sineBranchSlope(double x, double[] p) {
+        return p[1] * p[0] * StrictMath.cos(p[0] * x) / p[2];
     }
 
     public void parameterPartials(double x, double[] p, double[] out) {

@@ -4,17 +4,16 @@ import static dev.activa.activation.FloatBlock.LANES;
 import static dev.activa.activation.FloatBlock.SPECIES;
 import static dev.activa.activation.PiecewiseTable.INTS;
 
-import java.util.function.DoubleUnaryOperator;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
 
 /**
- * Nami's FP32 kernels for one (w, a, b) from {@link PiecewiseTable}s: f(x)/x and f'(x) over
- * (0, positiveEnd), a·x up to {@link #TANH_REACH}, and over [−negativeEnd, 0], w·x down to
- * −{@link #SINE_REACH}. Seven lookups and multiply-adds per vector where {@link Nami}'s lane path
- * computes an exp, a sine, a division and blends. The tables are built in double with
- * StrictMath (the same bits on every JVM) from about 450 evaluations, and cached.
+ * Nami's FP32 kernels for one (w, a, b) from {@link PiecewiseTable}s of Nami's own branches,
+ * f(x)/x and f'(x), over (0, positiveEnd), a·x up to {@link #TANH_REACH}, and over
+ * [−negativeEnd, 0], w·x down to −{@link #SINE_REACH}. Seven lookups and multiply-adds per vector where {@link Nami}'s lane path
+ * computes an exp, a sine, a division and blends. The tables are built in double (about 450
+ * evaluations) and cached.
  *
  * <p>Both kernels work on one row of a {@link FloatBlock} and leave vectors with a lane beyond the
  * tables (or infinite, or NaN) alone: not stored (y may be written over x), but listed in
@@ -42,15 +41,12 @@ record NamiTables(float w, float a, float b, float positiveEnd, float negativeEn
 
     private static NamiTables build(float wf, float af, float bf) {
         double w = wf, a = af, b = bf, positiveEnd = TANH_REACH / a, negativeEnd = SINE_REACH / w;
-        DoubleUnaryOperator tanhSide = x -> StrictMath.tanh(a * x), sineSide = x -> a * StrictMath.sin(w * x) / b;
-        DoubleUnaryOperator tanhSlope = x -> {
-            double cosh = StrictMath.cosh(a * x);
-            return a / (cosh * cosh);
-        };
-        DoubleUnaryOperator sineSlope = x -> a * w * StrictMath.cos(w * x) / b;
-        var valuesOverX = PiecewiseTable.of(PiecewiseTable.overX(tanhSide, a), positiveEnd,
-                PiecewiseTable.overX(sineSide, a * w / b), negativeEnd);
-        var slopes = PiecewiseTable.of(tanhSlope, positiveEnd, sineSlope, negativeEnd);
+        double[] p = {w, a, b};
+        var valuesOverX = PiecewiseTable.of(
+                PiecewiseTable.overX(x -> Nami.tanhBranch(x, p), Nami.tanhBranchSlope(0, p)), positiveEnd,
+                PiecewiseTable.overX(x -> Nami.sineBranch(x, p), Nami.sineBranchSlope(0, p)), negativeEnd);
+        var slopes = PiecewiseTable.of(x -> Nami.tanhBranchSlope(x, p), positiveEnd, x -> Nami.sineBranchSlope(x, p),
+                negativeEnd);
         return new NamiTables(wf, af, bf, (float) positiveEnd, (float) negativeEnd,
                 PiecewiseTable.positiveScale(positiveEnd), PiecewiseTable.negativeScale(negativeEnd), valuesOverX, slopes);
     }
