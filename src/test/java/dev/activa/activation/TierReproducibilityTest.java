@@ -3,6 +3,7 @@ package dev.activa.activation;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import java.io.IOException;
+import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.security.MessageDigest;
@@ -72,8 +73,11 @@ class TierReproducibilityTest {
     void interpretedAndCompiledKernelsAgreeBitForBit() throws IOException, InterruptedException {
         String compiled = digest(3000);
         Path java = Path.of(System.getProperty("java.home"), "bin", "java");
-        List<String> command = new ArrayList<>(List.of(java.toString(), "-Xint", "--add-modules", "jdk.incubator.vector",
-                "-cp", System.getProperty("java.class.path"), TierReproducibilityTest.class.getName()));
+        List<String> command = new ArrayList<>(List.of(java.toString(), "-Xint", "--add-modules", "jdk.incubator.vector"));
+        // this JVM's -XX options too, -XX:UseAVX=2 say: the child must have vectors of the same width
+        for (String option : ManagementFactory.getRuntimeMXBean().getInputArguments())
+            if (option.startsWith("-XX:")) command.add(option);
+        command.addAll(List.of("-cp", System.getProperty("java.class.path"), TierReproducibilityTest.class.getName()));
         Process child = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.DISCARD).start();
         String interpreted = new String(child.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
         if (!child.waitFor(120, TimeUnit.SECONDS)) child.destroyForcibly();
