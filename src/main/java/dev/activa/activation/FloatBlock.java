@@ -119,6 +119,37 @@ public final class FloatBlock {
     }
 
     /**
+     * y = f(x) per element, in double from {@link Activation#value}, rounded once: the FP32 path of
+     * an activation without lane code (see {@link Activation#forward}).
+     */
+    public void forwardByElement(Activation act, float[] p) {
+        double[] pd = toDouble(p);
+        for (int i = 0; i < n; i++) out[outAt + i] = (float) act.value(x[xAt + i], pd);
+    }
+
+    /**
+     * dx = dy·f'(x) per element, in double from {@link Activation#derivative}, and the parameter
+     * sums from {@link Activation#parameterPartials}, added to {@link #parameterSums}.
+     */
+    public void backwardByElement(Activation act, float[] p) {
+        double[] pd = toDouble(p), partial = new double[p.length], sums = new double[p.length];
+        for (int i = 0; i < n; i++) {
+            double xi = x[xAt + i], g = dy[dyAt + i];
+            out[outAt + i] = (float) (g * act.derivative(xi, pd));
+            if (p.length == 0) continue;
+            act.parameterPartials(xi, pd, partial);
+            for (int k = 0; k < p.length; k++) sums[k] += g * partial[k];
+        }
+        for (int k = 0; k < p.length; k++) parameterSums[k] += sums[k];
+    }
+
+    private static double[] toDouble(float[] p) {
+        double[] pd = new double[p.length];
+        for (int k = 0; k < p.length; k++) pd[k] = p[k];
+        return pd;
+    }
+
+    /**
      * Adds each parameter's lanes in {@link #partialSums} to {@link #parameterSums}, in lane order so
      * that the sums repeat exactly (see {@link Activation#sumLanes}). Lanes travel in an array, not
      * as a vector, for the reason in this class's comment.
