@@ -12,7 +12,7 @@ import jdk.incubator.vector.FloatVector;
  * {@link FloatBlock} for the fast FP32/FP16 CPU path. Everything else in the engine (kernels,
  * autograd, layers, CLI) treats activations generically through this interface, so a new
  * activation is one new file plus its name here ({@link #NAMES}, {@link #of}, {@code permits});
- * its double definitions suffice to start with, the FP32 path then evaluating them per element.
+ * its double definitions suffice, the FP32 path then tabulating them ({@link Tabulated}).
  *
  * <p>Parameter values passed in are the effective (already clamped) values, in the order of
  * {@link #parameters()}.
@@ -51,22 +51,21 @@ public sealed interface Activation permits Relu, Elu, Swish, Mish, TanhRelu, Nam
     /**
      * The FP32 fast path over one block: {@code b.out[b.outAt + i] = f(b.x[b.xAt + i])} for
      * i &lt; b.n. Lane code; see {@link FloatBlock} for the rules that keep it fast. By default,
-     * {@link #value} per element in double ({@link FloatBlock#forwardByElement}): right for any
-     * activation, so a new one runs everywhere from its double definitions alone, at a fraction of
-     * the speed of lane code, which the shipped activations have.
+     * {@link #value} tabulated per parameter values and evaluated by table lookups where the
+     * tables come close enough, else per element in double ({@link Tabulated}): so a new
+     * activation runs everywhere, right, from its double definitions alone.
      */
     default void forward(FloatBlock b, float[] p) {
-        b.forwardByElement(this, p);
+        Tabulated.forward(this, b, p);
     }
 
     /**
      * The FP32 fast path backward over one block: {@code b.out[b.outAt + i] = b.dy[b.dyAt + i]·f'(x_i)};
      * an activation with parameters also adds Σ dy·∂f/∂p_k over the block to {@code b.parameterSums[k]}.
-     * By default from {@link #derivative} and {@link #parameterPartials} per element in double
-     * ({@link FloatBlock#backwardByElement}).
+     * By default from {@link #derivative} and {@link #parameterPartials}, as {@link #forward}.
      */
     default void backward(FloatBlock b, float[] p) {
-        b.backwardByElement(this, p);
+        Tabulated.backward(this, b, p);
     }
 
     static Activation of(String name) {

@@ -119,21 +119,23 @@ public final class FloatBlock {
     }
 
     /**
-     * y = f(x) per element, in double from {@link Activation#value}, rounded once: the FP32 path of
-     * an activation without lane code (see {@link Activation#forward}).
+     * y = f(x) per element over [from, from + count) of the span, in double from
+     * {@link Activation#value}, rounded once: the FP32 path of an activation without lane code
+     * where its tables do not serve (see {@link Activation#forward}).
      */
-    public void forwardByElement(Activation act, float[] p) {
+    public void forwardByElement(Activation act, float[] p, int from, int count) {
         double[] pd = toDouble(p);
-        for (int i = 0; i < n; i++) out[outAt + i] = (float) act.value(x[xAt + i], pd);
+        for (int i = from; i < from + count; i++) out[outAt + i] = (float) act.value(x[xAt + i], pd);
     }
 
     /**
-     * dx = dy·f'(x) per element, in double from {@link Activation#derivative}, and the parameter
-     * sums from {@link Activation#parameterPartials}, added to {@link #parameterSums}.
+     * dx = dy·f'(x) per element over [from, from + count) of the span, in double from
+     * {@link Activation#derivative}, and the parameter sums from {@link Activation#parameterPartials},
+     * added to {@link #parameterSums}.
      */
-    public void backwardByElement(Activation act, float[] p) {
+    public void backwardByElement(Activation act, float[] p, int from, int count) {
         double[] pd = toDouble(p), partial = new double[p.length], sums = new double[p.length];
-        for (int i = 0; i < n; i++) {
+        for (int i = from; i < from + count; i++) {
             double xi = x[xAt + i], g = dy[dyAt + i];
             out[outAt + i] = (float) (g * act.derivative(xi, pd));
             if (p.length == 0) continue;

@@ -53,37 +53,8 @@ record NamiTables(float w, float a, float b, float positiveEnd, float negativeEn
 
     /** y = x·(f(x)/x) over the row's n elements from at; returns the count of vectors left alone. */
     int forward(FloatBlock block, int at, int n) {
-        int xAt = block.xAt + at, outAt = block.outAt + at, far = 0;
-        var positiveScales = FloatVector.broadcast(SPECIES, positiveScale);
-        var negativeScales = FloatVector.broadcast(SPECIES, negativeScale);
-        int[] v = valuesOverX;
-        IntVector v0 = IntVector.fromArray(INTS, v, 0), v0b = IntVector.fromArray(INTS, v, LANES);
-        IntVector v1 = IntVector.fromArray(INTS, v, 2 * LANES), v1b = IntVector.fromArray(INTS, v, 3 * LANES);
-        IntVector v2 = IntVector.fromArray(INTS, v, 4 * LANES), v2b = IntVector.fromArray(INTS, v, 5 * LANES);
-        IntVector v3 = IntVector.fromArray(INTS, v, 6 * LANES), v3b = IntVector.fromArray(INTS, v, 7 * LANES);
-        IntVector v4 = IntVector.fromArray(INTS, v, 8 * LANES), v4b = IntVector.fromArray(INTS, v, 9 * LANES);
-        IntVector v5 = IntVector.fromArray(INTS, v, 10 * LANES), v5b = IntVector.fromArray(INTS, v, 11 * LANES);
-        IntVector v6 = IntVector.fromArray(INTS, v, 12 * LANES), v6b = IntVector.fromArray(INTS, v, 13 * LANES);
-        for (int i = 0; i < n; i += LANES) {
-            var x = FloatVector.fromArray(SPECIES, block.x, xAt + i);
-            var c = PiecewiseTable.position(x, x.compare(VectorOperators.GT, 0f), positiveScales, negativeScales);
-            var shifted = PiecewiseTable.shifted(c);
-            var index = PiecewiseTable.index(shifted);
-            if (!PiecewiseTable.allWithin(index)) {
-                block.vectors[far++] = i;
-                continue;
-            }
-            var d = PiecewiseTable.withinInterval(c, shifted);
-            var p = (FloatVector) index.selectFrom(v6, v6b).reinterpretAsFloats();
-            p = p.fma(d, (FloatVector) index.selectFrom(v5, v5b).reinterpretAsFloats());
-            p = p.fma(d, (FloatVector) index.selectFrom(v4, v4b).reinterpretAsFloats());
-            p = p.fma(d, (FloatVector) index.selectFrom(v3, v3b).reinterpretAsFloats());
-            p = p.fma(d, (FloatVector) index.selectFrom(v2, v2b).reinterpretAsFloats());
-            p = p.fma(d, (FloatVector) index.selectFrom(v1, v1b).reinterpretAsFloats());
-            p = p.fma(d, (FloatVector) index.selectFrom(v0, v0b).reinterpretAsFloats());
-            p.mul(x).intoArray(block.out, outAt + i);
-        }
-        return far;
+        return PiecewiseTable.apply(valuesOverX, positiveScale, negativeScale, block.x, block.xAt + at, null, 0, true,
+                block.out, block.outAt + at, n, block.vectors);
     }
 
     /**

@@ -21,7 +21,8 @@ import jdk.incubator.vector.VectorSpecies;
  * offset where x &gt; 0 and the other side's elsewhere, and evaluates the interval's polynomial at
  * d = c − k, |d| ≤ ½. The positive side's k runs 0 … LANES − 1 over (0, positiveEnd), the other
  * side's −LANES … −1 over [−negativeEnd, 0]: x = 0 lies on the negative side, as in the
- * activations' definitions. The kernel's loop, per vector:
+ * activations' definitions, and each side's polynomials are fitted to that side's values only.
+ * The kernel's loop, per vector ({@link #apply} is one):
  * <pre>
  *   c = position(x, x &gt; 0, positiveScale, negativeScale); shifted = shifted(c)
  *   index = index(shifted)        // k mod 2·LANES selects the table entry
@@ -32,7 +33,8 @@ import jdk.incubator.vector.VectorSpecies;
  * where coefficient m is {@code index.selectFrom(low_m, high_m)} over the table's two halves
  * (int vectors of the coefficients' bits, one permute on AVX-512, loaded before the loop so that
  * they stay in registers), reinterpreted as floats. Kernels write the lookups out rather than
- * call a helper: the JIT's node budget for inlining (see {@link FloatBlock}) runs out otherwise.
+ * call a helper: the JIT's node budget for inlining (see {@link FloatBlock}) runs out otherwise;
+ * that also makes the table loading repeat from kernel to kernel.
  *
  * <p>Each polynomial interpolates the function at the Chebyshev points of its interval (degree 6),
  * in double, its coefficients rounded to float: within 2e-7 of tanh over intervals 0.5 wide in its
@@ -46,7 +48,12 @@ public final class PiecewiseTable {
     public static final int DEGREE = 6, COEFFICIENTS = DEGREE + 1;
     /** Floats per coefficient in a table: both sides' intervals. */
     public static final int STRIDE = 2 * LANES;
-    public static final float POSITIVE_OFFSET = -0.5f, NEGATIVE_OFFSET = -0.75f;
+    /**
+     * x → 0 from above lands at c = −½ (interval 0), x = 0 at c = −0.505 (interval −1): the
+     * interpolation points of the two intervals next to zero then all lie on their own side, so a
+     * function with a kink at zero is fitted on each side from that side's values alone.
+     */
+    public static final float POSITIVE_OFFSET = -0.5f, NEGATIVE_OFFSET = -0.505f;
 
     /**
      * Interpolation points in d, and the matrix taking the values there to the coefficients of
@@ -71,9 +78,9 @@ public final class PiecewiseTable {
         return (float) ((LANES - 0.25) / end);
     }
 
-    /** c = x·negativeScale + NEGATIVE_OFFSET takes [−end, 0] onto k = −LANES … −1, both ends a quarter inside. */
+    /** c = x·negativeScale + NEGATIVE_OFFSET takes [−end, 0] onto k = −LANES … −1, −end a quarter inside. */
     public static float negativeScale(double end) {
-        return (float) ((LANES - 1) / end);
+        return (float) ((LANES - 0.75) / end);
     }
 
     /**
@@ -125,6 +132,97 @@ public final class PiecewiseTable {
      */
     public static boolean allWithin(IntVector index) {
         return index.sub(FIRST_INDEX).compare(VectorOperators.ULT, STRIDE).allTrue();
+    }
+
+    /**
+     * out = f(x)·scale over n elements (a multiple of LANES) from xAt and outAt, f from the table
+     * and scale x itself where {@code timesX} (a table of f(x)/x), dy[dyAt + i] where dy is given,
+     * 1 otherwise. Vectors with a lane beyond the table are not stored (out may be x) but listed in
+     * {@code far} (offsets from xAt); returns their count.
+     */
+    public static int apply(int[] table, float positiveScale, float negativeScale, float[] x, int xAt, float[] dy,
+                            int dyAt, boolean timesX, float[] out, int outAt, int n, int[] far) {
+        var positiveScales = FloatVector.broadcast(SPECIES, positiveScale);
+        var negativeScales = FloatVector.broadcast(SPECIES, negativeScale);
+        IntVector c0 = IntVector.fromArray(INTS, table, 0), c0b = IntVector.fromArray(INTS, table, LANES);
+        IntVector c1 = IntVector.fromArray(INTS, table, 2 * LANES), c1b = IntVector.fromArray(INTS, table, 3 * LANES);
+        IntVector c2 = IntVector.fromArray(INTS, table, 4 * LANES), c2b = IntVector.fromArray(INTS, table, 5 * LANES);
+        IntVector c3 = IntVector.fromArray(INTS, table, 6 * LANES), c3b = IntVector.fromArray(INTS, table, 7 * LANES);
+        IntVector c4 = IntVector.fromArray(INTS, table, 8 * LANES), c4b = IntVector.fromArray(INTS, table, 9 * LANES);
+        IntVector c5 = IntVector.fromArray(INTS, table, 10 * LANES), c5b = IntVector.fromArray(INTS, table, 11 * LANES);
+        IntVector c6 = IntVector.fromArray(INTS, table, 12 * LANES), c6b = IntVector.fromArray(INTS, table, 13 * LANES);
+        int count = 0;
+        for (int i = 0; i < n; i += LANES) {
+            var v = FloatVector.fromArray(SPECIES, x, xAt + i);
+            var c = position(v, v.compare(VectorOperators.GT, 0f), positiveScales, negativeScales);
+            var shifted = shifted(c);
+            var index = index(shifted);
+            if (!allWithin(index)) {
+                far[count++] = i;
+                continue;
+            }
+            var d = withinInterval(c, shifted);
+            var p = (FloatVector) index.selectFrom(c6, c6b).reinterpretAsFloats();
+            p = p.fma(d, (FloatVector) index.selectFrom(c5, c5b).reinterpretAsFloats());
+            p = p.fma(d, (FloatVector) index.selectFrom(c4, c4b).reinterpretAsFloats());
+            p = p.fma(d, (FloatVector) index.selectFrom(c3, c3b).reinterpretAsFloats());
+            p = p.fma(d, (FloatVector) index.selectFrom(c2, c2b).reinterpretAsFloats());
+            p = p.fma(d, (FloatVector) index.selectFrom(c1, c1b).reinterpretAsFloats());
+            p = p.fma(d, (FloatVector) index.selectFrom(c0, c0b).reinterpretAsFloats());
+            if (timesX) p = p.mul(v);
+            if (dy != null) p = p.mul(FloatVector.fromArray(SPECIES, dy, dyAt + i));
+            p.intoArray(out, outAt + i);
+        }
+        return count;
+    }
+
+    /**
+     * sums[lane] = Σ dy·f(x) over the vectors of n elements from xAt and dyAt whose lanes all lie
+     * within the table (the others are left to the caller, as in {@link #apply}).
+     */
+    public static void dot(int[] table, float positiveScale, float negativeScale, float[] x, int xAt, float[] dy,
+                           int dyAt, int n, float[] sums) {
+        var positiveScales = FloatVector.broadcast(SPECIES, positiveScale);
+        var negativeScales = FloatVector.broadcast(SPECIES, negativeScale);
+        IntVector c0 = IntVector.fromArray(INTS, table, 0), c0b = IntVector.fromArray(INTS, table, LANES);
+        IntVector c1 = IntVector.fromArray(INTS, table, 2 * LANES), c1b = IntVector.fromArray(INTS, table, 3 * LANES);
+        IntVector c2 = IntVector.fromArray(INTS, table, 4 * LANES), c2b = IntVector.fromArray(INTS, table, 5 * LANES);
+        IntVector c3 = IntVector.fromArray(INTS, table, 6 * LANES), c3b = IntVector.fromArray(INTS, table, 7 * LANES);
+        IntVector c4 = IntVector.fromArray(INTS, table, 8 * LANES), c4b = IntVector.fromArray(INTS, table, 9 * LANES);
+        IntVector c5 = IntVector.fromArray(INTS, table, 10 * LANES), c5b = IntVector.fromArray(INTS, table, 11 * LANES);
+        IntVector c6 = IntVector.fromArray(INTS, table, 12 * LANES), c6b = IntVector.fromArray(INTS, table, 13 * LANES);
+        var sum = FloatVector.zero(SPECIES);
+        for (int i = 0; i < n; i += LANES) {
+            var v = FloatVector.fromArray(SPECIES, x, xAt + i);
+            var c = position(v, v.compare(VectorOperators.GT, 0f), positiveScales, negativeScales);
+            var shifted = shifted(c);
+            var index = index(shifted);
+            if (!allWithin(index)) continue;
+            var d = withinInterval(c, shifted);
+            var p = (FloatVector) index.selectFrom(c6, c6b).reinterpretAsFloats();
+            p = p.fma(d, (FloatVector) index.selectFrom(c5, c5b).reinterpretAsFloats());
+            p = p.fma(d, (FloatVector) index.selectFrom(c4, c4b).reinterpretAsFloats());
+            p = p.fma(d, (FloatVector) index.selectFrom(c3, c3b).reinterpretAsFloats());
+            p = p.fma(d, (FloatVector) index.selectFrom(c2, c2b).reinterpretAsFloats());
+            p = p.fma(d, (FloatVector) index.selectFrom(c1, c1b).reinterpretAsFloats());
+            p = p.fma(d, (FloatVector) index.selectFrom(c0, c0b).reinterpretAsFloats());
+            sum = FloatVector.fromArray(SPECIES, dy, dyAt + i).fma(p, sum);
+        }
+        sum.intoArray(sums, 0);
+    }
+
+    /**
+     * The table's value at x as a kernel computes it, in float, lane by lane: for checking a table
+     * against its function. NaN where x lies beyond the table.
+     */
+    public static float at(int[] table, float positiveScale, float negativeScale, float x) {
+        float c = x > 0 ? Math.fma(x, positiveScale, POSITIVE_OFFSET) : Math.fma(x, negativeScale, NEGATIVE_OFFSET);
+        float shifted = c + ROUNDER, k = shifted - ROUNDER, d = c - k;
+        if (!(k >= -LANES && k < LANES)) return Float.NaN;
+        int index = Math.floorMod((int) k, STRIDE);
+        float p = Float.intBitsToFloat(table[DEGREE * STRIDE + index]);
+        for (int m = DEGREE - 1; m >= 0; m--) p = Math.fma(p, d, Float.intBitsToFloat(table[m * STRIDE + index]));
+        return p;
     }
 
     /** f(x)/x, with its limit f'(0) at x = 0, for tabulating a value that vanishes at zero. */

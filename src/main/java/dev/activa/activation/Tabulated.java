@@ -1,0 +1,115 @@
+package dev.activa.activation;
+
+import static dev.activa.activation.FloatBlock.LANES;
+
+import java.util.Arrays;
+import java.util.function.DoubleUnaryOperator;
+
+/**
+ * The FP32 path of an activation without lane code of its own ({@link Activation#forward}'s
+ * default): its double definitions tabulated by {@link PiecewiseTable} for each parameter
+ * values (f, f' and each ∂f/∂p_k over −8 ≤ x &lt; 8 at 16 lanes) and evaluated with lookups, at
+ * about the speed of hand-written lanes. The tables are checked against the definitions when they
+ * are built, at 16 points per interval; where one misses by more than {@link #TOLERANCE} (a kink
+ * away from zero, a steep stretch) the activation runs by element, in double
+ * ({@link FloatBlock#forwardByElement}), as it does on CPUs with fewer than 16 lanes and for the
+ * vectors that reach past the tables. So a new activation is right from its math alone and fast
+ * wherever its math is smooth on each side of zero.
+ */
+final class Tabulated {
+    private Tabulated() {}
+
+    /** Table lookups pick from two vectors: they need 16 lanes to cover 32 intervals. */
+    static final boolean AVAILABLE = LANES >= 16;
+    /** The tables' reach on each side of zero: intervals 0.5 wide at 16 lanes. */
+    static final double REACH = LANES / 2.0;
+    /** How close a table must come to its function, relative to max(1, |value|). */
+    static final double TOLERANCE = 4e-7;
+
+    /** An activation's tables for one parameter values; {@code partials[k]} for ∂f/∂p_k; null tables if they missed. */
+    record Tables(Activation act, float[] p, int[] values, int[] slopes, int[][] partials) {
+        boolean usable() {
+            return values != null;
+        }
+
+        /** The last tables built for each of a few slots (activation and parameters). */
+        private static final Tables[] CACHE = new Tables[64];
+
+        static Tables of(Activation act, float[] p) {
+            int slot = (act.getClass().hashCode() * 31 + Arrays.hashCode(p)) & (CACHE.length - 1);
+            Tables t = CACHE[slot]; // a racy read is safe: a record's fields are final
+            if (t == null || t.act.getClass() != act.getClass() || !Arrays.equals(t.p, p))
+                CACHE[slot] = t = build(act, p.clone());
+            return t;
+        }
+
+        private static Tables build(Activation act, float[] p) {
+            double[] pd = new double[p.length];
+            for (int k = 0; k < p.length; k++) pd[k] = p[k];
+            int[] values = checked(x -> act.value(x, pd)), slopes = checked(x -> act.derivative(x, pd));
+            int[][] partials = new int[p.length][];
+            for (int k = 0; k < p.length; k++) {
+                int parameter = k;
+                double[] out = new double[p.length];
+                partials[k] = checked(x -> {
+                    act.parameterPartials(x, pd, out);
+                    return out[parameter];
+                });
+            }
+            boolean usable = values != null && slopes != null && Arrays.stream(partials).allMatch(t -> t != null);
+            return usable ? new Tables(act, p, values, slopes, partials) : new Tables(act, p, null, null, null);
+        }
+    }
+
+    static final float SCALE = PiecewiseTable.positiveScale(REACH), NEGATIVE_SCALE = PiecewiseTable.negativeScale(REACH);
+
+    /** f's table over both sides, or null if it misses f somewhere by more than the tolerance. */
+    static int[] checked(DoubleUnaryOperator f) {
+        int[] table = PiecewiseTable.of(f, REACH, f, REACH);
+        int points = 16 * LANES;
+        for (int i = 0; i <= points; i++)
+            for (double x : new double[] {REACH * i / points, -REACH * i / points}) {
+                float xf = (float) Math.max(-REACH, Math.min(Math.nextDown((float) REACH), x));
+                double want = f.applyAsDouble(xf);
+                float got = PiecewiseTable.at(table, SCALE, NEGATIVE_SCALE, xf);
+                if (!(Math.abs(got - want) <= TOLERANCE * Math.max(1, Math.abs(want)))) return null;
+            }
+        return table;
+    }
+
+    static void forward(Activation act, FloatBlock b, float[] p) {
+        Tables t = AVAILABLE ? Tables.of(act, p) : null;
+        if (t == null || !t.usable()) {
+            b.forwardByElement(act, p, 0, b.n);
+            return;
+        }
+        for (int at = 0; at < b.n; at += FloatBlock.ROW) {
+            int n = Math.min(FloatBlock.ROW, b.n - at);
+            int far = PiecewiseTable.apply(t.values(), SCALE, NEGATIVE_SCALE, b.x, b.xAt + at, null, 0, false,
+                    b.out, b.outAt + at, n, b.vectors);
+            for (int f = 0; f < far; f++) b.forwardByElement(act, p, at + b.vectors[f], LANES);
+        }
+    }
+
+    static void backward(Activation act, FloatBlock b, float[] p) {
+        Tables t = AVAILABLE ? Tables.of(act, p) : null;
+        if (t == null || !t.usable()) {
+            b.backwardByElement(act, p, 0, b.n);
+            return;
+        }
+        for (int at = 0; at < b.n; at += FloatBlock.ROW) {
+            int n = Math.min(FloatBlock.ROW, b.n - at);
+            int far = PiecewiseTable.apply(t.slopes(), SCALE, NEGATIVE_SCALE, b.x, b.xAt + at, b.dy, b.dyAt + at, false,
+                    b.out, b.outAt + at, n, b.vectors);
+            if (p.length > 0) {
+                for (int k = 0; k < p.length; k++) {
+                    PiecewiseTable.dot(t.partials()[k], SCALE, NEGATIVE_SCALE, b.x, b.xAt + at, b.dy, b.dyAt + at, n,
+                            b.row1);
+                    System.arraycopy(b.row1, 0, b.partialSums, k * LANES, LANES);
+                }
+                b.addPartialSums();
+            }
+            for (int f = 0; f < far; f++) b.backwardByElement(act, p, at + b.vectors[f], LANES);
+        }
+    }
+}
