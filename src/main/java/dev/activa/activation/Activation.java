@@ -56,7 +56,7 @@ public sealed interface Activation permits Relu, Elu, Swish, Mish, TanhRelu, Nam
      * activation runs everywhere, right, from its double definitions alone.
      */
     default void forward(FloatBlock b, float[] p) {
-        Tabulated.forward(this, b, p);
+        if (!Tabulated.forward(this, b, p)) b.forwardByElement(this, p, 0, b.n);
     }
 
     /**
@@ -65,7 +65,7 @@ public sealed interface Activation permits Relu, Elu, Swish, Mish, TanhRelu, Nam
      * By default from {@link #derivative} and {@link #parameterPartials}, as {@link #forward}.
      */
     default void backward(FloatBlock b, float[] p) {
-        Tabulated.backward(this, b, p);
+        if (!Tabulated.backward(this, b, p)) b.backwardByElement(this, p, 0, b.n);
     }
 
     static Activation of(String name) {
@@ -97,7 +97,7 @@ public sealed interface Activation permits Relu, Elu, Swish, Mish, TanhRelu, Nam
 
     /** 1 − tanh²(z) computed as 1/cosh²(z), which keeps its precision where tanh(z) rounds to ±1. */
     static double sech2(double z) {
-        double c = Math.cosh(z);
+        double c = StrictMath.cosh(z);
         return 1 / (c * c);
     }
 

@@ -10,9 +10,9 @@ import jdk.incubator.vector.VectorOperators;
 public record Elu() implements Activation {
     public String name() { return "elu"; }
 
-    public double value(double x, double[] p) { return x > 0 ? x : Math.expm1(x); }
+    public double value(double x, double[] p) { return x > 0 ? x : StrictMath.expm1(x); }
 
-    public double derivative(double x, double[] p) { return x > 0 ? 1 : Math.exp(x); }
+    public double derivative(double x, double[] p) { return x > 0 ? 1 : StrictMath.exp(x); }
 
     /* Lanes: e^min(x, 0) − 1 and e^min(x, 0) (the min keeps the other branch from overflowing). */
     public void forward(FloatBlock b, float[] p) {

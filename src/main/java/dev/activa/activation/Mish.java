@@ -11,7 +11,7 @@ public record Mish() implements Activation {
     public String name() { return "mish"; }
 
     /** log(1 + e^x) without overflow: max(x, 0) + log1p(e^-|x|). */
-    static double softplus(double x) { return Math.max(x, 0) + Math.log1p(Math.exp(-Math.abs(x))); }
+    static double softplus(double x) { return Math.max(x, 0) + StrictMath.log1p(StrictMath.exp(-Math.abs(x))); }
 
     /*
      * The lanes use one exp and no log: with e = e^x and n = e·(e + 2),
@@ -22,14 +22,19 @@ public record Mish() implements Activation {
      */
     private static final float SATURATION = 20f;
 
-    public double value(double x, double[] p) { return x * Math.tanh(softplus(x)); }
+    public double value(double x, double[] p) { return x * StrictMath.tanh(softplus(x)); }
 
     public double derivative(double x, double[] p) {
         double sp = softplus(x);
-        return Math.tanh(sp) + x * Activation.sech2(sp) * Swish.sigmoid(x);
+        return StrictMath.tanh(sp) + x * Activation.sech2(sp) * Swish.sigmoid(x);
     }
 
+    /** From {@link Tabulated}'s tables where they serve (faster), else the lanes below. */
     public void forward(FloatBlock b, float[] p) {
+        if (!Tabulated.forward(this, b, p)) forwardLanes(b, p);
+    }
+
+    void forwardLanes(FloatBlock b, float[] p) {
         for (int i = 0; i < b.n; i += LANES) {
             var x = FloatVector.fromArray(SPECIES, b.x, b.xAt + i);
             var e = VectorMath.exp(x, Float.NEGATIVE_INFINITY, SATURATION);
@@ -38,7 +43,12 @@ public record Mish() implements Activation {
         }
     }
 
+    /** From {@link Tabulated}'s tables where they serve (faster), else the lanes below. */
     public void backward(FloatBlock b, float[] p) {
+        if (!Tabulated.backward(this, b, p)) backwardLanes(b, p);
+    }
+
+    void backwardLanes(FloatBlock b, float[] p) {
         for (int i = 0; i < b.n; i += LANES) {
             var x = FloatVector.fromArray(SPECIES, b.x, b.xAt + i);
             var e = VectorMath.exp(x, Float.NEGATIVE_INFINITY, SATURATION);

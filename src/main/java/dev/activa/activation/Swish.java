@@ -12,7 +12,7 @@ public record Swish() implements Activation {
 
     static double sigmoid(double x) {
         // Both branches keep exp's argument non-positive, so nothing overflows.
-        return x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x));
+        return x >= 0 ? 1 / (1 + StrictMath.exp(-x)) : StrictMath.exp(x) / (1 + StrictMath.exp(x));
     }
 
     public double value(double x, double[] p) { return x * sigmoid(x); }
@@ -31,7 +31,12 @@ public record Swish() implements Activation {
         }
     }
 
+    /** From {@link Tabulated}'s tables where they serve (faster), else the lanes below. */
     public void backward(FloatBlock b, float[] p) {
+        if (!Tabulated.backward(this, b, p)) backwardLanes(b, p);
+    }
+
+    void backwardLanes(FloatBlock b, float[] p) {
         for (int i = 0; i < b.n; i += LANES) {
             var x = FloatVector.fromArray(SPECIES, b.x, b.xAt + i);
             var s = x.broadcast(1f).div(VectorMath.exp(x.neg(), Float.NEGATIVE_INFINITY, Float.POSITIVE_INFINITY).add(1f));

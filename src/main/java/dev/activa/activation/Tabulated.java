@@ -7,14 +7,15 @@ import java.util.function.DoubleUnaryOperator;
 
 /**
  * The FP32 path of an activation without lane code of its own ({@link Activation#forward}'s
- * default): its double definitions tabulated by {@link PiecewiseTable} for each parameter
+ * default), and of mish's and the backward passes of swish and tanhrelu, which it computes faster
+ * than their lane code did: the activation's double definitions tabulated by {@link PiecewiseTable} for each parameter
  * values (f, f' and each ∂f/∂p_k over −8 ≤ x &lt; 8 at 16 lanes) and evaluated with lookups, at
  * about the speed of hand-written lanes. The tables are checked against the definitions when they
- * are built, at 16 points per interval; where one misses by more than {@link #TOLERANCE} (a kink
- * away from zero, a steep stretch) the activation runs by element, in double
- * ({@link FloatBlock#forwardByElement}), as it does on CPUs with fewer than 16 lanes and for the
- * vectors that reach past the tables. So a new activation is right from its math alone and fast
- * wherever its math is smooth on each side of zero.
+ * are built, at 16 points per interval. Where one misses by more than {@link #TOLERANCE} (a kink
+ * away from zero, a steep stretch), and on CPUs with fewer than 16 lanes, the caller takes another
+ * way: its lane code, or by element in double ({@link FloatBlock#forwardByElement}), as the
+ * vectors that reach past the tables always do. So a new activation is right from its math alone
+ * and fast wherever its math is smooth on each side of zero.
  */
 final class Tabulated {
     private Tabulated() {}
@@ -26,8 +27,12 @@ final class Tabulated {
     /** How close a table must come to its function, relative to max(1, |value|). */
     static final double TOLERANCE = 4e-7;
 
-    /** An activation's tables for one parameter values; {@code partials[k]} for ∂f/∂p_k; null tables if they missed. */
-    record Tables(Activation act, float[] p, int[] values, int[] slopes, int[][] partials) {
+    /**
+     * An activation's tables for one parameter values: f, or f(x)/x where f(0) = 0 ({@code overX},
+     * which keeps f's relative precision near zero), f', and ∂f/∂p_k in {@code partials[k]}; null
+     * tables if one missed the check.
+     */
+    record Tables(Activation act, float[] p, boolean overX, int[] values, int[] slopes, int[][] partials) {
         boolean usable() {
             return values != null;
         }
@@ -46,7 +51,9 @@ final class Tabulated {
         private static Tables build(Activation act, float[] p) {
             double[] pd = new double[p.length];
             for (int k = 0; k < p.length; k++) pd[k] = p[k];
-            int[] values = checked(x -> act.value(x, pd)), slopes = checked(x -> act.derivative(x, pd));
+            DoubleUnaryOperator f = x -> act.value(x, pd);
+            boolean overX = f.applyAsDouble(0) == 0;
+            int[] values = overX ? checkedOverX(f) : checked(f), slopes = checked(x -> act.derivative(x, pd));
             int[][] partials = new int[p.length][];
             for (int k = 0; k < p.length; k++) {
                 int parameter = k;
@@ -57,7 +64,7 @@ final class Tabulated {
                 });
             }
             boolean usable = values != null && slopes != null && Arrays.stream(partials).allMatch(t -> t != null);
-            return usable ? new Tables(act, p, values, slopes, partials) : new Tables(act, p, null, null, null);
+            return usable ? new Tables(act, p, overX, values, slopes, partials) : new Tables(act, p, overX, null, null, null);
         }
     }
 
@@ -65,38 +72,49 @@ final class Tabulated {
 
     /** f's table over both sides, or null if it misses f somewhere by more than the tolerance. */
     static int[] checked(DoubleUnaryOperator f) {
-        int[] table = PiecewiseTable.of(f, REACH, f, REACH);
+        return check(PiecewiseTable.of(f, REACH, f, REACH), f, false);
+    }
+
+    /** The table of f(x)/x, for an f with f(0) = 0, checked as x times it against f. */
+    static int[] checkedOverX(DoubleUnaryOperator f) {
+        DoubleUnaryOperator ratio = PiecewiseTable.overX(f, 0); // its interpolation points avoid x = 0
+        return check(PiecewiseTable.of(ratio, REACH, ratio, REACH), f, true);
+    }
+
+    /** The table if it comes within the tolerance of f at 16 points per interval, ±0 and the ends included. */
+    private static int[] check(int[] table, DoubleUnaryOperator f, boolean timesX) {
         int points = 16 * LANES;
         for (int i = 0; i <= points; i++)
             for (double x : new double[] {REACH * i / points, -REACH * i / points}) {
                 float xf = (float) Math.max(-REACH, Math.min(Math.nextDown((float) REACH), x));
                 double want = f.applyAsDouble(xf);
                 float got = PiecewiseTable.at(table, SCALE, NEGATIVE_SCALE, xf);
+                if (timesX) got *= xf;
                 if (!(Math.abs(got - want) <= TOLERANCE * Math.max(1, Math.abs(want)))) return null;
             }
         return table;
     }
 
-    static void forward(Activation act, FloatBlock b, float[] p) {
+    /**
+     * The forward pass from the tables, true; or false, nothing done, where they do not serve (fewer
+     * than 16 lanes, or a table that missed the check): the caller then takes another way.
+     */
+    static boolean forward(Activation act, FloatBlock b, float[] p) {
         Tables t = AVAILABLE ? Tables.of(act, p) : null;
-        if (t == null || !t.usable()) {
-            b.forwardByElement(act, p, 0, b.n);
-            return;
-        }
+        if (t == null || !t.usable()) return false;
         for (int at = 0; at < b.n; at += FloatBlock.ROW) {
             int n = Math.min(FloatBlock.ROW, b.n - at);
-            int far = PiecewiseTable.apply(t.values(), SCALE, NEGATIVE_SCALE, b.x, b.xAt + at, null, 0, false,
+            int far = PiecewiseTable.apply(t.values(), SCALE, NEGATIVE_SCALE, b.x, b.xAt + at, null, 0, t.overX(),
                     b.out, b.outAt + at, n, b.vectors);
             for (int f = 0; f < far; f++) b.forwardByElement(act, p, at + b.vectors[f], LANES);
         }
+        return true;
     }
 
-    static void backward(Activation act, FloatBlock b, float[] p) {
+    /** The backward pass from the tables, true; or false, as {@link #forward}. */
+    static boolean backward(Activation act, FloatBlock b, float[] p) {
         Tables t = AVAILABLE ? Tables.of(act, p) : null;
-        if (t == null || !t.usable()) {
-            b.backwardByElement(act, p, 0, b.n);
-            return;
-        }
+        if (t == null || !t.usable()) return false;
         for (int at = 0; at < b.n; at += FloatBlock.ROW) {
             int n = Math.min(FloatBlock.ROW, b.n - at);
             int far = PiecewiseTable.apply(t.slopes(), SCALE, NEGATIVE_SCALE, b.x, b.xAt + at, b.dy, b.dyAt + at, false,
@@ -111,5 +129,6 @@ final class Tabulated {
             }
             for (int f = 0; f < far; f++) b.backwardByElement(act, p, at + b.vectors[f], LANES);
         }
+        return true;
     }
 }

@@ -10,7 +10,7 @@ import jdk.incubator.vector.VectorOperators;
 public record TanhRelu() implements Activation {
     public String name() { return "tanhrelu"; }
 
-    public double value(double x, double[] p) { return x >= 0 ? x : Math.tanh(x); }
+    public double value(double x, double[] p) { return x >= 0 ? x : StrictMath.tanh(x); }
 
     public double derivative(double x, double[] p) {
         return x >= 0 ? 1 : Activation.sech2(x);
@@ -28,7 +28,12 @@ public record TanhRelu() implements Activation {
         }
     }
 
+    /** From {@link Tabulated}'s tables where they serve (faster), else the lanes below. */
     public void backward(FloatBlock b, float[] p) {
+        if (!Tabulated.backward(this, b, p)) backwardLanes(b, p);
+    }
+
+    void backwardLanes(FloatBlock b, float[] p) {
         for (int i = 0; i < b.n; i += LANES) {
             var x = FloatVector.fromArray(SPECIES, b.x, b.xAt + i);
             var e = VectorMath.exp(x.mul(2f), Float.NEGATIVE_INFINITY, 0f);

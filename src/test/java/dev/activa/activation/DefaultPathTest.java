@@ -6,13 +6,14 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import java.util.List;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
 /**
- * The FP32 path an activation without lane code gets by default ({@link Tabulated}: tables of its
- * double definitions, by element where they do not serve) agrees with the shipped activations'
- * lane code in values, dx and parameter sums; the check that decides between the two ways takes
+ * Every FP32 way through the activations agrees with their double definitions in values, dx and
+ * parameter sums: each one's fast path, the tables ({@link Tabulated}) for every shipped
+ * activation, and the lane code the tables replace where they serve; the tables' check takes
  * smooth functions and refuses a kink away from zero.
  */
 class DefaultPathTest {
@@ -44,64 +45,85 @@ class DefaultPathTest {
         return new float[][] {x, dy};
     }
 
+    /** One FP32 way through the activations, in both directions. */
     private interface Path {
         void forward(Activation act, FloatBlock b, float[] p);
 
         void backward(Activation act, FloatBlock b, float[] p);
     }
 
-    private static final Path TABULATED = new Path() {
-        public void forward(Activation act, FloatBlock b, float[] p) { Tabulated.forward(act, b, p); }
-
-        public void backward(Activation act, FloatBlock b, float[] p) { Tabulated.backward(act, b, p); }
-    };
-
-    private static final Path BY_ELEMENT = new Path() {
-        public void forward(Activation act, FloatBlock b, float[] p) { b.forwardByElement(act, p, 0, b.n); }
-
-        public void backward(Activation act, FloatBlock b, float[] p) { b.backwardByElement(act, p, 0, b.n); }
-    };
-
-    private static void agreesWithLaneCode(Path path, String pathName) {
+    /**
+     * The path agrees with the double definitions per element ({@link FloatBlock#forwardByElement},
+     * rounded once) for every activation it serves: values and dx within 1e-6, sums within 1e-5.
+     */
+    private static void agreesWithDoublePrecision(String pathName, Path path, List<String> names) {
         SplittableRandom rng = new SplittableRandom(12);
-        for (String name : Activation.NAMES) {
+        for (String name : names) {
             Activation act = Activation.of(name);
-            float[] p = parameters(act), lanes = new float[N], other = new float[N];
+            float[] p = parameters(act), want = new float[N], got = new float[N];
             float[][] in = inputs(rng);
             float[] x = in[0], dy = in[1];
-            act.forward(block(x, null, lanes, p.length), p);
-            path.forward(act, block(x, null, other, p.length), p);
+            block(x, null, want, p.length).forwardByElement(act, p, 0, N);
+            path.forward(act, block(x, null, got, p.length), p);
             for (int i = 0; i < N; i++)
-                assertTrue(Math.abs(lanes[i] - other[i]) <= 1e-6 * Math.max(1, Math.abs(lanes[i])),
-                        name + " " + pathName + " at x = " + x[i] + ": " + other[i] + ", lanes " + lanes[i]);
+                assertTrue(Math.abs(got[i] - want[i]) <= 1e-6 * Math.max(1, Math.abs(want[i])),
+                        name + " " + pathName + " at x = " + x[i] + ": " + got[i] + ", expected " + want[i]);
 
-            FloatBlock laneBlock = block(x, dy, lanes, p.length), otherBlock = block(x, dy, other, p.length);
-            act.backward(laneBlock, p);
-            path.backward(act, otherBlock, p);
+            FloatBlock reference = block(x, dy, want, p.length), tested = block(x, dy, got, p.length);
+            reference.backwardByElement(act, p, 0, N);
+            path.backward(act, tested, p);
             for (int i = 0; i < N; i++)
-                assertTrue(Math.abs(lanes[i] - other[i]) <= 1e-6 * Math.max(1, Math.abs(lanes[i])),
-                        name + " " + pathName + " dx at x = " + x[i] + ": " + other[i] + ", lanes " + lanes[i]);
+                assertTrue(Math.abs(got[i] - want[i]) <= 1e-6 * Math.max(1, Math.abs(want[i])),
+                        name + " " + pathName + " dx at x = " + x[i] + ": " + got[i] + ", expected " + want[i]);
             for (int k = 0; k < p.length; k++) {
-                double want = laneBlock.parameterSums[k];
-                assertTrue(want != 0, name + " parameter " + k + ": the sum should not vanish on these inputs");
-                assertEquals(want, otherBlock.parameterSums[k], 1e-5 * Math.abs(want), name + " " + pathName + " parameter " + k);
+                double sum = reference.parameterSums[k];
+                assertTrue(sum != 0, name + " parameter " + k + ": the sum should not vanish on these inputs");
+                assertEquals(sum, tested.parameterSums[k], 1e-5 * Math.abs(sum), name + " " + pathName + " parameter " + k);
             }
         }
     }
 
     @Test
-    void byElementAgreesWithEveryActivationsLaneCode() {
-        agreesWithLaneCode(BY_ELEMENT, "by element");
+    void everyActivationsFastPathAgreesWithItsDoubleDefinitions() {
+        agreesWithDoublePrecision("fast path", new Path() {
+            public void forward(Activation act, FloatBlock b, float[] p) { act.forward(b, p); }
+
+            public void backward(Activation act, FloatBlock b, float[] p) { act.backward(b, p); }
+        }, Activation.NAMES);
     }
 
     @Test
-    void tablesServeEveryShippedActivationAndAgreeWithItsLaneCode() {
+    void tablesServeEveryShippedActivationAndAgreeWithItsDoubleDefinitions() {
         assumeTrue(Tabulated.AVAILABLE, "the tables need vectors of 16 lanes or more; this CPU has " + FloatBlock.LANES);
         for (String name : Activation.NAMES) {
             Activation act = Activation.of(name);
             assertTrue(Tabulated.Tables.of(act, parameters(act)).usable(), name + ": its tables missed the check");
         }
-        agreesWithLaneCode(TABULATED, "tabulated");
+        agreesWithDoublePrecision("tabulated", new Path() {
+            public void forward(Activation act, FloatBlock b, float[] p) { assertTrue(Tabulated.forward(act, b, p)); }
+
+            public void backward(Activation act, FloatBlock b, float[] p) { assertTrue(Tabulated.backward(act, b, p)); }
+        }, Activation.NAMES);
+    }
+
+    /** The lane code the tables replace where they serve, which narrower CPUs still run. */
+    @Test
+    void theLaneCodeTheTablesReplaceStillAgrees() {
+        agreesWithDoublePrecision("lanes", new Path() {
+            public void forward(Activation act, FloatBlock b, float[] p) {
+                if (act instanceof Mish mish) mish.forwardLanes(b, p);
+                else act.forward(b, p);
+            }
+
+            public void backward(Activation act, FloatBlock b, float[] p) {
+                switch (act) {
+                    case Mish mish -> mish.backwardLanes(b, p);
+                    case Swish swish -> swish.backwardLanes(b, p);
+                    case TanhRelu tanhRelu -> tanhRelu.backwardLanes(b, p);
+                    default -> act.backward(b, p);
+                }
+            }
+        }, List.of("mish", "swish", "tanhrelu"));
     }
 
     @Test
