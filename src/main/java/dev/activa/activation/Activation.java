@@ -56,7 +56,8 @@ public sealed interface Activation permits Relu, Elu, Swish, Mish, TanhRelu, Nam
      * activation runs everywhere, right, from its double definitions alone.
      */
     default void forward(FloatBlock b, float[] p) {
-        if (!Tabulated.forward(this, b, p)) b.forwardByElement(this, p, 0, b.n);
+        Tabulated.Kernel byElement = (block, q) -> block.forwardByElement(this, q, 0, block.n);
+        if (!Tabulated.forward(this, b, p, byElement)) byElement.run(b, p);
     }
 
     /**
@@ -65,7 +66,8 @@ public sealed interface Activation permits Relu, Elu, Swish, Mish, TanhRelu, Nam
      * By default from {@link #derivative} and {@link #parameterPartials}, as {@link #forward}.
      */
     default void backward(FloatBlock b, float[] p) {
-        if (!Tabulated.backward(this, b, p)) b.backwardByElement(this, p, 0, b.n);
+        Tabulated.Kernel byElement = (block, q) -> block.backwardByElement(this, q, 0, block.n);
+        if (!Tabulated.backward(this, b, p, byElement)) byElement.run(b, p);
     }
 
     static Activation of(String name) {

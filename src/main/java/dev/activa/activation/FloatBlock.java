@@ -145,6 +145,26 @@ public final class FloatBlock {
         for (int k = 0; k < p.length; k++) parameterSums[k] += sums[k];
     }
 
+    /**
+     * Runs a kernel on [from, from + count) of the span (whole vectors) as if that were the span:
+     * for the vectors one way leaves to another. Sums it adds land in {@link #parameterSums} as usual.
+     */
+    void narrowed(int from, int count, Tabulated.Kernel kernel, float[] p) {
+        int xAt0 = xAt, dyAt0 = dyAt, outAt0 = outAt, n0 = n;
+        xAt += from;
+        dyAt += from;
+        outAt += from;
+        n = count;
+        try {
+            kernel.run(this, p);
+        } finally {
+            xAt = xAt0;
+            dyAt = dyAt0;
+            outAt = outAt0;
+            n = n0;
+        }
+    }
+
     private static double[] toDouble(float[] p) {
         double[] pd = new double[p.length];
         for (int k = 0; k < p.length; k++) pd[k] = p[k];

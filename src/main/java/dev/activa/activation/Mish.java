@@ -29,9 +29,9 @@ public record Mish() implements Activation {
         return StrictMath.tanh(sp) + x * Activation.sech2(sp) * Swish.sigmoid(x);
     }
 
-    /** From {@link Tabulated}'s tables where they serve (faster), else the lanes below. */
+    /** From {@link Tabulated}'s tables where they serve (faster), else, and beyond them, the lanes below. */
     public void forward(FloatBlock b, float[] p) {
-        if (!Tabulated.forward(this, b, p)) forwardLanes(b, p);
+        if (!Tabulated.forward(this, b, p, this::forwardLanes)) forwardLanes(b, p);
     }
 
     void forwardLanes(FloatBlock b, float[] p) {
@@ -43,9 +43,9 @@ public record Mish() implements Activation {
         }
     }
 
-    /** From {@link Tabulated}'s tables where they serve (faster), else the lanes below. */
+    /** From {@link Tabulated}'s tables where they serve (faster), else, and beyond them, the lanes below. */
     public void backward(FloatBlock b, float[] p) {
-        if (!Tabulated.backward(this, b, p)) backwardLanes(b, p);
+        if (!Tabulated.backward(this, b, p, this::backwardLanes)) backwardLanes(b, p);
     }
 
     void backwardLanes(FloatBlock b, float[] p) {

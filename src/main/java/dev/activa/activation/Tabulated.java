@@ -6,16 +6,18 @@ import java.util.Arrays;
 import java.util.function.DoubleUnaryOperator;
 
 /**
- * The FP32 path of an activation without lane code of its own ({@link Activation#forward}'s
- * default), and of mish's and the backward passes of swish and tanhrelu, which it computes faster
- * than their lane code did: the activation's double definitions tabulated by {@link PiecewiseTable} for each parameter
- * values (f, f' and each ∂f/∂p_k over −8 ≤ x &lt; 8 at 16 lanes) and evaluated with lookups, at
- * about the speed of hand-written lanes. The tables are checked against the definitions when they
- * are built, at 16 points per interval. Where one misses by more than {@link #TOLERANCE} (a kink
- * away from zero, a steep stretch), and on CPUs with fewer than 16 lanes, the caller takes another
- * way: its lane code, or by element in double ({@link FloatBlock#forwardByElement}), as the
- * vectors that reach past the tables always do. So a new activation is right from its math alone
- * and fast wherever its math is smooth on each side of zero.
+ * An activation's FP32 path from its double definitions: f, f' and each ∂f/∂p_k tabulated by
+ * {@link PiecewiseTable} for each parameter values, over −8 ≤ x &lt; 8 at 16 lanes, and evaluated
+ * with lookups, at about the speed of hand-written lanes or faster. It is the path of an activation
+ * without lane code of its own ({@link Activation#forward}'s default), of mish, and of the backward
+ * passes of swish and tanhrelu, which it computes faster than their lane code does.
+ *
+ * <p>The tables are checked against the definitions when they are built, at 16 points per
+ * interval. Where one misses by more than {@link #TOLERANCE} (a kink away from zero, a steep
+ * stretch), and on CPUs with fewer than 16 lanes, the caller takes another way: its lane code, or
+ * by element in double ({@link FloatBlock#forwardByElement}), as the vectors that reach past the
+ * tables always do. So a new activation is right from its math alone, and fast wherever its math
+ * is smooth on each side of zero.
  */
 final class Tabulated {
     private Tabulated() {}
@@ -68,7 +70,7 @@ final class Tabulated {
         }
     }
 
-    static final float SCALE = PiecewiseTable.positiveScale(REACH), NEGATIVE_SCALE = PiecewiseTable.negativeScale(REACH);
+    static final float POSITIVE_SCALE = PiecewiseTable.positiveScale(REACH), NEGATIVE_SCALE = PiecewiseTable.negativeScale(REACH);
 
     /** f's table over both sides, or null if it misses f somewhere by more than the tolerance. */
     static int[] checked(DoubleUnaryOperator f) {
@@ -88,46 +90,61 @@ final class Tabulated {
             for (double x : new double[] {REACH * i / points, -REACH * i / points}) {
                 float xf = (float) Math.max(-REACH, Math.min(Math.nextDown((float) REACH), x));
                 double want = f.applyAsDouble(xf);
-                float got = PiecewiseTable.at(table, SCALE, NEGATIVE_SCALE, xf);
+                float got = PiecewiseTable.at(table, POSITIVE_SCALE, NEGATIVE_SCALE, xf);
                 if (timesX) got *= xf;
                 if (!(Math.abs(got - want) <= TOLERANCE * Math.max(1, Math.abs(want)))) return null;
             }
         return table;
     }
 
+    /** A kernel over a block's whole span: the other way, for the vectors the tables leave alone. */
+    interface Kernel {
+        void run(FloatBlock b, float[] p);
+    }
+
     /**
-     * The forward pass from the tables, true; or false, nothing done, where they do not serve (fewer
-     * than 16 lanes, or a table that missed the check): the caller then takes another way.
+     * The forward pass from the tables, true, the vectors beyond them by {@code others} (run on
+     * each run of such vectors as if it were the span); or false, nothing done, where the tables
+     * do not serve (fewer than 16 lanes, or a table that missed the check).
      */
-    static boolean forward(Activation act, FloatBlock b, float[] p) {
+    static boolean forward(Activation act, FloatBlock b, float[] p, Kernel others) {
         Tables t = AVAILABLE ? Tables.of(act, p) : null;
         if (t == null || !t.usable()) return false;
         for (int at = 0; at < b.n; at += FloatBlock.ROW) {
             int n = Math.min(FloatBlock.ROW, b.n - at);
-            int far = PiecewiseTable.apply(t.values(), SCALE, NEGATIVE_SCALE, b.x, b.xAt + at, null, 0, t.overX(),
+            int far = PiecewiseTable.apply(t.values(), POSITIVE_SCALE, NEGATIVE_SCALE, b.x, b.xAt + at, null, 0, t.overX(),
                     b.out, b.outAt + at, n, b.vectors);
-            for (int f = 0; f < far; f++) b.forwardByElement(act, p, at + b.vectors[f], LANES);
+            runOthers(b, p, at, far, others);
         }
         return true;
     }
 
+    /** Runs of consecutive vectors the tables left alone in the row at {@code at}, by {@code others}. */
+    private static void runOthers(FloatBlock b, float[] p, int at, int far, Kernel others) {
+        for (int f = 0; f < far; ) {
+            int start = b.vectors[f], end = start + LANES;
+            while (++f < far && b.vectors[f] == end) end += LANES;
+            b.narrowed(at + start, end - start, others, p);
+        }
+    }
+
     /** The backward pass from the tables, true; or false, as {@link #forward}. */
-    static boolean backward(Activation act, FloatBlock b, float[] p) {
+    static boolean backward(Activation act, FloatBlock b, float[] p, Kernel others) {
         Tables t = AVAILABLE ? Tables.of(act, p) : null;
         if (t == null || !t.usable()) return false;
         for (int at = 0; at < b.n; at += FloatBlock.ROW) {
             int n = Math.min(FloatBlock.ROW, b.n - at);
-            int far = PiecewiseTable.apply(t.slopes(), SCALE, NEGATIVE_SCALE, b.x, b.xAt + at, b.dy, b.dyAt + at, false,
+            int far = PiecewiseTable.apply(t.slopes(), POSITIVE_SCALE, NEGATIVE_SCALE, b.x, b.xAt + at, b.dy, b.dyAt + at, false,
                     b.out, b.outAt + at, n, b.vectors);
             if (p.length > 0) {
                 for (int k = 0; k < p.length; k++) {
-                    PiecewiseTable.dot(t.partials()[k], SCALE, NEGATIVE_SCALE, b.x, b.xAt + at, b.dy, b.dyAt + at, n,
+                    PiecewiseTable.dot(t.partials()[k], POSITIVE_SCALE, NEGATIVE_SCALE, b.x, b.xAt + at, b.dy, b.dyAt + at, n,
                             b.row1);
                     System.arraycopy(b.row1, 0, b.partialSums, k * LANES, LANES);
                 }
                 b.addPartialSums();
             }
-            for (int f = 0; f < far; f++) b.backwardByElement(act, p, at + b.vectors[f], LANES);
+            runOthers(b, p, at, far, others);
         }
         return true;
     }

@@ -100,9 +100,13 @@ class DefaultPathTest {
             assertTrue(Tabulated.Tables.of(act, parameters(act)).usable(), name + ": its tables missed the check");
         }
         agreesWithDoublePrecision("tabulated", new Path() {
-            public void forward(Activation act, FloatBlock b, float[] p) { assertTrue(Tabulated.forward(act, b, p)); }
+            public void forward(Activation act, FloatBlock b, float[] p) {
+                assertTrue(Tabulated.forward(act, b, p, (block, q) -> block.forwardByElement(act, q, 0, block.n)));
+            }
 
-            public void backward(Activation act, FloatBlock b, float[] p) { assertTrue(Tabulated.backward(act, b, p)); }
+            public void backward(Activation act, FloatBlock b, float[] p) {
+                assertTrue(Tabulated.backward(act, b, p, (block, q) -> block.backwardByElement(act, q, 0, block.n)));
+            }
         }, Activation.NAMES);
     }
 
