@@ -145,6 +145,23 @@ public final class FloatBlock {
         for (int k = 0; k < p.length; k++) parameterSums[k] += sums[k];
     }
 
+    /** A run of consecutive vectors: its first offset and its length in elements. */
+    interface Run {
+        void accept(int start, int length);
+    }
+
+    /**
+     * Calls {@code run} for each run of consecutive vectors among the first {@code count} offsets
+     * in {@link #vectors} (ascending, as a kernel lists the vectors it leaves to another way).
+     */
+    void forEachRun(int count, Run run) {
+        for (int f = 0; f < count; ) {
+            int start = vectors[f], end = start + LANES;
+            while (++f < count && vectors[f] == end) end += LANES;
+            run.accept(start, end - start);
+        }
+    }
+
     /**
      * Runs a kernel on [from, from + count) of the span (whole vectors) as if that were the span:
      * for the vectors one way leaves to another. Sums it adds land in {@link #parameterSums} as usual.

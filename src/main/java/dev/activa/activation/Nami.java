@@ -84,11 +84,8 @@ public record Nami() implements Activation {
      * first, without reduction unless a lane of the row needs it, then one loop (see FloatBlock).
      */
 
-    /** Whether the tables serve: their lookups pick from two vectors of 16 or more lanes. */
-    static final boolean TABLES = LANES >= 16;
-
     public void forward(FloatBlock b, float[] p) {
-        forward(b, p, TABLES);
+        forward(b, p, PiecewiseTable.AVAILABLE);
     }
 
     /** The lane path over the whole block (for tests: on this project's machines the tables serve). */
@@ -112,11 +109,8 @@ public record Nami() implements Activation {
             } else {
                 far = forwardNear(b, p, at, n);
             }
-            for (int f = 0; f < far; ) { // runs of consecutive vectors
-                int start = b.vectors[f], end = start + LANES;
-                while (++f < far && b.vectors[f] == end) end += LANES;
-                forward(b, p, at + start, end - start);
-            }
+            int rowAt = at;
+            b.forEachRun(far, (start, length) -> forward(b, p, rowAt + start, length));
         }
     }
 
@@ -159,18 +153,15 @@ public record Nami() implements Activation {
 
     /** Row by row from the tables; the vectors they leave alone by the lane path, in runs. */
     public void backward(FloatBlock b, float[] p) {
-        if (!TABLES) {
+        if (!PiecewiseTable.AVAILABLE) {
             backwardLanes(b, p);
             return;
         }
         NamiTables t = NamiTables.of(p);
         for (int at = 0; at < b.n; at += FloatBlock.ROW) {
             int n = Math.min(FloatBlock.ROW, b.n - at), far = t.backward(b, at, n);
-            for (int f = 0; f < far; ) { // runs of consecutive vectors
-                int start = b.vectors[f], end = start + LANES;
-                while (++f < far && b.vectors[f] == end) end += LANES;
-                backward(b, p, at + start, end - start);
-            }
+            int rowAt = at;
+            b.forEachRun(far, (start, length) -> backward(b, p, rowAt + start, length));
         }
     }
 

@@ -3,6 +3,7 @@ package dev.activa.activation;
 import static dev.activa.activation.FloatBlock.LANES;
 import static dev.activa.activation.FloatBlock.SPECIES;
 
+import java.util.Arrays;
 import java.util.function.DoubleUnaryOperator;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
@@ -45,6 +46,8 @@ import jdk.incubator.vector.VectorSpecies;
 public final class PiecewiseTable {
     private PiecewiseTable() {}
 
+    /** Whether tables serve: their lookups pick from two vectors, which need 16 lanes to cover 32 intervals. */
+    public static final boolean AVAILABLE = LANES >= 16;
     public static final int DEGREE = 6, COEFFICIENTS = DEGREE + 1;
     /** Floats per coefficient in a table: both sides' intervals. */
     public static final int STRIDE = 2 * LANES;
@@ -105,8 +108,8 @@ public final class PiecewiseTable {
         return x.fma(negativeScale.blend(positiveScale, positive), offset);
     }
 
-    /** Adding 1.5·2^23 rounds a float of magnitude below 2^22 to an integer, held in the low mantissa bits. */
-    private static final float ROUNDER = 12582912f;
+    /** VectorMath's 1.5·2^23: added to a float of magnitude below 2^22, it rounds it to an integer. */
+    private static final float ROUNDER = VectorMath.ROUNDER;
 
     /** Lane function: c + 1.5·2^23, whose bits hold the interval k = round(c) in their low end. */
     public static FloatVector shifted(FloatVector c) {
@@ -178,37 +181,17 @@ public final class PiecewiseTable {
 
     /**
      * sums[lane] = Σ dy·f(x) over the vectors of n elements from xAt and dyAt whose lanes all lie
-     * within the table (the others are left to the caller, as in {@link #apply}).
+     * within the table (the others, listed in {@code far} and counted as by {@link #apply}, are
+     * left to the caller): {@link #apply} into {@code scratch} (n floats), summed lane by lane.
      */
-    public static void dot(int[] table, float positiveScale, float negativeScale, float[] x, int xAt, float[] dy,
-                           int dyAt, int n, float[] sums) {
-        var positiveScales = FloatVector.broadcast(SPECIES, positiveScale);
-        var negativeScales = FloatVector.broadcast(SPECIES, negativeScale);
-        IntVector c0 = IntVector.fromArray(INTS, table, 0), c0b = IntVector.fromArray(INTS, table, LANES);
-        IntVector c1 = IntVector.fromArray(INTS, table, 2 * LANES), c1b = IntVector.fromArray(INTS, table, 3 * LANES);
-        IntVector c2 = IntVector.fromArray(INTS, table, 4 * LANES), c2b = IntVector.fromArray(INTS, table, 5 * LANES);
-        IntVector c3 = IntVector.fromArray(INTS, table, 6 * LANES), c3b = IntVector.fromArray(INTS, table, 7 * LANES);
-        IntVector c4 = IntVector.fromArray(INTS, table, 8 * LANES), c4b = IntVector.fromArray(INTS, table, 9 * LANES);
-        IntVector c5 = IntVector.fromArray(INTS, table, 10 * LANES), c5b = IntVector.fromArray(INTS, table, 11 * LANES);
-        IntVector c6 = IntVector.fromArray(INTS, table, 12 * LANES), c6b = IntVector.fromArray(INTS, table, 13 * LANES);
-        var sum = FloatVector.zero(SPECIES);
-        for (int i = 0; i < n; i += LANES) {
-            var v = FloatVector.fromArray(SPECIES, x, xAt + i);
-            var c = position(v, v.compare(VectorOperators.GT, 0f), positiveScales, negativeScales);
-            var shifted = shifted(c);
-            var index = index(shifted);
-            if (!allWithin(index)) continue;
-            var d = withinInterval(c, shifted);
-            var p = (FloatVector) index.selectFrom(c6, c6b).reinterpretAsFloats();
-            p = p.fma(d, (FloatVector) index.selectFrom(c5, c5b).reinterpretAsFloats());
-            p = p.fma(d, (FloatVector) index.selectFrom(c4, c4b).reinterpretAsFloats());
-            p = p.fma(d, (FloatVector) index.selectFrom(c3, c3b).reinterpretAsFloats());
-            p = p.fma(d, (FloatVector) index.selectFrom(c2, c2b).reinterpretAsFloats());
-            p = p.fma(d, (FloatVector) index.selectFrom(c1, c1b).reinterpretAsFloats());
-            p = p.fma(d, (FloatVector) index.selectFrom(c0, c0b).reinterpretAsFloats());
-            sum = FloatVector.fromArray(SPECIES, dy, dyAt + i).fma(p, sum);
-        }
-        sum.intoArray(sums, 0);
+    public static int dot(int[] table, float positiveScale, float negativeScale, float[] x, int xAt, float[] dy,
+                          int dyAt, int n, float[] scratch, int[] far, float[] sums) {
+        int count = apply(table, positiveScale, negativeScale, x, xAt, dy, dyAt, false, scratch, 0, n, far);
+        for (int f = 0; f < count; f++) Arrays.fill(scratch, far[f], far[f] + LANES, 0f);
+        Arrays.fill(sums, 0, LANES, 0f);
+        for (int i = 0; i < n; i += LANES)
+            for (int lane = 0; lane < LANES; lane++) sums[lane] += scratch[i + lane];
+        return count;
     }
 
     /**

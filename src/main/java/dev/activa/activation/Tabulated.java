@@ -22,8 +22,6 @@ import java.util.function.DoubleUnaryOperator;
 final class Tabulated {
     private Tabulated() {}
 
-    /** Table lookups pick from two vectors: they need 16 lanes to cover 32 intervals. */
-    static final boolean AVAILABLE = LANES >= 16;
     /** The tables' reach on each side of zero: intervals 0.5 wide at 16 lanes. */
     static final double REACH = LANES / 2.0;
     /** How close a table must come to its function, relative to max(1, |value|). */
@@ -108,8 +106,8 @@ final class Tabulated {
      * do not serve (fewer than 16 lanes, or a table that missed the check).
      */
     static boolean forward(Activation act, FloatBlock b, float[] p, Kernel others) {
-        Tables t = AVAILABLE ? Tables.of(act, p) : null;
-        if (t == null || !t.usable()) return false;
+        Tables t = serving(act, p);
+        if (t == null) return false;
         for (int at = 0; at < b.n; at += FloatBlock.ROW) {
             int n = Math.min(FloatBlock.ROW, b.n - at);
             int far = PiecewiseTable.apply(t.values(), POSITIVE_SCALE, NEGATIVE_SCALE, b.x, b.xAt + at, null, 0, t.overX(),
@@ -119,19 +117,22 @@ final class Tabulated {
         return true;
     }
 
+    /** The activation's tables for p if they serve here, else null. */
+    private static Tables serving(Activation act, float[] p) {
+        if (!PiecewiseTable.AVAILABLE) return null;
+        Tables t = Tables.of(act, p);
+        return t.usable() ? t : null;
+    }
+
     /** Runs of consecutive vectors the tables left alone in the row at {@code at}, by {@code others}. */
     private static void runOthers(FloatBlock b, float[] p, int at, int far, Kernel others) {
-        for (int f = 0; f < far; ) {
-            int start = b.vectors[f], end = start + LANES;
-            while (++f < far && b.vectors[f] == end) end += LANES;
-            b.narrowed(at + start, end - start, others, p);
-        }
+        b.forEachRun(far, (start, length) -> b.narrowed(at + start, length, others, p));
     }
 
     /** The backward pass from the tables, true; or false, as {@link #forward}. */
     static boolean backward(Activation act, FloatBlock b, float[] p, Kernel others) {
-        Tables t = AVAILABLE ? Tables.of(act, p) : null;
-        if (t == null || !t.usable()) return false;
+        Tables t = serving(act, p);
+        if (t == null) return false;
         for (int at = 0; at < b.n; at += FloatBlock.ROW) {
             int n = Math.min(FloatBlock.ROW, b.n - at);
             int far = PiecewiseTable.apply(t.slopes(), POSITIVE_SCALE, NEGATIVE_SCALE, b.x, b.xAt + at, b.dy, b.dyAt + at, false,
@@ -139,8 +140,8 @@ final class Tabulated {
             if (p.length > 0) {
                 for (int k = 0; k < p.length; k++) {
                     PiecewiseTable.dot(t.partials()[k], POSITIVE_SCALE, NEGATIVE_SCALE, b.x, b.xAt + at, b.dy, b.dyAt + at, n,
-                            b.row1);
-                    System.arraycopy(b.row1, 0, b.partialSums, k * LANES, LANES);
+                            b.row1, b.vectors, b.row2);
+                    System.arraycopy(b.row2, 0, b.partialSums, k * LANES, LANES);
                 }
                 b.addPartialSums();
             }

@@ -34,7 +34,7 @@ public final class VectorMath {
     private VectorMath() {}
 
     /** Adding 1.5·2^23 rounds a float of magnitude below 2^22 to an integer, held in the low mantissa bits. */
-    private static final float ROUNDER = 12582912f;
+    static final float ROUNDER = 12582912f;
     private static final int ROUNDER_BITS = Float.floatToRawIntBits(ROUNDER);
 
     private static final float LOG2E = 1.44269504f, LN2 = 0.693147182f;

@@ -94,7 +94,7 @@ class DefaultPathTest {
 
     @Test
     void tablesServeEveryShippedActivationAndAgreeWithItsDoubleDefinitions() {
-        assumeTrue(Tabulated.AVAILABLE, "the tables need vectors of 16 lanes or more; this CPU has " + FloatBlock.LANES);
+        assumeTrue(PiecewiseTable.AVAILABLE, "the tables need vectors of 16 lanes or more; this CPU has " + FloatBlock.LANES);
         for (String name : Activation.NAMES) {
             Activation act = Activation.of(name);
             assertTrue(Tabulated.Tables.of(act, parameters(act)).usable(), name + ": its tables missed the check");
@@ -132,7 +132,7 @@ class DefaultPathTest {
 
     @Test
     void theCheckTakesSmoothSidesAndRefusesAKinkAwayFromZero() {
-        assumeTrue(Tabulated.AVAILABLE, "the tables need vectors of 16 lanes or more; this CPU has " + FloatBlock.LANES);
+        assumeTrue(PiecewiseTable.AVAILABLE, "the tables need vectors of 16 lanes or more; this CPU has " + FloatBlock.LANES);
         assertNotNull(Tabulated.checked(Math::tanh));
         assertNotNull(Tabulated.checked(x -> Math.max(0, x))); // a kink at zero: each side is fitted alone
         assertNull(Tabulated.checked(x -> Math.max(-1, Math.min(1, x)))); // hard tanh: kinks at ±1

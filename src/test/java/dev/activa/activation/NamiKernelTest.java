@@ -141,7 +141,7 @@ class NamiKernelTest {
 
     @Test
     void tablesMatchDoublePrecisionAndLeaveOtherVectorsToTheLanePath() {
-        assumeTrue(Nami.TABLES, "the tables need vectors of 16 lanes or more; this CPU has " + LANES);
+        assumeTrue(PiecewiseTable.AVAILABLE, "the tables need vectors of 16 lanes or more; this CPU has " + LANES);
         SplittableRandom rng = new SplittableRandom(9);
         for (float[] p : PARAMS) for (boolean nonFinite : new boolean[] {false, true}) {
             float[] x = tableInputs(NamiTables.of(p), rng, nonFinite), dy = new float[x.length], dx = new float[x.length];

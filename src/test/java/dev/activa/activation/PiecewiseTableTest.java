@@ -1,15 +1,11 @@
 package dev.activa.activation;
 
 import static dev.activa.activation.FloatBlock.LANES;
-import static dev.activa.activation.FloatBlock.SPECIES;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.util.function.DoubleUnaryOperator;
-import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.IntVector;
-import jdk.incubator.vector.VectorOperators;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -19,25 +15,12 @@ import org.junit.jupiter.api.Test;
  */
 class PiecewiseTableTest {
 
-    /** f evaluated through the table at each x (all within the range), as a kernel does. */
+    /** f evaluated through the table at each x (all within the range) by the kernels' row loop. */
     private static float[] lookUp(int[] table, double positiveEnd, double negativeEnd, float[] x) {
-        var positiveScale = FloatVector.broadcast(SPECIES, PiecewiseTable.positiveScale(positiveEnd));
-        var negativeScale = FloatVector.broadcast(SPECIES, PiecewiseTable.negativeScale(negativeEnd));
         float[] y = new float[x.length];
-        for (int i = 0; i < x.length; i += LANES) {
-            var v = FloatVector.fromArray(SPECIES, x, i);
-            var c = PiecewiseTable.position(v, v.compare(VectorOperators.GT, 0f), positiveScale, negativeScale);
-            var shifted = PiecewiseTable.shifted(c);
-            var d = PiecewiseTable.withinInterval(c, shifted);
-            var index = PiecewiseTable.index(shifted);
-            var p = FloatVector.zero(SPECIES);
-            for (int m = PiecewiseTable.DEGREE; m >= 0; m--) {
-                var low = IntVector.fromArray(PiecewiseTable.INTS, table, m * PiecewiseTable.STRIDE);
-                var high = IntVector.fromArray(PiecewiseTable.INTS, table, m * PiecewiseTable.STRIDE + LANES);
-                p = p.fma(d, (FloatVector) index.selectFrom(low, high).reinterpretAsFloats());
-            }
-            p.intoArray(y, i);
-        }
+        int far = PiecewiseTable.apply(table, PiecewiseTable.positiveScale(positiveEnd),
+                PiecewiseTable.negativeScale(negativeEnd), x, 0, null, 0, false, y, 0, x.length, new int[x.length / LANES]);
+        assertEquals(0, far, "vectors beyond the table");
         return y;
     }
 
