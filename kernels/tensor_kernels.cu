@@ -1,10 +1,12 @@
 // Activa: the tensor kernels the Java CUDA backend needs besides activations and the
-// training kernels: an out-of-place scale, a broadcast bias add, per-channel sums and
-// NCHW max pooling with an argmax. The ABI is in kernels/README.md. All arithmetic is
-// in float; FP16 is rounded once on store. Every kernel is deterministic (no atomics).
+// training kernels: an out-of-place scale, a broadcast bias add, per-channel sums, max
+// pooling with an argmax and the NCHW <-> NHWC transpose (both from layout.cuh, in either
+// layout). The ABI is in kernels/README.md. All arithmetic is in float; FP16 is rounded
+// once on store. Every kernel is deterministic (no atomics).
 #include <cuda_fp16.h>
 
 #include "elementwise.cuh"
+#include "layout.cuh"
 #include "reduce.cuh"
 
 namespace activa {
@@ -44,67 +46,6 @@ __device__ __forceinline__ void channel_sum(const T* x, float* out, int outer, i
     }
 }
 
-// Max pooling over NCHW planes with zero padding that never wins (padded cells are
-// skipped). argmax[o] is the flat input index of the first maximum in window order,
-// as the CPU reference picks it.
-template <typename T>
-__device__ __forceinline__ void maxpool_fwd(const T* x, T* y, int* argmax, int planes, int h, int w, int k,
-                                            int stride, int pad, int ho, int wo) {
-    const long long total = static_cast<long long>(planes) * ho * wo;
-    for (long long o = grid_thread_index(); o < total; o += grid_thread_count()) {
-        const int ox = static_cast<int>(o % wo);
-        const long long t = o / wo;
-        const int oy = static_cast<int>(t % ho);
-        const long long plane = t / ho;
-        float best = -INFINITY;
-        long long where = -1;
-        for (int i = 0; i < k; ++i) {
-            const int iy = oy * stride - pad + i;
-            if (iy < 0 || iy >= h) continue;
-            for (int j = 0; j < k; ++j) {
-                const int ix = ox * stride - pad + j;
-                if (ix < 0 || ix >= w) continue;
-                const long long idx = (plane * h + iy) * w + ix;
-                const float v = load1(x + idx);
-                if (where < 0 || v > best) {
-                    best = v;
-                    where = idx;
-                }
-            }
-        }
-        store1(y + o, best);
-        argmax[o] = static_cast<int>(where);
-    }
-}
-
-// dx[i] = sum of dy[o] over the windows o that cover input i and took it (argmax[o] == i).
-// A gather, one thread per input element, so overlapping windows need no atomics; the
-// sum runs in output order, as the CPU reference's scatter does.
-template <typename T>
-__device__ __forceinline__ void maxpool_bwd(const T* dy, const int* argmax, T* dx, int planes, int h, int w, int k,
-                                            int stride, int pad, int ho, int wo) {
-    const long long total = static_cast<long long>(planes) * h * w;
-    for (long long i = grid_thread_index(); i < total; i += grid_thread_count()) {
-        const int ix = static_cast<int>(i % w);
-        const long long t = i / w;
-        const int iy = static_cast<int>(t % h);
-        const long long plane = t / h;
-        // Windows covering iy: oy * stride - pad <= iy <= oy * stride - pad + k - 1.
-        const int low_y = iy + pad - k + 1, low_x = ix + pad - k + 1;
-        const int oy0 = low_y <= 0 ? 0 : (low_y + stride - 1) / stride;
-        const int ox0 = low_x <= 0 ? 0 : (low_x + stride - 1) / stride;
-        const int oy1 = min(ho - 1, (iy + pad) / stride);
-        const int ox1 = min(wo - 1, (ix + pad) / stride);
-        float g = 0.0f;
-        for (int oy = oy0; oy <= oy1; ++oy)
-            for (int ox = ox0; ox <= ox1; ++ox) {
-                const long long o = (plane * ho + oy) * wo + ox;
-                if (argmax[o] == i) g += load1(dy + o);
-            }
-        store1(dx + i, g);
-    }
-}
-
 }  // namespace tensor_ops
 }  // namespace activa
 
@@ -124,13 +65,26 @@ __device__ __forceinline__ void maxpool_bwd(const T* dy, const int* argmax, T* d
     }                                                                                                  \
     extern "C" __global__ void activa_maxpool_fwd_##DT(const T* x, T* y, int* argmax, int planes, int h, \
                                                        int w, int k, int stride, int pad, int ho,      \
-                                                       int wo) {                                       \
-        ::activa::tensor_ops::maxpool_fwd<T>(x, y, argmax, planes, h, w, k, stride, pad, ho, wo);      \
+                                                       int wo, int channels, int channels_last) {      \
+        const ::activa::ImageGeometry in{channels, h, w, channels_last != 0};                          \
+        const ::activa::ImageGeometry out{channels, ho, wo, channels_last != 0};                       \
+        const long long total = static_cast<long long>(planes) * ho * wo;                              \
+        for (long long o = ::activa::grid_thread_index(); o < total; o += ::activa::grid_thread_count()) \
+            ::activa::maxpool_fwd_at<T>(o, x, y, argmax, in, out, k, stride, pad);                      \
     }                                                                                                  \
     extern "C" __global__ void activa_maxpool_bwd_##DT(const T* dy, const int* argmax, T* dx, int planes, \
                                                        int h, int w, int k, int stride, int pad, int ho, \
-                                                       int wo) {                                       \
-        ::activa::tensor_ops::maxpool_bwd<T>(dy, argmax, dx, planes, h, w, k, stride, pad, ho, wo);    \
+                                                       int wo, int channels, int channels_last) {      \
+        const ::activa::ImageGeometry in{channels, h, w, channels_last != 0};                          \
+        const ::activa::ImageGeometry out{channels, ho, wo, channels_last != 0};                       \
+        const long long total = static_cast<long long>(planes) * h * w;                                \
+        for (long long i = ::activa::grid_thread_index(); i < total; i += ::activa::grid_thread_count()) \
+            ::activa::maxpool_bwd_at<T>(i, dy, argmax, dx, in, out, k, stride, pad);                    \
+    }                                                                                                  \
+    extern "C" __global__ void activa_transpose_##DT(const T* x, T* y, int batch, int rows, int cols) { \
+        const long long total = static_cast<long long>(batch) * rows * cols;                           \
+        for (long long t = ::activa::grid_thread_index(); t < total; t += ::activa::grid_thread_count()) \
+            ::activa::transpose_at<T>(t, x, y, rows, cols);                                            \
     }
 
 ACTIVA_TENSOR_KERNELS_DT(f32, float)

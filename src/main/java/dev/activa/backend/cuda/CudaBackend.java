@@ -23,8 +23,10 @@ import java.util.WeakHashMap;
  * and cuBLAS (matrix products). FP64 stays on the CPU backend, which gradient checks use.
  *
  * <ul>
- *   <li><b>Layout.</b> Dense row-major NCHW, the contract's logical order, so {@code view} is
- *       the default shared-storage reshape and host copies need no transposes.</li>
+ *   <li><b>Layout.</b> 4-D tensors in the {@link ImageLayout} chosen at opening, channels-last
+ *       (NHWC) by default, for cuDNN's tensor-core convolutions and persistent batch norm; their
+ *       shapes stay NCHW and host copies are transposed on the host. Other ranks are row-major.
+ *       {@code view} shares storage where the memory order allows, and copies otherwise.</li>
  *   <li><b>Memory.</b> Every buffer comes from one {@link CachingAllocator} through
  *       {@link DeviceMemory}, and returns there when its storage becomes unreachable.</li>
  *   <li><b>Streams.</b> Everything (kernels, cuDNN, cuBLAS, copies) is queued on the driver's
@@ -47,6 +49,7 @@ public final class CudaBackend implements Backend, AutoCloseable {
     private final DescriptorCache descriptors = new DescriptorCache();
     private final CudaConvolutions convolutions;
     private final CudaBatchNorm batchNorm;
+    private final ImageLayout layout;
     /** Max-pool argmax arrays handed out, by identity (arrays do not override equals), with their device copy. */
     private final Map<int[], PoolRecord> pools = new WeakHashMap<>();
     private Thread boundThread;
@@ -54,29 +57,33 @@ public final class CudaBackend implements Backend, AutoCloseable {
 
     private record PoolRecord(PoolGeometry geometry, CudaStorage argmax) {}
 
-    private CudaBackend(CudaDriver driver, KernelModule module, Cudnn cudnn, Cublas cublas) {
+    private CudaBackend(CudaDriver driver, KernelModule module, Cudnn cudnn, Cublas cublas, ImageLayout layout) {
         this.driver = driver;
+        this.layout = layout;
         this.module = module;
         this.cudnn = cudnn;
         this.cublas = cublas;
         this.memory = new DeviceMemory(driver.rawMemory(), driver.device().totalMemoryBytes() / 4);
         this.kernels = new CudaKernels(module, driver.device().multiprocessors());
-        this.device = new DeviceTensors(this, driver, memory, kernels);
-        this.convolutions = new CudaConvolutions(cudnn, descriptors, memory);
-        this.batchNorm = new CudaBatchNorm(cudnn, descriptors, device);
+        this.device = new DeviceTensors(this, driver, memory, kernels, layout);
+        this.convolutions = new CudaConvolutions(cudnn, descriptors, memory, layout);
+        this.batchNorm = new CudaBatchNorm(cudnn, descriptors, device, layout);
         this.boundThread = Thread.currentThread();
     }
 
-    /** The backend on GPU 0. */
+    /** The backend on GPU 0, in the configured layout. */
     public static CudaBackend open() { return open(0); }
 
+    /** The backend on GPU {@code ordinal}, in the configured layout ({@link ImageLayout}). */
+    public static CudaBackend open(int ordinal) { return open(ordinal, ImageLayout.configured()); }
+
     /**
-     * The backend on GPU {@code ordinal}.
+     * The backend on GPU {@code ordinal}, storing 4-D tensors in {@code layout}.
      *
      * @throws CudaUnavailableException naming every missing piece (driver, GPU, kernels, cuDNN,
      *                                  cuBLAS) and where each was searched
      */
-    public static CudaBackend open(int ordinal) {
+    public static CudaBackend open(int ordinal, ImageLayout layout) {
         CudaUnavailableException missing = CudaStack.missing();
         if (missing != null) throw missing;
         var opened = new ArrayList<AutoCloseable>();
@@ -85,7 +92,7 @@ public final class CudaBackend implements Backend, AutoCloseable {
             KernelModule module = remember(opened, KernelModule.load(driver));
             Cudnn cudnn = remember(opened, Cudnn.create(driver));
             Cublas cublas = remember(opened, Cublas.create(driver));
-            return new CudaBackend(driver, module, cudnn, cublas);
+            return new CudaBackend(driver, module, cudnn, cublas, layout);
         } catch (RuntimeException e) {
             closeAll(opened.reversed(), e);
             throw e;
@@ -96,6 +103,9 @@ public final class CudaBackend implements Backend, AutoCloseable {
     public String name() { return "cuda"; }
 
     public CudaDriver.DeviceInfo device() { return driver.device(); }
+
+    /** How 4-D tensors lie in device memory. */
+    public ImageLayout layout() { return layout; }
 
     /** The caching allocator's counters (after recycling what is unreachable). */
     public CachingAllocator.Stats memoryStats() {
@@ -211,7 +221,20 @@ public final class CudaBackend implements Backend, AutoCloseable {
     public void copy(Tensor dst, Tensor src) {
         begin("copy", dst, src);
         Checks.sameCount("copy", dst, src);
-        device.copyInto(dst, src);
+        Tensor same = device.sameOrder(src, dst.shape()) ? src : device.reshaped("copy", src, dst.shape());
+        device.copyInto(dst, same);
+        release(same, src);
+    }
+
+    /** Shares t's storage where both shapes keep the elements in the same memory order, else a copy. */
+    @Override
+    public Tensor view(Tensor t, int... shape) {
+        if (device.sameOrder(t, shape)) return Backend.super.view(t, shape);
+        begin("view", t);
+        if (Shape.numel(shape) != t.numel())
+            throw new IllegalArgumentException("view: " + Shape.str(t.shape()) + " has " + t.numel()
+                    + " elements, which do not fill " + Shape.str(shape));
+        return device.reshaped("view", t, shape);
     }
 
     // ---------------------------------------------------------------- elementwise
@@ -361,7 +384,8 @@ public final class CudaBackend implements Backend, AutoCloseable {
         Checks.channelBias(x, bias);
         Tensor b = device.converted(bias, x.dtype());
         Tensor y = device.allocate("conv2d bias", x.dtype(), x.shape());
-        kernels.biasAdd(x.dtype(), address(x), address(b), address(y), x.numel(), x.dim(2) * x.dim(3), x.dim(1));
+        int inner = layout.channelsLast() ? 1 : x.dim(2) * x.dim(3);
+        kernels.biasAdd(x.dtype(), address(x), address(b), address(y), x.numel(), inner, x.dim(1));
         release(b, bias);
         return y;
     }
@@ -371,7 +395,9 @@ public final class CudaBackend implements Backend, AutoCloseable {
         begin("conv2d bias backward", dy);
         Shape.requireRank("conv2d bias backward", "the gradient", dy, 4);
         Tensor out = device.allocate("conv2d bias backward", DType.F32, dy.dim(1));
-        kernels.channelSum(dy.dtype(), address(dy), address(out), dy.dim(0), dy.dim(1), dy.dim(2) * dy.dim(3));
+        int pixels = dy.dim(2) * dy.dim(3);
+        if (layout.channelsLast()) kernels.channelSum(dy.dtype(), address(dy), address(out), dy.dim(0) * pixels, dy.dim(1), 1);
+        else kernels.channelSum(dy.dtype(), address(dy), address(out), dy.dim(0), dy.dim(1), pixels);
         return out;
     }
 
@@ -409,7 +435,9 @@ public final class CudaBackend implements Backend, AutoCloseable {
         if (x.rank() != 4)
             throw new IllegalArgumentException("global average pool: input must be [N, C, H, W], got " + Shape.str(x.shape()));
         Tensor y = device.allocate("global average pool", x.dtype(), x.dim(0), x.dim(1));
-        kernels.globalAvgPoolForward(x.dtype(), address(x), address(y), x.dim(0) * x.dim(1), x.dim(2) * x.dim(3));
+        int n = x.dim(0), c = x.dim(1), pixels = x.dim(2) * x.dim(3);
+        if (layout.channelsLast()) kernels.globalAvgPoolForward(x.dtype(), address(x), address(y), n, pixels, c);
+        else kernels.globalAvgPoolForward(x.dtype(), address(x), address(y), n * c, pixels, 1);
         return y;
     }
 
@@ -418,8 +446,9 @@ public final class CudaBackend implements Backend, AutoCloseable {
         begin("global average pool backward", dy);
         requireShape("global average pool backward", "the gradient", dy, new int[] {inputShape[0], inputShape[1]});
         Tensor dx = device.allocate("global average pool backward", dy.dtype(), inputShape);
-        kernels.globalAvgPoolBackward(dy.dtype(), address(dy), address(dx), inputShape[0] * inputShape[1],
-                inputShape[2] * inputShape[3]);
+        int n = inputShape[0], c = inputShape[1], pixels = inputShape[2] * inputShape[3];
+        if (layout.channelsLast()) kernels.globalAvgPoolBackward(dy.dtype(), address(dy), address(dx), n, pixels, c);
+        else kernels.globalAvgPoolBackward(dy.dtype(), address(dy), address(dx), n * c, pixels, 1);
         return dx;
     }
 
@@ -433,7 +462,7 @@ public final class CudaBackend implements Backend, AutoCloseable {
         begin("max pool", x);
         int[] out = Checks.maxPoolShape(x, kernel, spec);
         var geometry = new PoolGeometry(x.dim(0) * x.dim(1), x.dim(2), x.dim(3), kernel, spec.stride(), spec.padding(),
-                out[2], out[3]);
+                out[2], out[3], x.dim(1), layout.channelsLast());
         Tensor y = device.allocate("max pool", x.dtype(), out);
         CudaStorage argmaxOnDevice = memory.scratch32("max pool argmax", geometry.outputs());
         kernels.maxPoolForward(x.dtype(), geometry, address(x), address(y), argmaxOnDevice.address());

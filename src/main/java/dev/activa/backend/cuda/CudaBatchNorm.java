@@ -14,7 +14,9 @@ import java.util.Map;
 import java.util.WeakHashMap;
 
 /**
- * Spatial batch normalization through cuDNN over NCHW data (FP32 or FP16). Scale, bias, running
+ * Spatial batch normalization through cuDNN (FP32 or FP16) over data in the backend's
+ * {@link ImageLayout}: with NHWC, cuDNN's SPATIAL_PERSISTENT mode, its fast path for channels-last
+ * data; plain SPATIAL with NCHW. Scale, bias, running
  * and saved statistics are FP32 for cuDNN whatever the data's dtype; per-channel tensors of
  * another dtype go through FP32 copies (running statistics are written back).
  *
@@ -25,23 +27,25 @@ import java.util.WeakHashMap;
 final class CudaBatchNorm {
     /** CUDNN_BN_MIN_EPSILON (cudnn_ops.h): cuDNN rejects a smaller epsilon. */
     static final double MIN_EPSILON = 1e-5;
-    /** Plain SPATIAL: SPATIAL_PERSISTENT is the fast path for NHWC, and this backend stores NCHW. */
-    private static final BatchNormMode MODE = BatchNormMode.SPATIAL;
 
     private final Cudnn cudnn;
     private final DescriptorCache descriptors;
     private final DeviceTensors device;
+    private final TensorFormat format;
+    private final BatchNormMode mode;
     /** The epsilon of each training forward, by its saved 1/std's storage: cuDNN wants the same in the backward. */
     private final Map<Storage, Double> epsilons = new WeakHashMap<>();
 
-    CudaBatchNorm(Cudnn cudnn, DescriptorCache descriptors, DeviceTensors device) {
+    CudaBatchNorm(Cudnn cudnn, DescriptorCache descriptors, DeviceTensors device, ImageLayout layout) {
         this.cudnn = cudnn;
         this.descriptors = descriptors;
         this.device = device;
+        this.format = layout.cudnnFormat();
+        this.mode = BatchNormMode.forLayout(format);
     }
 
-    static TensorShape shape(DType dtype, int[] nchw) {
-        return new TensorShape(TensorFormat.NCHW, CudaConvolutions.dataType(dtype), nchw[0], nchw[1], nchw[2], nchw[3]);
+    static TensorShape shape(TensorFormat format, DType dtype, int[] nchw) {
+        return new TensorShape(format, CudaConvolutions.dataType(dtype), nchw[0], nchw[1], nchw[2], nchw[3]);
     }
 
     static void checkEpsilon(double eps) {
@@ -59,9 +63,9 @@ final class CudaBatchNorm {
         int c = x.dim(1);
         Tensor y = device.allocate("batchnorm2d", x.dtype(), x.shape());
         Tensor mean = device.allocate("batchnorm2d mean", DType.F32, c), invStd = device.allocate("batchnorm2d 1/std", DType.F32, c);
-        TensorShape shape = shape(x.dtype(), x.shape());
+        TensorShape shape = shape(format, x.dtype(), x.shape());
         CudnnDescriptor.Tensor data = descriptors.tensor(shape);
-        cudnn.batchNormForwardTraining(MODE, data, address(x), data, address(y), parameters(shape), address(p[0]),
+        cudnn.batchNormForwardTraining(mode, data, address(x), data, address(y), parameters(shape), address(p[0]),
                 address(p[1]), momentum, address(p[2]), address(p[3]), eps, address(mean), address(invStd));
         epsilons.put(invStd.storage(), eps);
         for (int i = 2; i < 4; i++) if (p[i] != originals[i]) device.copyInto(originals[i], p[i]);
@@ -75,9 +79,9 @@ final class CudaBatchNorm {
         Tensor[] originals = {gamma, beta, runningMean, runningVar};
         Tensor[] p = fp32(originals);
         Tensor y = device.allocate("batchnorm2d", x.dtype(), x.shape());
-        TensorShape shape = shape(x.dtype(), x.shape());
+        TensorShape shape = shape(format, x.dtype(), x.shape());
         CudnnDescriptor.Tensor data = descriptors.tensor(shape);
-        cudnn.batchNormForwardInference(MODE, data, address(x), data, address(y), parameters(shape), address(p[0]),
+        cudnn.batchNormForwardInference(mode, data, address(x), data, address(y), parameters(shape), address(p[0]),
                 address(p[1]), address(p[2]), address(p[3]), eps);
         release(p, originals);
         return y;
@@ -93,9 +97,9 @@ final class CudaBatchNorm {
         Tensor dgamma = device.allocate("batchnorm2d backward", DType.F32, c);
         Tensor dbeta = device.allocate("batchnorm2d backward", DType.F32, c);
         double eps = epsilons.getOrDefault(savedInvStd.storage(), MIN_EPSILON);
-        TensorShape shape = shape(x.dtype(), x.shape());
+        TensorShape shape = shape(format, x.dtype(), x.shape());
         CudnnDescriptor.Tensor data = descriptors.tensor(shape);
-        cudnn.batchNormBackward(MODE, 1f, 0f, 1f, 0f, data, address(x), data, address(g), data, address(dx),
+        cudnn.batchNormBackward(mode, 1f, 0f, 1f, 0f, data, address(x), data, address(g), data, address(dx),
                 parameters(shape), address(p[0]), address(dgamma), address(dbeta), Math.max(eps, MIN_EPSILON),
                 address(p[1]), address(p[2]));
         DeviceTensors.release(g, dy);
@@ -115,6 +119,6 @@ final class CudaBatchNorm {
     }
 
     private CudnnDescriptor.Tensor parameters(TensorShape shape) {
-        return descriptors.batchNormParameters(shape, data -> cudnn.batchNormParameters(data, MODE));
+        return descriptors.batchNormParameters(shape, data -> cudnn.batchNormParameters(data, mode));
     }
 }

@@ -23,9 +23,9 @@ import java.util.function.ToLongFunction;
  * algorithm cuDNN's heuristics pick for its shape (searched once, {@link ConvAlgorithmCache}) and a
  * workspace from the caching allocator.
  *
- * <p>Layout: NCHW descriptors for both dtypes, the Backend contract's own order, so nothing is
- * transposed and views stay plain reshapes. (NHWC would let FP16 use tensor cores without cuDNN's
- * internal transposes; it is the next step if FP16 convolutions turn out to be the bottleneck.)
+ * <p>Layout: the backend's {@link ImageLayout} for data and filters alike, NHWC (filters KRSC) by
+ * default, which FP16 tensor-core kernels read without cuDNN's internal transposes; NCHW when the
+ * backend stores that.
  *
  * <p>Math: FP16 may use tensor cores (FP32 accumulation). FP32 is restricted to FMA kernels: on
  * Ampere and newer cuDNN's default math lets FP32 convolutions run in TF32 (10-bit mantissa),
@@ -39,9 +39,11 @@ final class CudaConvolutions {
     private final DescriptorCache descriptors;
     private final DeviceMemory memory;
     private final ConvAlgorithmCache algorithms;
+    private final ImageLayout layout;
 
-    CudaConvolutions(Cudnn cudnn, DescriptorCache descriptors, DeviceMemory memory) {
+    CudaConvolutions(Cudnn cudnn, DescriptorCache descriptors, DeviceMemory memory, ImageLayout layout) {
         this.cudnn = cudnn;
+        this.layout = layout;
         this.descriptors = descriptors;
         this.memory = memory;
         this.algorithms = new ConvAlgorithmCache(this::search, WORKSPACE_LIMIT, false);
@@ -60,18 +62,19 @@ final class CudaConvolutions {
     }
 
     /** How cuDNN sees one direction of a convolution of these sizes: the algorithm cache's key. */
-    static Key key(Direction direction, DType dtype, ConvShape s, Conv2dSpec spec) {
+    static Key key(Direction direction, DType dtype, ImageLayout layout, ConvShape s, Conv2dSpec spec) {
         DataType type = dataType(dtype);
+        TensorFormat format = layout.cudnnFormat();
         return new Key(direction,
-                new TensorShape(TensorFormat.NCHW, type, s.n(), s.c(), s.h(), s.w()),
-                new FilterShape(TensorFormat.NCHW, type, s.k(), s.c(), s.r(), s.s()),
+                new TensorShape(format, type, s.n(), s.c(), s.h(), s.w()),
+                new FilterShape(format, type, s.k(), s.c(), s.r(), s.s()),
                 ConvolutionShape.of(spec.padding(), spec.stride(), mathType(dtype)),
-                new TensorShape(TensorFormat.NCHW, type, s.n(), s.k(), s.ho(), s.wo()));
+                new TensorShape(format, type, s.n(), s.k(), s.ho(), s.wo()));
     }
 
     /** y = conv(x, w). */
     void forward(DType dtype, ConvShape s, Conv2dSpec spec, long x, long w, long y) {
-        Key key = key(Direction.FORWARD, dtype, s, spec);
+        Key key = key(Direction.FORWARD, dtype, layout, s, spec);
         Choice choice = algorithms.get(key);
         withWorkspace(choice, ws ->
                     cudnn.convolutionForward(1f, descriptors.tensor(key.x()), x, descriptors.filter(key.w()), w,
@@ -81,7 +84,7 @@ final class CudaConvolutions {
 
     /** dx = ∂conv/∂x applied to dy. */
     void backwardData(DType dtype, ConvShape s, Conv2dSpec spec, long dy, long w, long dx) {
-        Key key = key(Direction.BACKWARD_DATA, dtype, s, spec);
+        Key key = key(Direction.BACKWARD_DATA, dtype, layout, s, spec);
         Choice choice = algorithms.get(key);
         withWorkspace(choice, ws ->
                     cudnn.convolutionBackwardData(1f, descriptors.filter(key.w()), w, descriptors.tensor(key.y()), dy,
@@ -91,7 +94,7 @@ final class CudaConvolutions {
 
     /** dw = ∂conv/∂w applied to dy (overwritten, not accumulated). */
     void backwardFilter(DType dtype, ConvShape s, Conv2dSpec spec, long x, long dy, long dw) {
-        Key key = key(Direction.BACKWARD_FILTER, dtype, s, spec);
+        Key key = key(Direction.BACKWARD_FILTER, dtype, layout, s, spec);
         Choice choice = algorithms.get(key);
         withWorkspace(choice, ws ->
                     cudnn.convolutionBackwardFilter(1f, descriptors.tensor(key.x()), x, descriptors.tensor(key.y()), dy,

@@ -134,19 +134,20 @@ final class CudaKernels {
     }
 
     /**
-     * NCHW global average pooling through the NHWC kernel: NCHW planes are NHWC images with one
-     * channel, [N·C][H·W][1].
+     * Global average pooling of images [images][hw][channels] (NHWC) into [images][channels]. NCHW
+     * data goes through the same kernel: its planes are NHWC images with one channel, [N·C][H·W][1].
      */
-    void globalAvgPoolForward(DType dt, long x, long y, int planes, int hw) {
-        flat("activa_global_avgpool_fwd_" + suffix(dt), planes, x, y, planes, hw, 1);
+    void globalAvgPoolForward(DType dt, long x, long y, int images, int hw, int channels) {
+        flat("activa_global_avgpool_fwd_" + suffix(dt), (long) images * channels, x, y, images, hw, channels);
     }
 
-    void globalAvgPoolBackward(DType dt, long dy, long dx, int planes, int hw) {
-        flat("activa_global_avgpool_bwd_" + suffix(dt), (long) planes * hw, dy, dx, planes, hw, 1);
+    void globalAvgPoolBackward(DType dt, long dy, long dx, int images, int hw, int channels) {
+        flat("activa_global_avgpool_bwd_" + suffix(dt), (long) images * hw * channels, dy, dx, images, hw, channels);
     }
 
-    /** A square max-pool window over NCHW planes. */
-    record PoolGeometry(int planes, int h, int w, int kernel, int stride, int pad, int ho, int wo) {
+    /** A square max-pool window over N·C planes stored NCHW or, where {@code channelsLast}, NHWC. */
+    record PoolGeometry(int planes, int h, int w, int kernel, int stride, int pad, int ho, int wo, int channels,
+                        boolean channelsLast) {
         long outputs() { return (long) planes * ho * wo; }
 
         long inputs() { return (long) planes * h * w; }
@@ -154,12 +155,17 @@ final class CudaKernels {
 
     void maxPoolForward(DType dt, PoolGeometry g, long x, long y, long argmax) {
         flat("activa_maxpool_fwd_" + suffix(dt), g.outputs(), x, y, argmax, g.planes(), g.h(), g.w(), g.kernel(),
-                g.stride(), g.pad(), g.ho(), g.wo());
+                g.stride(), g.pad(), g.ho(), g.wo(), g.channels(), g.channelsLast() ? 1 : 0);
     }
 
     void maxPoolBackward(DType dt, PoolGeometry g, long dy, long argmax, long dx) {
         flat("activa_maxpool_bwd_" + suffix(dt), g.inputs(), dy, argmax, dx, g.planes(), g.h(), g.w(), g.kernel(),
-                g.stride(), g.pad(), g.ho(), g.wo());
+                g.stride(), g.pad(), g.ho(), g.wo(), g.channels(), g.channelsLast() ? 1 : 0);
+    }
+
+    /** y[b][c][r] = x[b][r][c]: NCHW → NHWC with rows = C, cols = H·W; back with rows = H·W, cols = C. */
+    void transpose(DType dt, long x, long y, int batch, int rows, int cols) {
+        flat("activa_transpose_" + suffix(dt), (long) batch * rows * cols, x, y, batch, rows, cols);
     }
 
     /** grad *= invScale; sets the device int {@code foundInf} to 1 on any Inf/NaN (zero it first). */

@@ -7,20 +7,23 @@ import dev.activa.tensor.Tensor;
 
 /**
  * The CUDA backend's tensors as memory: allocation (named, for out-of-memory errors), dtype
- * conversion, copies to and from the host. Dense row-major in both dtypes, FP16 as its 16-bit
- * patterns, so a host copy is a plain memcpy plus, for FP16, Java's own rounding.
+ * conversion, copies to and from the host, and moves between shapes whose memory orders differ.
+ * Dense in both dtypes, FP16 as its 16-bit patterns; 4-D tensors in the backend's
+ * {@link ImageLayout}, which host copies undo on the host, so the host always sees row-major NCHW.
  */
 final class DeviceTensors {
     private final Backend owner;
     private final CudaDriver driver;
     private final DeviceMemory memory;
     private final CudaKernels kernels;
+    private final ImageLayout layout;
 
-    DeviceTensors(Backend owner, CudaDriver driver, DeviceMemory memory, CudaKernels kernels) {
+    DeviceTensors(Backend owner, CudaDriver driver, DeviceMemory memory, CudaKernels kernels, ImageLayout layout) {
         this.owner = owner;
         this.driver = driver;
         this.memory = memory;
         this.kernels = kernels;
+        this.layout = layout;
     }
 
     static long address(Tensor t) { return ((CudaStorage) t.storage()).address(); }
@@ -62,8 +65,10 @@ final class DeviceTensors {
         return s;
     }
 
+    /** t ← data, given row-major over t's shape. */
     void upload(Tensor t, float[] data) {
         if (data.length == 0) return;
+        data = layout.toMemoryOrder(data, t.shape());
         if (t.dtype() == DType.F32) {
             driver.upload(address(t), data);
         } else {
@@ -73,6 +78,7 @@ final class DeviceTensors {
         }
     }
 
+    /** t's elements, row-major over its shape. */
     float[] download(Tensor t) {
         float[] out = new float[Math.toIntExact(t.numel())];
         if (out.length == 0) return out;
@@ -83,6 +89,35 @@ final class DeviceTensors {
             driver.download(address(t), bits);
             for (int i = 0; i < out.length; i++) out[i] = Float.float16ToFloat(bits[i]);
         }
+        return layout.toRowMajor(out, t.shape());
+    }
+
+    /** Whether t's elements lie in the same memory order under {@code shape} (same count): then a view may share them. */
+    boolean sameOrder(Tensor t, int[] shape) {
+        return !layout.reorders(t.shape()) && !layout.reorders(shape);
+    }
+
+    /**
+     * A new tensor of {@code shape} (same count) holding t's elements in row-major order, laid out
+     * for its own shape: a reshape between shapes whose memory orders differ. One transpose out of
+     * t's channels-last order, or into the new shape's, or both.
+     */
+    Tensor reshaped(String op, Tensor t, int[] shape) {
+        Tensor rowMajor = t;
+        if (layout.reorders(t.shape())) {
+            int[] s = t.shape();
+            rowMajor = allocate(op, t.dtype(), s);
+            kernels.transpose(t.dtype(), address(t), address(rowMajor), s[0], s[2] * s[3], s[1]);
+        }
+        if (!layout.reorders(shape)) {
+            if (rowMajor != t) return new Tensor(owner, t.dtype(), shape, rowMajor.storage());
+            Tensor out = allocate(op, t.dtype(), shape);
+            copyInto(out, t);
+            return out;
+        }
+        Tensor out = allocate(op, t.dtype(), shape);
+        kernels.transpose(t.dtype(), address(rowMajor), address(out), shape[0], shape[1], shape[2] * shape[3]);
+        release(rowMajor, t);
         return out;
     }
 }

@@ -15,35 +15,40 @@ import dev.activa.tensor.DType;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
-/** The algorithm-cache keys and the FP32 math policy, which need no cuDNN to check. */
+/** The algorithm-cache keys, the layouts described to cuDNN and the FP32 math policy, which need no cuDNN to check. */
 class CudaConvolutionsTest {
     private static final Conv2dSpec STRIDE_2 = new Conv2dSpec(2, 1);
     private static final Checks.ConvShape SHAPE =
             Checks.convShape("test", new int[] {8, 64, 32, 32}, new int[] {128, 64, 3, 3}, STRIDE_2);
 
     @Test
-    void keysDescribeNchwTensorsOfTheStorageType() {
-        var key = CudaConvolutions.key(Direction.FORWARD, DType.F16, SHAPE, STRIDE_2);
-        assertEquals(new CudnnDescriptor.TensorShape(TensorFormat.NCHW, DataType.HALF, 8, 64, 32, 32), key.x());
-        assertEquals(new CudnnDescriptor.FilterShape(TensorFormat.NCHW, DataType.HALF, 128, 64, 3, 3), key.w());
-        assertEquals(new CudnnDescriptor.TensorShape(TensorFormat.NCHW, DataType.HALF, 8, 128, 16, 16), key.y());
+    void keysDescribeTensorsOfTheStorageTypeAndLayout() {
+        var key = CudaConvolutions.key(Direction.FORWARD, DType.F16, ImageLayout.NHWC, SHAPE, STRIDE_2);
+        assertEquals(new CudnnDescriptor.TensorShape(TensorFormat.NHWC, DataType.HALF, 8, 64, 32, 32), key.x());
+        assertEquals(new CudnnDescriptor.FilterShape(TensorFormat.NHWC, DataType.HALF, 128, 64, 3, 3), key.w(),
+                "NHWC data pairs with KRSC filters, cuDNN's NHWC filter format");
+        assertEquals(new CudnnDescriptor.TensorShape(TensorFormat.NHWC, DataType.HALF, 8, 128, 16, 16), key.y());
+        var nchw = CudaConvolutions.key(Direction.FORWARD, DType.F16, ImageLayout.NCHW, SHAPE, STRIDE_2);
+        assertEquals(new CudnnDescriptor.TensorShape(TensorFormat.NCHW, DataType.HALF, 8, 64, 32, 32), nchw.x());
+        assertEquals(new CudnnDescriptor.FilterShape(TensorFormat.NCHW, DataType.HALF, 128, 64, 3, 3), nchw.w());
+        assertNotEquals(key, nchw, "each layout gets its own algorithm");
         assertEquals(1, key.convolution().padH());
         assertEquals(2, key.convolution().strideW());
         assertEquals(DataType.FLOAT, key.convolution().computeType(), "FP16 accumulates in FP32");
         assertEquals(MathType.TENSOR_OP_MATH, key.convolution().mathType());
-        assertEquals(MathType.FMA_MATH, CudaConvolutions.key(Direction.FORWARD, DType.F32, SHAPE, STRIDE_2)
+        assertEquals(MathType.FMA_MATH, CudaConvolutions.key(Direction.FORWARD, DType.F32, ImageLayout.NHWC, SHAPE, STRIDE_2)
                 .convolution().mathType(), "FP32 must not run in TF32");
     }
 
     @Test
     void keysAreEqualForEqualShapesAndDifferByDirectionAndType() {
-        var a = CudaConvolutions.key(Direction.BACKWARD_DATA, DType.F32, SHAPE, STRIDE_2);
-        var b = CudaConvolutions.key(Direction.BACKWARD_DATA, DType.F32,
+        var a = CudaConvolutions.key(Direction.BACKWARD_DATA, DType.F32, ImageLayout.NHWC, SHAPE, STRIDE_2);
+        var b = CudaConvolutions.key(Direction.BACKWARD_DATA, DType.F32, ImageLayout.NHWC,
                 Checks.convShape("again", new int[] {8, 64, 32, 32}, new int[] {128, 64, 3, 3}, STRIDE_2), STRIDE_2);
         assertEquals(a, b);
         assertEquals(a.hashCode(), b.hashCode());
-        assertNotEquals(a, CudaConvolutions.key(Direction.BACKWARD_FILTER, DType.F32, SHAPE, STRIDE_2));
-        assertNotEquals(a, CudaConvolutions.key(Direction.BACKWARD_DATA, DType.F16, SHAPE, STRIDE_2));
+        assertNotEquals(a, CudaConvolutions.key(Direction.BACKWARD_FILTER, DType.F32, ImageLayout.NHWC, SHAPE, STRIDE_2));
+        assertNotEquals(a, CudaConvolutions.key(Direction.BACKWARD_DATA, DType.F16, ImageLayout.NHWC, SHAPE, STRIDE_2));
     }
 
     @Test
@@ -76,8 +81,17 @@ class CudaConvolutionsTest {
         var e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
                 () -> CudaBatchNorm.checkEpsilon(1e-6));
         org.junit.jupiter.api.Assertions.assertTrue(e.getMessage().contains("1.0E-5"), e.getMessage());
+    }
+
+    @Test
+    void batchNormDescribesTheLayoutAndTakesCudnnsPersistentModeForNhwc() {
+        assertEquals(new CudnnDescriptor.TensorShape(TensorFormat.NHWC, DataType.HALF, 2, 3, 4, 5),
+                CudaBatchNorm.shape(ImageLayout.NHWC.cudnnFormat(), DType.F16, new int[] {2, 3, 4, 5}));
         assertEquals(new CudnnDescriptor.TensorShape(TensorFormat.NCHW, DataType.FLOAT, 2, 3, 4, 5),
-                CudaBatchNorm.shape(DType.F32, new int[] {2, 3, 4, 5}));
+                CudaBatchNorm.shape(ImageLayout.NCHW.cudnnFormat(), DType.F32, new int[] {2, 3, 4, 5}));
+        assertEquals(CudnnTypes.BatchNormMode.SPATIAL_PERSISTENT,
+                CudnnTypes.BatchNormMode.forLayout(ImageLayout.NHWC.cudnnFormat()));
+        assertEquals(CudnnTypes.BatchNormMode.SPATIAL, CudnnTypes.BatchNormMode.forLayout(ImageLayout.NCHW.cudnnFormat()));
     }
 
     private static Choice choice(int algorithm, MathType math, long workspace) {

@@ -67,7 +67,7 @@ class CudaKernelsTest {
 
     @Test
     void poolGeometryCountsInputsAndOutputs() {
-        var g = new CudaKernels.PoolGeometry(6, 32, 32, 3, 2, 1, 16, 16);
+        var g = new CudaKernels.PoolGeometry(6, 32, 32, 3, 2, 1, 16, 16, 3, true);
         assertEquals(6L * 16 * 16, g.outputs());
         assertEquals(6L * 32 * 32, g.inputs());
     }

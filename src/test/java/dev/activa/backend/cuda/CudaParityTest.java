@@ -48,7 +48,8 @@ class CudaParityTest {
             return;
         }
         gpu = CudaBackend.open();
-        System.out.println("CudaParityTest on " + gpu.device().name() + " (sm_" + gpu.device().major() + gpu.device().minor() + ")");
+        System.out.println("CudaParityTest on " + gpu.device().name() + " (sm_" + gpu.device().major() + gpu.device().minor()
+                + "), 4-D tensors in " + gpu.layout() + " (choose with -D" + ImageLayout.PROPERTY + " or " + ImageLayout.VARIABLE + ")");
     }
 
     /** Each test reports itself skipped, with the reason, where the stack is incomplete. */
@@ -143,6 +144,29 @@ class CudaParityTest {
         assertClose("copy with conversion", cpu.cast(cpu.fromFloats(v, dt, 1003), other).toFloats(), dst.toFloats(), 0);
         assertClose("view shares storage", t.toFloats(), gpu.view(t, 1003).toFloats(), 0);
         assertEquals(0, gpu.zeros(dt, 0, 4).toFloats().length);
+    }
+
+    /** 4-D tensors may lie channels-last on the GPU: host copies, views and copies across shapes still see NCHW. */
+    @ParameterizedTest
+    @EnumSource(value = DType.class, names = {"F32", "F16"})
+    void imagesKeepTheirElementOrderAcrossShapes(DType dt) {
+        float[] v = random(2, 2 * 3 * 4 * 5, 3);
+        float[] expected = cpu.fromFloats(v, dt, 2, 3, 4, 5).toFloats();
+        Tensor image = gpu.fromFloats(v, dt, 2, 3, 4, 5);
+        assertClose("4-D fromFloats/toFloats", expected, image.toFloats(), 0);
+        Tensor flat = gpu.view(image, 2, 60);
+        assertClose("4-D viewed as 2-D", expected, flat.toFloats(), 0);
+        assertClose("2-D viewed as 4-D", expected, gpu.view(flat, 2, 3, 4, 5).toFloats(), 0);
+        assertClose("4-D viewed as another 4-D", expected, gpu.view(image, 2, 5, 3, 4).toFloats(), 0);
+        Tensor other = gpu.zeros(dt, 6, 20);
+        gpu.copy(other, image);
+        assertClose("copy from 4-D into 2-D", expected, other.toFloats(), 0);
+        Tensor back = gpu.zeros(dt == DType.F32 ? DType.F16 : DType.F32, 2, 3, 4, 5);
+        gpu.copy(back, other);
+        assertClose("copy from 2-D into 4-D, converting", cpu.cast(cpu.fromFloats(v, dt, 120), back.dtype()).toFloats(),
+                back.toFloats(), 0);
+        assertClose("an elementwise op on a channels-last tensor", cpu.scale(cpu.fromFloats(v, dt, 2, 3, 4, 5), 2).toFloats(),
+                gpu.scale(image, 2).toFloats(), 0);
     }
 
     @Test

@@ -1,0 +1,80 @@
+package dev.activa.backend.cuda;
+
+import dev.activa.backend.cuda.CudnnTypes.TensorFormat;
+import java.util.Locale;
+import java.util.function.Function;
+
+/**
+ * How the CUDA backend arranges 4-D tensors [N, C, H, W] in device memory. Their shape and every
+ * copy to or from the host stay NCHW, the Backend contract's order; only the device memory
+ * differs. NHWC (channels-last, the default) is what cuDNN's tensor-core convolutions and its
+ * persistent batch norm read natively (with NCHW, cuDNN transposes FP16 data around each
+ * tensor-core convolution); NCHW is kept as the plain alternative. Weights [K, C, R, S] are 4-D
+ * too, so under NHWC they are KRSC, the filter layout cuDNN pairs with NHWC data. Tensors of other
+ * ranks are row-major either way.
+ *
+ * <p>Chosen when the backend opens: the system property {@value #PROPERTY}, else the environment
+ * variable {@value #VARIABLE}, else NHWC.
+ */
+public enum ImageLayout {
+    NCHW, NHWC;
+
+    public static final String PROPERTY = "activa.cuda.layout", VARIABLE = "ACTIVA_CUDA_LAYOUT";
+
+    /** The configured layout (see the class comment). */
+    static ImageLayout configured() {
+        return configured(System::getProperty, System::getenv);
+    }
+
+    static ImageLayout configured(Function<String, String> properties, Function<String, String> environment) {
+        String value = properties.apply(PROPERTY), from = "-D" + PROPERTY;
+        if (value == null) {
+            value = environment.apply(VARIABLE);
+            from = VARIABLE;
+        }
+        if (value == null || value.isBlank()) return NHWC;
+        try {
+            return valueOf(value.trim().toUpperCase(Locale.ROOT));
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(from + "=" + value + " is not a layout; use nhwc (channels-last, the "
+                    + "default) or nchw");
+        }
+    }
+
+    TensorFormat cudnnFormat() {
+        return this == NHWC ? TensorFormat.NHWC : TensorFormat.NCHW;
+    }
+
+    /** Whether 4-D tensors keep their channels innermost. */
+    boolean channelsLast() { return this == NHWC; }
+
+    /**
+     * Whether a tensor of this shape lies in memory in another order than row-major over its
+     * shape: 4-D under NHWC with more than one channel and more than one pixel.
+     */
+    boolean reorders(int[] shape) {
+        return this == NHWC && shape.length == 4 && shape[1] > 1 && (long) shape[2] * shape[3] > 1;
+    }
+
+    /** The elements of a tensor of {@code shape}, given row-major, in this layout's memory order. */
+    float[] toMemoryOrder(float[] rowMajor, int[] shape) {
+        if (!reorders(shape)) return rowMajor;
+        float[] out = new float[rowMajor.length];
+        int n = shape[0], c = shape[1], hw = shape[2] * shape[3];
+        for (int b = 0; b < n; b++)
+            for (int ch = 0; ch < c; ch++)
+                for (int p = 0; p < hw; p++) out[(b * hw + p) * c + ch] = rowMajor[(b * c + ch) * hw + p];
+        return out;
+    }
+
+    /** The inverse of {@link #toMemoryOrder}: a tensor's elements as this layout stores them, row-major. */
+    float[] toRowMajor(float[] stored, int[] shape) {
+        if (!reorders(shape)) return stored;
+        float[] out = new float[stored.length];
+        int n = shape[0], c = shape[1], hw = shape[2] * shape[3];
+        for (int b = 0; b < n; b++)
+            for (int ch = 0; ch < c; ch++)
+                for (int p = 0; p < hw; p++) out[(b * c + ch) * hw + p] = stored[(b * hw + p) * c + ch];
+        return out;
+    }
+}
