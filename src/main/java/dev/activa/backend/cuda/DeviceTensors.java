@@ -92,15 +92,16 @@ final class DeviceTensors {
         return layout.toRowMajor(out, t.shape());
     }
 
-    /** Whether t's elements lie in the same memory order under {@code shape} (same count): then a view may share them. */
+    /** Whether t's elements lie in the same memory order under {@code shape}: then a view may share them. */
     boolean sameOrder(Tensor t, int[] shape) {
-        return !layout.reorders(t.shape()) && !layout.reorders(shape);
+        return layout.sameOrder(t.shape(), shape);
     }
 
     /**
-     * A new tensor of {@code shape} (same count) holding t's elements in row-major order, laid out
-     * for its own shape: a reshape between shapes whose memory orders differ. One transpose out of
-     * t's channels-last order, or into the new shape's, or both.
+     * t's elements, in row-major order, as a tensor of {@code shape} (same count) laid out for that
+     * shape: a reshape between shapes whose memory orders differ, into new storage by one transpose
+     * out of t's channels-last order, or into the new shape's, or both (t's own storage where
+     * neither shape moves its elements).
      */
     Tensor reshaped(String op, Tensor t, int[] shape) {
         Tensor rowMajor = t;
@@ -109,12 +110,7 @@ final class DeviceTensors {
             rowMajor = allocate(op, t.dtype(), s);
             kernels.transpose(t.dtype(), address(t), address(rowMajor), s[0], s[2] * s[3], s[1]);
         }
-        if (!layout.reorders(shape)) {
-            if (rowMajor != t) return new Tensor(owner, t.dtype(), shape, rowMajor.storage());
-            Tensor out = allocate(op, t.dtype(), shape);
-            copyInto(out, t);
-            return out;
-        }
+        if (!layout.reorders(shape)) return new Tensor(owner, t.dtype(), shape, rowMajor.storage());
         Tensor out = allocate(op, t.dtype(), shape);
         kernels.transpose(t.dtype(), address(rowMajor), address(out), shape[0], shape[1], shape[2] * shape[3]);
         release(rowMajor, t);

@@ -56,6 +56,17 @@ public enum ImageLayout {
         return this == NHWC && shape.length == 4 && shape[1] > 1 && (long) shape[2] * shape[3] > 1;
     }
 
+    /**
+     * Whether the elements of a tensor of shape {@code from} lie in the same memory order when
+     * read as shape {@code to} (same count): neither shape moves its elements, or both do over the
+     * same images and channels ([N][H·W][C] either way).
+     */
+    boolean sameOrder(int[] from, int[] to) {
+        boolean moved = reorders(from);
+        if (moved != reorders(to)) return false;
+        return !moved || (from[0] == to[0] && from[1] == to[1]);
+    }
+
     /** The elements of a tensor of {@code shape}, given row-major, in this layout's memory order. */
     float[] toMemoryOrder(float[] rowMajor, int[] shape) {
         if (!reorders(shape)) return rowMajor;

@@ -158,6 +158,7 @@ class CudaParityTest {
         assertClose("4-D viewed as 2-D", expected, flat.toFloats(), 0);
         assertClose("2-D viewed as 4-D", expected, gpu.view(flat, 2, 3, 4, 5).toFloats(), 0);
         assertClose("4-D viewed as another 4-D", expected, gpu.view(image, 2, 5, 3, 4).toFloats(), 0);
+        assertClose("4-D viewed with the same channels", expected, gpu.view(image, 2, 3, 5, 4).toFloats(), 0);
         Tensor other = gpu.zeros(dt, 6, 20);
         gpu.copy(other, image);
         assertClose("copy from 4-D into 2-D", expected, other.toFloats(), 0);

@@ -43,6 +43,17 @@ class ImageLayoutTest {
     }
 
     @Test
+    void viewsShareMemoryOnlyWhereTheOrderIsTheSame() {
+        var nhwc = ImageLayout.NHWC;
+        assertTrue(nhwc.sameOrder(new int[] {8, 512, 1, 1}, new int[] {8, 512}), "pooled features flatten in place");
+        assertTrue(nhwc.sameOrder(new int[] {2, 3, 4, 5}, new int[] {2, 3, 5, 4}), "the same images and channels");
+        assertFalse(nhwc.sameOrder(new int[] {2, 3, 4, 5}, new int[] {2, 60}));
+        assertFalse(nhwc.sameOrder(new int[] {2, 60}, new int[] {2, 3, 4, 5}));
+        assertFalse(nhwc.sameOrder(new int[] {2, 3, 4, 5}, new int[] {2, 5, 3, 4}), "other channels");
+        assertTrue(ImageLayout.NCHW.sameOrder(new int[] {2, 3, 4, 5}, new int[] {2, 60}));
+    }
+
+    @Test
     void theLayoutComesFromThePropertyThenTheEnvironmentAndDefaultsToNhwc() {
         assertEquals(ImageLayout.NHWC, ImageLayout.configured(k -> null, k -> null));
         assertEquals(ImageLayout.NCHW, ImageLayout.configured(Map.of(ImageLayout.PROPERTY, "nchw")::get, k -> null));
