@@ -34,7 +34,7 @@ public final class Devices {
         if (missing == null) {
             try {
                 CudaBackend cuda = CudaBackend.open();
-                notes.println("device: auto → cuda (" + cuda.device().name() + ")");
+                notes.println("device: auto → cuda (" + cuda.device().name() + ", 4-D tensors " + cuda.layout() + ")");
                 return cuda;
             } catch (RuntimeException e) {
                 reason = "the CUDA backend failed to start: " + e.getMessage();

@@ -633,6 +633,6 @@ public final class CudaBackend implements Backend, AutoCloseable {
 
     @Override
     public String toString() {
-        return "cuda backend on " + driver.device().name() + " (GPU " + driver.device().ordinal() + ")";
+        return "cuda backend on " + driver.device().name() + " (GPU " + driver.device().ordinal() + ", " + layout + ")";
     }
 }
