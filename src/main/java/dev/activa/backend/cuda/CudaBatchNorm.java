@@ -15,10 +15,11 @@ import java.util.WeakHashMap;
 
 /**
  * Spatial batch normalization through cuDNN (FP32 or FP16) over data in the backend's
- * {@link ImageLayout}: with NHWC, cuDNN's SPATIAL_PERSISTENT mode, its fast path for channels-last
- * data; plain SPATIAL with NCHW. Scale, bias, running
- * and saved statistics are FP32 for cuDNN whatever the data's dtype; per-channel tensors of
- * another dtype go through FP32 copies (running statistics are written back).
+ * {@link ImageLayout}: with NHWC, training (forward and backward) in cuDNN's SPATIAL_PERSISTENT mode,
+ * its fast path for channels-last data, as PyTorch does; plain SPATIAL for NCHW and for evaluation,
+ * which the persistent mode is not documented for. Scale, bias, running and saved statistics are
+ * FP32 for cuDNN whatever the data's dtype; per-channel tensors of another dtype go through FP32
+ * copies (running statistics are written back).
  *
  * <p>cuDNN's conventions match the Backend contract: {@code running = (1 − f)·running + f·batch}
  * with f the momentum, the running variance unbiased, and the saved statistics the batch mean and
@@ -32,7 +33,8 @@ final class CudaBatchNorm {
     private final DescriptorCache descriptors;
     private final DeviceTensors device;
     private final TensorFormat format;
-    private final BatchNormMode mode;
+    /** The mode of the training forward and of the backward, which must agree. */
+    private final BatchNormMode trainingMode;
     /** The epsilon of each training forward, by its saved 1/std's storage: cuDNN wants the same in the backward. */
     private final Map<Storage, Double> epsilons = new WeakHashMap<>();
 
@@ -41,7 +43,7 @@ final class CudaBatchNorm {
         this.descriptors = descriptors;
         this.device = device;
         this.format = layout.cudnnFormat();
-        this.mode = BatchNormMode.forLayout(format);
+        this.trainingMode = BatchNormMode.forLayout(format);
     }
 
     static TensorShape shape(TensorFormat format, DType dtype, int[] nchw) {
@@ -65,7 +67,7 @@ final class CudaBatchNorm {
         Tensor mean = device.allocate("batchnorm2d mean", DType.F32, c), invStd = device.allocate("batchnorm2d 1/std", DType.F32, c);
         TensorShape shape = shape(format, x.dtype(), x.shape());
         CudnnDescriptor.Tensor data = descriptors.tensor(shape);
-        cudnn.batchNormForwardTraining(mode, data, address(x), data, address(y), parameters(shape), address(p[0]),
+        cudnn.batchNormForwardTraining(trainingMode, data, address(x), data, address(y), parameters(shape), address(p[0]),
                 address(p[1]), momentum, address(p[2]), address(p[3]), eps, address(mean), address(invStd));
         epsilons.put(invStd.storage(), eps);
         for (int i = 2; i < 4; i++) if (p[i] != originals[i]) device.copyInto(originals[i], p[i]);
@@ -81,7 +83,7 @@ final class CudaBatchNorm {
         Tensor y = device.allocate("batchnorm2d", x.dtype(), x.shape());
         TensorShape shape = shape(format, x.dtype(), x.shape());
         CudnnDescriptor.Tensor data = descriptors.tensor(shape);
-        cudnn.batchNormForwardInference(mode, data, address(x), data, address(y), parameters(shape), address(p[0]),
+        cudnn.batchNormForwardInference(BatchNormMode.SPATIAL, data, address(x), data, address(y), parameters(shape), address(p[0]),
                 address(p[1]), address(p[2]), address(p[3]), eps);
         release(p, originals);
         return y;
@@ -99,7 +101,7 @@ final class CudaBatchNorm {
         double eps = epsilons.getOrDefault(savedInvStd.storage(), MIN_EPSILON);
         TensorShape shape = shape(format, x.dtype(), x.shape());
         CudnnDescriptor.Tensor data = descriptors.tensor(shape);
-        cudnn.batchNormBackward(mode, 1f, 0f, 1f, 0f, data, address(x), data, address(g), data, address(dx),
+        cudnn.batchNormBackward(trainingMode, 1f, 0f, 1f, 0f, data, address(x), data, address(g), data, address(dx),
                 parameters(shape), address(p[0]), address(dgamma), address(dbeta), Math.max(eps, MIN_EPSILON),
                 address(p[1]), address(p[2]));
         DeviceTensors.release(g, dy);
@@ -119,6 +121,7 @@ final class CudaBatchNorm {
     }
 
     private CudnnDescriptor.Tensor parameters(TensorShape shape) {
-        return descriptors.batchNormParameters(shape, data -> cudnn.batchNormParameters(data, mode));
+        // [1, C, 1, 1] in both spatial modes, so one descriptor per shape serves training and evaluation
+        return descriptors.batchNormParameters(shape, data -> cudnn.batchNormParameters(data, trainingMode));
     }
 }
