@@ -1,6 +1,8 @@
 package dev.activa.jmh;
 
 import java.util.concurrent.TimeUnit;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -21,6 +23,13 @@ import org.openjdk.jmh.annotations.Warmup;
  * elements, twice the L3 of most machines and far past it here), so the copy streams from and
  * to DRAM. One JMH operation is one byte moved, read and write both counted (2 × 64 MiB per
  * invocation), and JMH sums the threads' scores: <b>GB/s = score (ops/s) / 1e9</b>.
+ *
+ * <p>{@link #arraycopy} is the limit. HotSpot's stub for it streams large copies with
+ * non-temporal stores and software prefetch ({@code vmovntdq}, {@code prefetcht0} in
+ * {@code jint_disjoint_arraycopy} on AVX-512: see {@code -XX:+PrintStubCode}), which write a line
+ * without reading it first. Java code cannot issue those: its stores read each destination line
+ * before writing it (write-allocate). {@link #vectorLoop} copies with the stores a kernel has, to
+ * show what that costs on the machine at hand.
  */
 @BenchmarkMode(Mode.Throughput)
 @OutputTimeUnit(TimeUnit.SECONDS)
@@ -43,10 +52,20 @@ public class MemoryCopy {
         for (int i = 0; i < ELEMENTS; i++) src[i] = i;
     }
 
+    private static final VectorSpecies<Float> SPECIES = FloatVector.SPECIES_PREFERRED;
+
     @Benchmark
     @OperationsPerInvocation(BYTES)
     public float[] arraycopy() {
         System.arraycopy(src, 0, dst, 0, ELEMENTS);
+        return dst;
+    }
+
+    /** The same copy as a loop of vector loads and stores (ELEMENTS is a multiple of every vector length). */
+    @Benchmark
+    @OperationsPerInvocation(BYTES)
+    public float[] vectorLoop() {
+        for (int i = 0; i < ELEMENTS; i += SPECIES.length()) FloatVector.fromArray(SPECIES, src, i).intoArray(dst, i);
         return dst;
     }
 }
