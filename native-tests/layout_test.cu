@@ -37,34 +37,31 @@ float through(float v) {
 
 int out_size(int in, int k, int stride, int pad) { return (in + 2 * pad - k) / stride + 1; }
 
-// Where the NHWC arrangement keeps logical element (n, c, y, x) of an [N, C, H, W] tensor.
-long long nhwc(int c_count, int h, int w, int n, int c, int y, int x) {
-    return ((static_cast<long long>(n) * h + y) * w + x) * c_count + c;
-}
-
-template <typename T>
-std::vector<T> to_layout(const std::vector<float>& logical, int n, int c, int h, int w, bool channels_last) {
-    std::vector<T> out(logical.size());
+// Calls f(logical, stored) for every element of an [N, C, H, W] tensor: its row-major NCHW index
+// and where the layout keeps it (NHWC: ((n * H + y) * W + x) * C + c).
+template <typename F>
+void for_each_element(int n, int c, int h, int w, bool channels_last, F f) {
     for (int b = 0; b < n; ++b)
         for (int ch = 0; ch < c; ++ch)
             for (int y = 0; y < h; ++y)
                 for (int x = 0; x < w; ++x) {
                     const long long l = ((static_cast<long long>(b) * c + ch) * h + y) * w + x;
-                    out[channels_last ? nhwc(c, h, w, b, ch, y, x) : l] = to_t<T>(logical[l]);
+                    const long long nhwc = ((static_cast<long long>(b) * h + y) * w + x) * c + ch;
+                    f(l, channels_last ? nhwc : l);
                 }
+}
+
+template <typename T>
+std::vector<T> to_layout(const std::vector<float>& logical, int n, int c, int h, int w, bool channels_last) {
+    std::vector<T> out(logical.size());
+    for_each_element(n, c, h, w, channels_last, [&](long long l, long long at) { out[at] = to_t<T>(logical[l]); });
     return out;
 }
 
 template <typename T>
 std::vector<float> from_layout(const std::vector<T>& stored, int n, int c, int h, int w, bool channels_last) {
     std::vector<float> out(stored.size());
-    for (int b = 0; b < n; ++b)
-        for (int ch = 0; ch < c; ++ch)
-            for (int y = 0; y < h; ++y)
-                for (int x = 0; x < w; ++x) {
-                    const long long l = ((static_cast<long long>(b) * c + ch) * h + y) * w + x;
-                    out[l] = activa::load1(&stored[channels_last ? nhwc(c, h, w, b, ch, y, x) : l]);
-                }
+    for_each_element(n, c, h, w, channels_last, [&](long long l, long long at) { out[l] = activa::load1(&stored[at]); });
     return out;
 }
 

@@ -69,23 +69,20 @@ public enum ImageLayout {
 
     /** The elements of a tensor of {@code shape}, given row-major, in this layout's memory order. */
     float[] toMemoryOrder(float[] rowMajor, int[] shape) {
-        if (!reorders(shape)) return rowMajor;
-        float[] out = new float[rowMajor.length];
-        int n = shape[0], c = shape[1], hw = shape[2] * shape[3];
-        for (int b = 0; b < n; b++)
-            for (int ch = 0; ch < c; ch++)
-                for (int p = 0; p < hw; p++) out[(b * hw + p) * c + ch] = rowMajor[(b * c + ch) * hw + p];
-        return out;
+        return reorders(shape) ? transposed(rowMajor, shape[0], shape[1], shape[2] * shape[3]) : rowMajor;
     }
 
     /** The inverse of {@link #toMemoryOrder}: a tensor's elements as this layout stores them, row-major. */
     float[] toRowMajor(float[] stored, int[] shape) {
-        if (!reorders(shape)) return stored;
-        float[] out = new float[stored.length];
-        int n = shape[0], c = shape[1], hw = shape[2] * shape[3];
-        for (int b = 0; b < n; b++)
-            for (int ch = 0; ch < c; ch++)
-                for (int p = 0; p < hw; p++) out[(b * c + ch) * hw + p] = stored[(b * hw + p) * c + ch];
-        return out;
+        return reorders(shape) ? transposed(stored, shape[0], shape[2] * shape[3], shape[1]) : stored;
+    }
+
+    /** y[b][c][r] = x[b][r][c], as the device's {@code activa_transpose} kernel does. */
+    private static float[] transposed(float[] x, int batch, int rows, int cols) {
+        float[] y = new float[x.length];
+        for (int b = 0, at = 0; b < batch; b++, at += rows * cols)
+            for (int r = 0; r < rows; r++)
+                for (int c = 0; c < cols; c++) y[at + c * rows + r] = x[at + r * cols + c];
+        return y;
     }
 }
