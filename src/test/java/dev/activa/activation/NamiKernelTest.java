@@ -99,13 +99,7 @@ class NamiKernelTest {
         for (float[] p : PARAMS) {
             float[] x = twoRows(p, rng);
             float[] y = forwardLanes(p, x, false);
-
-            double[] pd = {p[0], p[1], p[2]};
-            for (int i = 0; i < x.length; i++) {
-                double want = nami.value(x[i], pd);
-                assertTrue(Math.abs(y[i] - want) <= 1e-6 * Math.max(1, Math.abs(want)),
-                        "at x = " + x[i] + ": " + y[i] + ", expected " + want);
-            }
+            assertValues(p, x, y);
             for (int i = 0; i < ROW; i++)
                 if (!far(ROW + i))
                     assertEquals(Float.floatToRawIntBits(y[i]), Float.floatToRawIntBits(y[ROW + i]),
@@ -132,6 +126,16 @@ class NamiKernelTest {
                 : new float[] {t.positiveEnd(), Math.nextDown(-t.negativeEnd()), 50f, -20f, -200f};
         for (int j = 0; j < outside.length; j++) x[ROW + j * 3 * LANES + j] = outside[j];
         return x;
+    }
+
+    /** y = Nami(x) within 1e-6 of the FP64 definition, relative (absolute below 1). */
+    private void assertValues(float[] p, float[] x, float[] y) {
+        double[] pd = {p[0], p[1], p[2]};
+        for (int i = 0; i < x.length; i++) {
+            double want = nami.value(x[i], pd);
+            assertTrue(Math.abs(y[i] - want) <= 1e-6 * Math.max(1, Math.abs(want)),
+                    "at x = " + x[i] + ": " + y[i] + ", expected " + want);
+        }
     }
 
     private static void assertClose(double got, double want, double tolerance, String what) {
@@ -174,12 +178,7 @@ class NamiKernelTest {
         float[] x = new float[3 * ROW + 5 * LANES];
         for (int i = 0; i < x.length; i++) x[i] = (float) (rng.nextDouble() * 12 - 4); // most vectors reach past 8/3
         float[] y = forward(p, x, false);
-        double[] pd = {p[0], p[1], p[2]};
-        for (int i = 0; i < x.length; i++) {
-            double want = nami.value(x[i], pd);
-            assertTrue(Math.abs(y[i] - want) <= 1e-6 * Math.max(1, Math.abs(want)),
-                    "at x = " + x[i] + ": " + y[i] + ", expected " + want);
-        }
+        assertValues(p, x, y);
         assertArrayEquals(y, forward(p, x.clone(), true), "in place");
     }
 }

@@ -221,7 +221,7 @@ public final class CudaBackend implements Backend, AutoCloseable {
     public void copy(Tensor dst, Tensor src) {
         begin("copy", dst, src);
         Checks.sameCount("copy", dst, src);
-        Tensor same = device.sameOrder(src, dst.shape()) ? src : device.reshaped("copy", src, dst.shape());
+        Tensor same = layout.sameOrder(src.shape(), dst.shape()) ? src : device.reshaped("copy", src, dst.shape());
         device.copyInto(dst, same);
         release(same, src);
     }
@@ -229,7 +229,7 @@ public final class CudaBackend implements Backend, AutoCloseable {
     /** Shares t's storage where both shapes keep the elements in the same memory order, else a copy. */
     @Override
     public Tensor view(Tensor t, int... shape) {
-        if (device.sameOrder(t, shape)) return Backend.super.view(t, shape);
+        if (layout.sameOrder(t.shape(), shape)) return Backend.super.view(t, shape);
         begin("view", t);
         if (Shape.numel(shape) != t.numel())
             throw new IllegalArgumentException("view: " + Shape.str(t.shape()) + " has " + t.numel()
@@ -395,9 +395,9 @@ public final class CudaBackend implements Backend, AutoCloseable {
         begin("conv2d bias backward", dy);
         Shape.requireRank("conv2d bias backward", "the gradient", dy, 4);
         Tensor out = device.allocate("conv2d bias backward", DType.F32, dy.dim(1));
-        int pixels = dy.dim(2) * dy.dim(3);
-        if (layout.channelsLast()) kernels.channelSum(dy.dtype(), address(dy), address(out), dy.dim(0) * pixels, dy.dim(1), 1);
-        else kernels.channelSum(dy.dtype(), address(dy), address(out), dy.dim(0), dy.dim(1), pixels);
+        int pixels = dy.dim(2) * dy.dim(3), n = dy.dim(0);
+        boolean last = layout.channelsLast(); // [N·H·W][C][1] or [N][C][H·W]
+        kernels.channelSum(dy.dtype(), address(dy), address(out), last ? n * pixels : n, dy.dim(1), last ? 1 : pixels);
         return out;
     }
 
@@ -435,9 +435,8 @@ public final class CudaBackend implements Backend, AutoCloseable {
         if (x.rank() != 4)
             throw new IllegalArgumentException("global average pool: input must be [N, C, H, W], got " + Shape.str(x.shape()));
         Tensor y = device.allocate("global average pool", x.dtype(), x.dim(0), x.dim(1));
-        int n = x.dim(0), c = x.dim(1), pixels = x.dim(2) * x.dim(3);
-        if (layout.channelsLast()) kernels.globalAvgPoolForward(x.dtype(), address(x), address(y), n, pixels, c);
-        else kernels.globalAvgPoolForward(x.dtype(), address(x), address(y), n * c, pixels, 1);
+        int[] images = poolImages(x.shape());
+        kernels.globalAvgPoolForward(x.dtype(), address(x), address(y), images[0], x.dim(2) * x.dim(3), images[1]);
         return y;
     }
 
@@ -446,10 +445,18 @@ public final class CudaBackend implements Backend, AutoCloseable {
         begin("global average pool backward", dy);
         requireShape("global average pool backward", "the gradient", dy, new int[] {inputShape[0], inputShape[1]});
         Tensor dx = device.allocate("global average pool backward", dy.dtype(), inputShape);
-        int n = inputShape[0], c = inputShape[1], pixels = inputShape[2] * inputShape[3];
-        if (layout.channelsLast()) kernels.globalAvgPoolBackward(dy.dtype(), address(dy), address(dx), n, pixels, c);
-        else kernels.globalAvgPoolBackward(dy.dtype(), address(dy), address(dx), n * c, pixels, 1);
+        int[] images = poolImages(inputShape);
+        kernels.globalAvgPoolBackward(dy.dtype(), address(dy), address(dx), images[0], inputShape[2] * inputShape[3],
+                images[1]);
         return dx;
+    }
+
+    /**
+     * The average-pool kernels' images and channels for an [N, C, H, W] input: N images of C
+     * channels channels-last; NCHW planes are N·C images of one channel.
+     */
+    private int[] poolImages(int[] shape) {
+        return layout.channelsLast() ? new int[] {shape[0], shape[1]} : new int[] {shape[0] * shape[1], 1};
     }
 
     /**

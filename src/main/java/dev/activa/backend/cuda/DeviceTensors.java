@@ -92,11 +92,6 @@ final class DeviceTensors {
         return layout.toRowMajor(out, t.shape());
     }
 
-    /** Whether t's elements lie in the same memory order under {@code shape}: then a view may share them. */
-    boolean sameOrder(Tensor t, int[] shape) {
-        return layout.sameOrder(t.shape(), shape);
-    }
-
     /**
      * t's elements, in row-major order, as a tensor of {@code shape} (same count) laid out for that
      * shape: a reshape between shapes whose memory orders differ, into new storage by one transpose
