@@ -225,30 +225,29 @@ public final class CpuBackend implements Backend {
 
     @Override
     public ActivationGrad activationBackward(Activation act, double[] params, Tensor x, Tensor residual, Tensor dy) {
-        checkActivationInputs(act, x, residual);
-        Shape.requireSame(act.name() + " backward", x, dy);
-        if (exact(x)) {
-            double[] dx = new double[(int) x.numel()];
-            double[] pg = CpuReference.activationBackward(act, params, doubles(x),
-                    residual == null ? null : doubles(residual), doubles(dy), dx);
-            return new ActivationGrad(wrap(dx, x.dtype(), x.shape()), pg);
-        }
-        float[] dx = new float[(int) x.numel()];
-        double[] pg = FloatKernels.activationBackward(act, toFloat(params), floats(x),
-                residual == null ? null : floats(residual), floats(dy), dx);
-        return new ActivationGrad(wrap(dx, dy.dtype(), x.shape()), pg);
+        Tensor dx = zeros(exact(x) ? x.dtype() : dy.dtype(), x.shape());
+        return new ActivationGrad(dx, activationBackwardInto(act, params, x, residual, dy, dx));
     }
 
+    /** dx may be dy itself; FP32 and FP64 write straight into dx's array, FP16 through a float one. */
     @Override
     public double[] activationBackwardInto(Activation act, double[] params, Tensor x, Tensor residual, Tensor dy,
                                            Tensor dx) {
         checkActivationInputs(act, x, residual);
         Shape.requireSame(act.name() + " backward", x, dy);
         Shape.requireSame(act.name() + " backward into dx", x, dx);
-        if (x.dtype() != DType.F32 || dy.dtype() != DType.F32 || !(storage(dx) instanceof CpuStorage.F32(float[] out)))
-            return Backend.super.activationBackwardInto(act, params, x, residual, dy, dx);
-        return FloatKernels.activationBackward(act, toFloat(params), floats(x), residual == null ? null : floats(residual),
-                floats(dy), out);
+        if (exact(x)) {
+            double[] out = storage(dx) instanceof CpuStorage.F64(double[] d) ? d : new double[(int) dx.numel()];
+            double[] sums = CpuReference.activationBackward(act, params, doubles(x),
+                    residual == null ? null : doubles(residual), doubles(dy), out);
+            if (!(storage(dx) instanceof CpuStorage.F64)) copyInto(dx, wrap(out, DType.F64, dx.shape()));
+            return sums;
+        }
+        float[] out = storage(dx) instanceof CpuStorage.F32(float[] d) ? d : new float[(int) dx.numel()];
+        double[] sums = FloatKernels.activationBackward(act, toFloat(params), floats(x),
+                residual == null ? null : floats(residual), floats(dy), out);
+        if (!(storage(dx) instanceof CpuStorage.F32)) copyInto(dx, wrap(out, DType.F32, dx.shape()));
+        return sums;
     }
 
     private static void checkActivationInputs(Activation act, Tensor x, Tensor residual) {

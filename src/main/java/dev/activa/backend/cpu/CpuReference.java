@@ -14,17 +14,17 @@ final class CpuReference {
         for (int i = 0; i < x.length; i++) y[i] = act.value(residual == null ? x[i] : x[i] + residual[i], p);
     }
 
-    /** Writes dx and returns Σ dy·∂f/∂p_k. */
+    /** Writes dx (which may be dy itself) and returns Σ dy·∂f/∂p_k. */
     static double[] activationBackward(Activation act, double[] p, double[] x, double[] residual, double[] dy, double[] dx) {
         int np = act.parameters().size();
         double[] sums = new double[np];
         double[] partials = new double[np];
         for (int i = 0; i < x.length; i++) {
-            double v = residual == null ? x[i] : x[i] + residual[i];
-            dx[i] = dy[i] * act.derivative(v, p);
+            double v = residual == null ? x[i] : x[i] + residual[i], g = dy[i];
+            dx[i] = g * act.derivative(v, p);
             if (np > 0) {
                 act.parameterPartials(v, p, partials);
-                for (int k = 0; k < np; k++) sums[k] += dy[i] * partials[k];
+                for (int k = 0; k < np; k++) sums[k] += g * partials[k];
             }
         }
         return sums;

@@ -288,16 +288,26 @@ public final class CudaBackend implements Backend, AutoCloseable {
 
     @Override
     public ActivationGrad activationBackward(Activation act, double[] params, Tensor x, Tensor residual, Tensor dy) {
+        begin(act.name() + " backward", x, residual, dy);
+        Tensor dx = device.allocate(act.name() + " backward", dy.dtype(), x.shape());
+        return new ActivationGrad(dx, activationBackwardInto(act, params, x, residual, dy, dx));
+    }
+
+    /** dx may be dy itself: each thread reads an element's dy before it writes that element's dx. */
+    @Override
+    public double[] activationBackwardInto(Activation act, double[] params, Tensor x, Tensor residual, Tensor dy,
+                                           Tensor dx) {
         String op = act.name() + " backward";
-        begin(op, x, residual, dy);
+        begin(op, x, residual, dy, dx);
         Shape.requireSame(op, x, dy);
+        Shape.requireSame(op + " into dx", x, dx);
         Tensor g = device.converted(dy, x.dtype()), r = residual == null ? null : device.converted(residual, x.dtype());
-        Tensor dx = device.allocate(op, x.dtype(), x.shape());
+        Tensor out = dx.dtype() == x.dtype() ? dx : device.allocate(op, x.dtype(), x.shape());
         int np = act.parameters().size();
         CudaStorage dparams = np == 0 ? null : memory.scratch32(act.name() + " parameter gradients", 3);
         if (dparams != null) driver.memset(dparams.address(), 0, dparams.bytes()); // the kernel adds into it
         kernels.activationBackward(act, x.dtype(), kernelParams(params), address(x), addressOrNull(r), address(g),
-                address(dx), x.numel(), dparams == null ? 0 : dparams.address());
+                address(out), x.numel(), dparams == null ? 0 : dparams.address());
         double[] paramGrads = new double[np];
         if (dparams != null) {
             float[] sums = new float[3];
@@ -307,7 +317,11 @@ public final class CudaBackend implements Backend, AutoCloseable {
         }
         release(g, dy);
         if (r != null) release(r, residual);
-        return new ActivationGrad(device.converted(dx, dy.dtype()), paramGrads);
+        if (out != dx) {
+            device.copyInto(dx, out);
+            release(out, dx);
+        }
+        return paramGrads;
     }
 
     @Override

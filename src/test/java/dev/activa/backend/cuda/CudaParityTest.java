@@ -225,6 +225,12 @@ class CudaParityTest {
                 assertClose(what + " backward", expected.dx(), actual.dx(), tol);
                 assertEquals(expected.paramGrads().length, actual.paramGrads().length, what + " parameter count");
                 assertClose(what + " parameter gradients", expected.paramGrads(), actual.paramGrads(), 1e-3);
+                // autograd writes dx over a gradient no one else reads: the kernel's dx aliases its dy
+                Tensor dxOverDy = gpu.zeros(dt, 4099);
+                gpu.copy(dxOverDy, dy.gpu);
+                double[] sums = gpu.activationBackwardInto(act, p, x.gpu, rg, dxOverDy, dxOverDy);
+                assertClose(what + " backward in place", expected.dx(), dxOverDy, tol);
+                assertClose(what + " parameter gradients in place", expected.paramGrads(), sums, 1e-3);
             }
         }
     }
