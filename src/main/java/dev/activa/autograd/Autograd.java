@@ -1,5 +1,6 @@
 package dev.activa.autograd;
 
+import dev.activa.backend.Storage;
 import dev.activa.tensor.Shape;
 import dev.activa.tensor.Tensor;
 import java.util.ArrayDeque;
@@ -36,6 +37,11 @@ public final class Autograd {
 
     /** Records {@code output} as made by {@code op} from {@code inputs}, if any input needs a gradient. */
     public static Tensor record(String op, Tensor output, Node.Backward backward, Tensor... inputs) {
+        return record(op, output, (g, gIsFree) -> backward.apply(g), inputs);
+    }
+
+    /** {@link #record}, for an op whose backward can write its result over the output's gradient. */
+    public static Tensor record(String op, Tensor output, Node.OverwritingBackward backward, Tensor... inputs) {
         if (!isRecording()) return output;
         for (Tensor in : inputs) {
             if (in != null && in.requiresGrad()) {
@@ -61,18 +67,18 @@ public final class Autograd {
         }
 
         List<Tensor> order = topologicalOrder(root);
-        Map<Tensor, Tensor> grads = new IdentityHashMap<>();
-        grads.put(root, seed);
+        var pending = new PendingGradients(order, seed);
+        pending.add(root, seed);
         try (var _ = noGrad()) {
             for (Tensor t : order) {
-                Tensor g = grads.remove(t);
+                Tensor g = pending.take(t);
                 Node node = t.gradFn();
                 if (node == null) {
-                    if (g != null && t.requiresGrad()) accumulate(t, g);
+                    if (g != null && t.requiresGrad()) pending.keepOutside(accumulate(t, g));
                     continue;
                 }
                 Tensor[] inputs = node.inputs();
-                Tensor[] inputGrads = g == null ? new Tensor[inputs.length] : node.apply(g);
+                Tensor[] inputGrads = g == null ? new Tensor[inputs.length] : node.apply(g, pending.isFree(g));
                 for (int i = 0; i < inputs.length; i++) {
                     Tensor in = inputs[i];
                     Tensor ig = inputGrads[i];
@@ -80,7 +86,7 @@ public final class Autograd {
                     if (!java.util.Arrays.equals(in.shape(), ig.shape()))
                         throw new IllegalStateException(node.op() + ": backward produced gradient of shape "
                                 + Shape.str(ig.shape()) + " for input of shape " + Shape.str(in.shape()));
-                    grads.merge(in, ig, (a, b) -> a.backend().add(a, b));
+                    pending.add(in, ig);
                 }
                 node.release();
                 t.setGradFn(null);
@@ -88,10 +94,64 @@ public final class Autograd {
         }
     }
 
-    private static void accumulate(Tensor leaf, Tensor g) {
+    /**
+     * The gradients waiting for their tensor's turn, and how many of them hold each storage (ops
+     * hand one tensor to several inputs, views share storage). A gradient is free, for its
+     * consumer to write over, when no other waiting gradient holds its storage and nothing outside
+     * backward() does: not the caller's seed, a leaf's gradient, or a tensor of the graph.
+     */
+    private static final class PendingGradients {
+        private final Map<Tensor, Tensor> waiting = new IdentityHashMap<>();
+        private final Map<Storage, Integer> holders = new IdentityHashMap<>();
+        private final Set<Storage> outside = Collections.newSetFromMap(new IdentityHashMap<>());
+
+        PendingGradients(List<Tensor> graph, Tensor seed) {
+            for (Tensor t : graph) outside.add(t.storage());
+            outside.add(seed.storage());
+        }
+
+        /** Adds g to t's gradient: in place where t's gradient so far is free, else into a new sum. */
+        void add(Tensor t, Tensor g) {
+            Tensor sum = waiting.get(t);
+            if (sum == null) {
+                waiting.put(t, g);
+                hold(g, +1);
+            } else if (sum.storage() != g.storage() && sum.dtype() == g.dtype() && holders.get(sum.storage()) == 1
+                    && !outside.contains(sum.storage())) {
+                sum.backend().addInPlace(sum, g);
+            } else {
+                Tensor total = sum.backend().add(sum, g);
+                hold(sum, -1);
+                waiting.put(t, total);
+                hold(total, +1);
+            }
+        }
+
+        Tensor take(Tensor t) {
+            Tensor g = waiting.remove(t);
+            if (g != null) hold(g, -1);
+            return g;
+        }
+
+        boolean isFree(Tensor g) {
+            return !holders.containsKey(g.storage()) && !outside.contains(g.storage());
+        }
+
+        void keepOutside(Tensor g) {
+            outside.add(g.storage());
+        }
+
+        private void hold(Tensor g, int change) {
+            holders.merge(g.storage(), change, (a, b) -> a + b == 0 ? null : a + b);
+        }
+    }
+
+    /** Adds g to the leaf's gradient and returns that gradient. */
+    private static Tensor accumulate(Tensor leaf, Tensor g) {
         // A leaf owns its gradient: ops may hand the same tensor to several inputs, so copy it.
         if (leaf.grad() == null) leaf.setGrad(g.backend().cast(g, leaf.dtype()));
         else leaf.backend().addInPlace(leaf.grad(), g);
+        return leaf.grad();
     }
 
     /** Tensors from the root down, each before every tensor it was computed from. */

@@ -71,16 +71,27 @@ public final class Ops {
         Backend be = backendOf(x);
         Tensor y = be.activationForward(act, p, x, residual);
         String op = residual == null ? act.name() : "add+" + act.name();
-        return Autograd.record(op, y, g -> {
-            var grad = g.backend().activationBackward(act, p, x, residual, g);
+        return Autograd.record(op, y, (g, gIsFree) -> {
+            // dx over dy where no one else reads dy: no new tensor, and the kernel's writes land on
+            // cache lines its reads just brought in
+            Tensor dx;
+            double[] paramGrads;
+            if (gIsFree) {
+                dx = g;
+                paramGrads = g.backend().activationBackwardInto(act, p, x, residual, g, dx);
+            } else {
+                var grad = g.backend().activationBackward(act, p, x, residual, g);
+                dx = grad.dx();
+                paramGrads = grad.paramGrads();
+            }
             Tensor dParams = null;
             if (np > 0) {
                 double[] masked = new double[np];
                 for (int k = 0; k < np; k++)
-                    masked[k] = act.parameters().get(k).passesGradient(raw[k]) ? grad.paramGrads()[k] : 0;
+                    masked[k] = act.parameters().get(k).passesGradient(raw[k]) ? paramGrads[k] : 0;
                 dParams = g.backend().fromDoubles(masked, rawParams.dtype(), np);
             }
-            return new Tensor[] {grad.dx(), residual == null ? null : grad.dx(), dParams};
+            return new Tensor[] {dx, residual == null ? null : dx, dParams};
         }, x, residual, rawParams);
     }
 
