@@ -13,7 +13,8 @@ MemoryCopy's GB/s. Flops and bytes per operation are counted from the benchmark 
               vector loads and stores (the stores Java code has: no non-temporal ones), is shown
               beside each activation as "loop".
               The 70% target applies to forwardInto/backwardInto, the kernels writing into a
-              preallocated tensor as MemoryCopy writes into a preallocated array; forward/backward,
+              preallocated tensor as MemoryCopy writes into a preallocated array, and to
+              backwardInPlace (dx over dy, as training's backward writes it); forward/backward,
               which also allocate (and the JVM zeroes) their result, are shown beside them.
               ActivationVsCopy times each kernel and a copy of 2^24 floats in the same
               invocations (aux counters), a limit from the same seconds on a noisy host.
@@ -207,7 +208,7 @@ def main():
             out.append("| %s.%s | %s | %.2f ns/vector | %s | | %s | | |" % (cls, method, ptxt, per_vector, spread(m), budget))
             continue
         elif cls == "ActivationBench":
-            kind = "activation" if method.endswith("Into") else "activation, allocating"
+            kind = "activation" if method.endswith("Into") or method == "backwardInPlace" else "activation, allocating"
             work, limit, unit = float(activation_bytes(method)), copy, "GB/s"
         elif cls == "CudaMemoryCopy":
             rate = gpu_copy[params["dtype"]]

@@ -26,7 +26,9 @@ import org.openjdk.jmh.annotations.Warmup;
  * counts 8 bytes per element for the forward pass (read x, write y) and 12 for the backward
  * (read x and dy, write dx) and compares the rate with {@link MemoryCopy}'s. {@code *Into} write
  * into preallocated tensors, as the copy does; {@code forward}/{@code backward} also allocate
- * their result, as a training step's ops do.
+ * their result. {@code backwardInPlace} writes dx over dy, as a training step's backward does
+ * wherever no other op reads dy (see {@code Autograd}): no output line is fetched before it is
+ * written, since the kernel has just read it.
  *
  * <p>{@code profile=mixed} first runs every activation through the kernels (on small tensors,
  * before the measured one is warmed up), as a process that trains or plots several activations
@@ -110,5 +112,35 @@ public class ActivationBench {
     @Benchmark
     public double[] backwardInto() {
         return cpu.activationBackwardInto(act, params, x, null, dy, dx);
+    }
+
+    /**
+     * The upstream gradient an in-place backward overwrites, refilled from dy before every call,
+     * untimed: run over its own output again, a kernel would shrink it call by call towards
+     * subnormal numbers. The refill is System.arraycopy (CpuBackend.copy), whose non-temporal
+     * stores leave the gradient out of the caches.
+     */
+    @State(Scope.Thread)
+    public static class Upstream {
+        Tensor gradient;
+        private CpuBackend cpu;
+        private Tensor fresh;
+
+        @Setup(Level.Trial)
+        public void setup(ActivationBench bench) {
+            cpu = bench.cpu;
+            fresh = bench.dy;
+            gradient = cpu.zeros(DType.F32, ELEMENTS);
+        }
+
+        @Setup(Level.Invocation)
+        public void refill() {
+            cpu.copy(gradient, fresh);
+        }
+    }
+
+    @Benchmark
+    public double[] backwardInPlace(Upstream upstream) {
+        return cpu.activationBackwardInto(act, params, x, null, upstream.gradient, upstream.gradient);
     }
 }

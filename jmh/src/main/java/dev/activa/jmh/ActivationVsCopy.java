@@ -2,6 +2,7 @@ package dev.activa.jmh;
 
 import dev.activa.activation.Activation;
 import dev.activa.backend.cpu.CpuBackend;
+import dev.activa.tensor.DType;
 import dev.activa.tensor.Tensor;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
@@ -44,7 +45,7 @@ public class ActivationVsCopy {
     private final CpuBackend cpu = new CpuBackend();
     private Activation act;
     private double[] params;
-    private Tensor x, dy, y, dx;
+    private Tensor x, dy, y, dx, gradient;
     private float[] source, target;
 
     /** Time spent in each half of the invocations of one iteration. */
@@ -76,6 +77,7 @@ public class ActivationVsCopy {
         dy = t.dy();
         y = t.y();
         dx = t.dx();
+        gradient = cpu.zeros(DType.F32, ActivationBench.ELEMENTS);
         source = Data.random(new SplittableRandom(4), ActivationBench.ELEMENTS);
         target = new float[ActivationBench.ELEMENTS];
     }
@@ -93,6 +95,17 @@ public class ActivationVsCopy {
     public void forwardInto(Window w) {
         long t0 = System.nanoTime();
         cpu.activationForwardInto(act, params, x, null, y);
+        long t1 = System.nanoTime();
+        copy();
+        w.add(t1 - t0, System.nanoTime() - t1);
+    }
+
+    /** dx over dy, dy refilled first (outside the kernel's time): see ActivationBench.Upstream. */
+    @Benchmark
+    public void backwardInPlace(Window w) {
+        cpu.copy(gradient, dy);
+        long t0 = System.nanoTime();
+        cpu.activationBackwardInto(act, params, x, null, gradient, gradient);
         long t1 = System.nanoTime();
         copy();
         w.add(t1 - t0, System.nanoTime() - t1);
