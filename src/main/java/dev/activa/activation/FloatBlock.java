@@ -29,8 +29,25 @@ import jdk.incubator.vector.VectorSpecies;
  * into staged rows of {@link #STAGE} elements first (x + residual), so kernels have no masks.
  */
 public final class FloatBlock {
-    public static final VectorSpecies<Float> SPECIES = FloatVector.SPECIES_PREFERRED;
+    /**
+     * The vectors of every CPU kernel: the CPU's own width, or the width in bits that the system
+     * property {@code activa.vector.bits} names (128, 256 or 512). A width the CPU lacks runs in
+     * the Vector API's plain-Java fallback, far slower but the same arithmetic: CI uses it to test
+     * the 16-lane paths on CPUs without AVX-512.
+     */
+    public static final VectorSpecies<Float> SPECIES = species(System.getProperty("activa.vector.bits"));
     public static final int LANES = SPECIES.length();
+
+    static VectorSpecies<Float> species(String bits) {
+        if (bits == null || bits.isBlank()) return FloatVector.SPECIES_PREFERRED;
+        return switch (bits.strip()) {
+            case "128" -> FloatVector.SPECIES_128;
+            case "256" -> FloatVector.SPECIES_256;
+            case "512" -> FloatVector.SPECIES_512;
+            default -> throw new IllegalArgumentException("activa.vector.bits: expected 128, 256 or 512, got '" + bits
+                    + "'; leave it unset for this CPU's own width");
+        };
+    }
     /** Length of the scratch rows, 4 KiB each so that they stay in L1 beside the data. A multiple of any LANES. */
     public static final int ROW = 1024;
     /** Elements of x + residual staged at a time. */

@@ -99,7 +99,7 @@ public final class PiecewiseTable {
     }
 
     /** The lookups' species: integer lanes as many as the float lanes, for tables held as float bits. */
-    public static final VectorSpecies<Integer> INTS = IntVector.SPECIES_PREFERRED;
+    public static final VectorSpecies<Integer> INTS = SPECIES.withLanes(int.class);
 
     /** Lane function: c = x·scale + offset, each side its own; the scales broadcast before the loop. */
     public static FloatVector position(FloatVector x, VectorMask<Float> positive, FloatVector positiveScale,

@@ -74,9 +74,10 @@ class TierReproducibilityTest {
         String compiled = digest(3000);
         Path java = Path.of(System.getProperty("java.home"), "bin", "java");
         List<String> command = new ArrayList<>(List.of(java.toString(), "-Xint", "--add-modules", "jdk.incubator.vector"));
-        // this JVM's -XX options too, -XX:UseAVX=2 say: the child must have vectors of the same width
+        // this JVM's -XX and -Dactiva. options too (-XX:UseAVX=2, -Dactiva.vector.bits=512): the
+        // child must have vectors of the same width
         for (String option : ManagementFactory.getRuntimeMXBean().getInputArguments())
-            if (option.startsWith("-XX:")) command.add(option);
+            if (option.startsWith("-XX:") || option.startsWith("-Dactiva.")) command.add(option);
         command.addAll(List.of("-cp", System.getProperty("java.class.path"), TierReproducibilityTest.class.getName()));
         Process child = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.DISCARD).start();
         String interpreted = new String(child.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();

@@ -1,5 +1,6 @@
 package dev.activa.backend.cpu;
 
+import dev.activa.activation.FloatBlock;
 import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
@@ -22,7 +23,7 @@ import jdk.incubator.vector.VectorSpecies;
 final class DirectConv {
     private DirectConv() {}
 
-    static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    static final VectorSpecies<Float> S = FloatBlock.SPECIES;
     static final int L = S.length();
     /** Output channels per register block: 8 × 2 vectors of accumulators, 19 of the 32 registers. */
     static final int KB = 8;

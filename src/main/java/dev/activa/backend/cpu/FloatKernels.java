@@ -11,7 +11,7 @@ import jdk.incubator.vector.VectorSpecies;
 final class FloatKernels {
     private FloatKernels() {}
 
-    static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    static final VectorSpecies<Float> S = FloatBlock.SPECIES;
     static final int L = S.length();
     private static final int GRAIN = 1 << 15;
 

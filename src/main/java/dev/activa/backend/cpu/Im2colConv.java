@@ -1,5 +1,6 @@
 package dev.activa.backend.cpu;
 
+import dev.activa.activation.FloatBlock;
 import java.util.Arrays;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -33,7 +34,7 @@ final class Im2colConv {
     /** Floats per dcol chunk (stride &gt; 1 input gradient): bounds memory while keeping GEMMs wide. */
     private static final int COLUMN_BUDGET = 1 << 22;
 
-    static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    static final VectorSpecies<Float> S = FloatBlock.SPECIES;
     static final int L = S.length();
 
     /** One convolution's shape: input [c, h, w] per image, kernel r×s, output ho×wo. */

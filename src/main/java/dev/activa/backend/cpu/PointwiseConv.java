@@ -1,5 +1,6 @@
 package dev.activa.backend.cpu;
 
+import dev.activa.activation.FloatBlock;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -16,7 +17,7 @@ import jdk.incubator.vector.VectorSpecies;
 final class PointwiseConv {
     private PointwiseConv() {}
 
-    private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    private static final VectorSpecies<Float> S = FloatBlock.SPECIES;
     private static final int L = S.length();
 
     /** Whether a batch of n is worth splitting by image: every thread gets one. */

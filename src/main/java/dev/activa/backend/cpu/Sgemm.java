@@ -1,5 +1,6 @@
 package dev.activa.backend.cpu;
 
+import dev.activa.activation.FloatBlock;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -17,7 +18,7 @@ import jdk.incubator.vector.VectorSpecies;
 public final class Sgemm {
     private Sgemm() {}
 
-    static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    static final VectorSpecies<Float> S = FloatBlock.SPECIES;
     static final int L = S.length();
     static final int MR = 6;
     static final int NR = 2 * L;
