@@ -212,8 +212,13 @@ final class DirectConv {
         }
     }
 
-    /** Output channels × taps per register block of the weight gradient: 4 × 4 accumulators. */
-    private static final int WK = 4, WT = 4;
+    /**
+     * Output channels × taps per register block of the weight gradient: 4 × 4 accumulators beside
+     * four dY vectors and one of x fit AVX-512's 32 registers; with AVX2's 16 (8 lanes or fewer)
+     * they spilled, so there the block is 4 × 2. The kernel holds code for four taps;
+     * {@code if (WT == 4)} on this constant folds away for two.
+     */
+    private static final int WK = 4, WT = L >= 16 ? 4 : 2;
 
     /**
      * dw [k, c, r, s] = Σ over images and output positions of dy[b, o, p] · x[b, tap t shifted to p].
@@ -296,10 +301,12 @@ final class DirectConv {
                     c00 = g0.fma(v, c00); c10 = g1.fma(v, c10); c20 = g2.fma(v, c20); c30 = g3.fma(v, c30);
                     v = FloatVector.fromArray(S, xp, s1 + xq);
                     c01 = g0.fma(v, c01); c11 = g1.fma(v, c11); c21 = g2.fma(v, c21); c31 = g3.fma(v, c31);
-                    v = FloatVector.fromArray(S, xp, s2 + xq);
-                    c02 = g0.fma(v, c02); c12 = g1.fma(v, c12); c22 = g2.fma(v, c22); c32 = g3.fma(v, c32);
-                    v = FloatVector.fromArray(S, xp, s3 + xq);
-                    c03 = g0.fma(v, c03); c13 = g1.fma(v, c13); c23 = g2.fma(v, c23); c33 = g3.fma(v, c33);
+                    if (WT == 4) {
+                        v = FloatVector.fromArray(S, xp, s2 + xq);
+                        c02 = g0.fma(v, c02); c12 = g1.fma(v, c12); c22 = g2.fma(v, c22); c32 = g3.fma(v, c32);
+                        v = FloatVector.fromArray(S, xp, s3 + xq);
+                        c03 = g0.fma(v, c03); c13 = g1.fma(v, c13); c23 = g2.fma(v, c23); c33 = g3.fma(v, c33);
+                    }
                 }
             }
         }
@@ -307,22 +314,30 @@ final class DirectConv {
         int e1 = l + L, e2 = l + 2 * L, e3 = l + 3 * L;
         c00.add(FloatVector.fromArray(S, lanes, l)).intoArray(lanes, l);
         c01.add(FloatVector.fromArray(S, lanes, e1)).intoArray(lanes, e1);
-        c02.add(FloatVector.fromArray(S, lanes, e2)).intoArray(lanes, e2);
-        c03.add(FloatVector.fromArray(S, lanes, e3)).intoArray(lanes, e3);
+        if (WT == 4) {
+            c02.add(FloatVector.fromArray(S, lanes, e2)).intoArray(lanes, e2);
+            c03.add(FloatVector.fromArray(S, lanes, e3)).intoArray(lanes, e3);
+        }
         l += rowStep; e1 += rowStep; e2 += rowStep; e3 += rowStep;
         c10.add(FloatVector.fromArray(S, lanes, l)).intoArray(lanes, l);
         c11.add(FloatVector.fromArray(S, lanes, e1)).intoArray(lanes, e1);
-        c12.add(FloatVector.fromArray(S, lanes, e2)).intoArray(lanes, e2);
-        c13.add(FloatVector.fromArray(S, lanes, e3)).intoArray(lanes, e3);
+        if (WT == 4) {
+            c12.add(FloatVector.fromArray(S, lanes, e2)).intoArray(lanes, e2);
+            c13.add(FloatVector.fromArray(S, lanes, e3)).intoArray(lanes, e3);
+        }
         l += rowStep; e1 += rowStep; e2 += rowStep; e3 += rowStep;
         c20.add(FloatVector.fromArray(S, lanes, l)).intoArray(lanes, l);
         c21.add(FloatVector.fromArray(S, lanes, e1)).intoArray(lanes, e1);
-        c22.add(FloatVector.fromArray(S, lanes, e2)).intoArray(lanes, e2);
-        c23.add(FloatVector.fromArray(S, lanes, e3)).intoArray(lanes, e3);
+        if (WT == 4) {
+            c22.add(FloatVector.fromArray(S, lanes, e2)).intoArray(lanes, e2);
+            c23.add(FloatVector.fromArray(S, lanes, e3)).intoArray(lanes, e3);
+        }
         l += rowStep; e1 += rowStep; e2 += rowStep; e3 += rowStep;
         c30.add(FloatVector.fromArray(S, lanes, l)).intoArray(lanes, l);
         c31.add(FloatVector.fromArray(S, lanes, e1)).intoArray(lanes, e1);
-        c32.add(FloatVector.fromArray(S, lanes, e2)).intoArray(lanes, e2);
-        c33.add(FloatVector.fromArray(S, lanes, e3)).intoArray(lanes, e3);
+        if (WT == 4) {
+            c32.add(FloatVector.fromArray(S, lanes, e2)).intoArray(lanes, e2);
+            c33.add(FloatVector.fromArray(S, lanes, e3)).intoArray(lanes, e3);
+        }
     }
 }

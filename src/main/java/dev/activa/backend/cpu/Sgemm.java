@@ -7,7 +7,8 @@ import jdk.incubator.vector.VectorSpecies;
 /**
  * Single-precision GEMM, C = α·op(A)·op(B) + β·C, row-major, in the BLIS style: blocks of A and
  * B are packed into contiguous buffers sized for the caches, and a register-blocked
- * micro-kernel of {@value #MR} rows × two vectors of columns does the arithmetic with FMAs.
+ * micro-kernel of {@link #MR} rows (six, or four on CPUs with 8 lanes) × two vectors of columns does
+ * the arithmetic with FMAs.
  *
  * <p>Loops, outermost first: a 2-D split of C into one tile per core (over N when N is the larger
  * side, over M otherwise, or both), then per tile: NC columns of B (packed once per KC-deep slice,
@@ -20,7 +21,13 @@ public final class Sgemm {
 
     static final VectorSpecies<Float> S = FloatBlock.SPECIES;
     static final int L = S.length();
-    static final int MR = 6;
+    /**
+     * Rows of the micro-kernel: its 2·MR accumulators, two vectors of B and a broadcast of A must
+     * stay in registers. Six rows fit AVX-512's 32 vector registers; with AVX2's 16 (8 lanes or
+     * fewer) the JIT spilled an accumulator to the stack every step, and four rows ran 2.2× faster.
+     * The kernels hold code for six rows; {@code if (MR == 6)} on this constant folds away for four.
+     */
+    static final int MR = L >= 16 ? 6 : 4;
     static final int NR = 2 * L;
     /** Depth of a packed block: a B micro-panel (KC × NR floats, 24 KiB with 512-bit vectors) stays in L1. */
     static final int KC = 192;
@@ -175,7 +182,7 @@ public final class Sgemm {
             int rows = Math.min(MR, mc - ir);
             int i0 = ic + ir;
             if (rows == MR && !transA) {
-                // Six row streams, each contiguous in k.
+                // MR row streams, each contiguous in k.
                 int r0 = aOff + i0 * lda + pc;
                 int r1 = r0 + lda, r2 = r1 + lda, r3 = r2 + lda, r4 = r3 + lda, r5 = r4 + lda;
                 for (int p = 0; p < kc; p++) {
@@ -184,8 +191,10 @@ public final class Sgemm {
                     out[o + 1] = a[r1 + p];
                     out[o + 2] = a[r2 + p];
                     out[o + 3] = a[r3 + p];
-                    out[o + 4] = a[r4 + p];
-                    out[o + 5] = a[r5 + p];
+                    if (MR == 6) {
+                        out[o + 4] = a[r4 + p];
+                        out[o + 5] = a[r5 + p];
+                    }
                 }
             } else if (rows == MR) {
                 // op(A) = Aᵀ: the MR values for one k are contiguous.
@@ -261,10 +270,12 @@ public final class Sgemm {
             c20 = a.fma(b0, c20); c21 = a.fma(b1, c21);
             a = FloatVector.broadcast(S, pa[ao + 3]);
             c30 = a.fma(b0, c30); c31 = a.fma(b1, c31);
-            a = FloatVector.broadcast(S, pa[ao + 4]);
-            c40 = a.fma(b0, c40); c41 = a.fma(b1, c41);
-            a = FloatVector.broadcast(S, pa[ao + 5]);
-            c50 = a.fma(b0, c50); c51 = a.fma(b1, c51);
+            if (MR == 6) {
+                a = FloatVector.broadcast(S, pa[ao + 4]);
+                c40 = a.fma(b0, c40); c41 = a.fma(b1, c41);
+                a = FloatVector.broadcast(S, pa[ao + 5]);
+                c50 = a.fma(b0, c50); c51 = a.fma(b1, c51);
+            }
         }
         // Everything stays inline: a vector handed to a method that is not inlined (a cold call
         // site only inlines tiny methods) is boxed, and that costs more than the FMAs here.
@@ -274,15 +285,19 @@ public final class Sgemm {
             c10 = FloatVector.fromArray(S, c, o).mul(beta).add(c10); c11 = FloatVector.fromArray(S, c, o + L).mul(beta).add(c11); o += ldc;
             c20 = FloatVector.fromArray(S, c, o).mul(beta).add(c20); c21 = FloatVector.fromArray(S, c, o + L).mul(beta).add(c21); o += ldc;
             c30 = FloatVector.fromArray(S, c, o).mul(beta).add(c30); c31 = FloatVector.fromArray(S, c, o + L).mul(beta).add(c31); o += ldc;
-            c40 = FloatVector.fromArray(S, c, o).mul(beta).add(c40); c41 = FloatVector.fromArray(S, c, o + L).mul(beta).add(c41); o += ldc;
-            c50 = FloatVector.fromArray(S, c, o).mul(beta).add(c50); c51 = FloatVector.fromArray(S, c, o + L).mul(beta).add(c51);
+            if (MR == 6) {
+                c40 = FloatVector.fromArray(S, c, o).mul(beta).add(c40); c41 = FloatVector.fromArray(S, c, o + L).mul(beta).add(c41); o += ldc;
+                c50 = FloatVector.fromArray(S, c, o).mul(beta).add(c50); c51 = FloatVector.fromArray(S, c, o + L).mul(beta).add(c51);
+            }
         }
         c00.intoArray(c, cBase); c01.intoArray(c, cBase + L); cBase += ldc;
         c10.intoArray(c, cBase); c11.intoArray(c, cBase + L); cBase += ldc;
         c20.intoArray(c, cBase); c21.intoArray(c, cBase + L); cBase += ldc;
         c30.intoArray(c, cBase); c31.intoArray(c, cBase + L); cBase += ldc;
-        c40.intoArray(c, cBase); c41.intoArray(c, cBase + L); cBase += ldc;
-        c50.intoArray(c, cBase); c51.intoArray(c, cBase + L);
+        if (MR == 6) {
+            c40.intoArray(c, cBase); c41.intoArray(c, cBase + L); cBase += ldc;
+            c50.intoArray(c, cBase); c51.intoArray(c, cBase + L);
+        }
     }
 
     /** A partial tile (or α ≠ 1): the same arithmetic, with masked stores and rows past the edge skipped. */
@@ -308,10 +323,12 @@ public final class Sgemm {
             c20 = a.fma(b0, c20); c21 = a.fma(b1, c21);
             a = FloatVector.broadcast(S, pa[ao + 3]);
             c30 = a.fma(b0, c30); c31 = a.fma(b1, c31);
-            a = FloatVector.broadcast(S, pa[ao + 4]);
-            c40 = a.fma(b0, c40); c41 = a.fma(b1, c41);
-            a = FloatVector.broadcast(S, pa[ao + 5]);
-            c50 = a.fma(b0, c50); c51 = a.fma(b1, c51);
+            if (MR == 6) {
+                a = FloatVector.broadcast(S, pa[ao + 4]);
+                c40 = a.fma(b0, c40); c41 = a.fma(b1, c41);
+                a = FloatVector.broadcast(S, pa[ao + 5]);
+                c50 = a.fma(b0, c50); c51 = a.fma(b1, c51);
+            }
         }
         // Scale, add β·C and store one row at a time, all inline (see microKernel).
         var m0 = S.indexInRange(0, cols);
