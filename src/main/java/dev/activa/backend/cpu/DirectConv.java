@@ -15,9 +15,9 @@ import jdk.incubator.vector.VectorSpecies;
  * <p>The source is first copied into a zero-padded buffer [n, c, hp, wp], so that for output row
  * oy and tap t = (ci, i, j) the inputs of 2L consecutive outputs are one contiguous run starting at
  * {@code off[t] + oy·wp + ox}: the kernel loads them straight from that buffer, with no packing and
- * no masks, and keeps {@value #KB} output channels × 2L output columns in registers. Lanes past the
- * end of an output row compute garbage that is never stored (lanes of a forward convolution do not
- * mix). The input gradient is the same kernel on dY padded by r−1−pad with the kernel transposed
+ * no masks, and keeps {@link #KB} output channels (8, or 4 with 8 lanes) × 2L output columns in
+ * registers. Lanes past the end of an output row compute garbage that is never stored (lanes of a
+ * forward convolution do not mix). The input gradient is the same kernel on dY padded by r−1−pad with the kernel transposed
  * and flipped; the weight gradient sums dY × shifted inputs over positions, in vector lanes.
  */
 final class DirectConv {
@@ -25,8 +25,12 @@ final class DirectConv {
 
     static final VectorSpecies<Float> S = FloatBlock.SPECIES;
     static final int L = S.length();
-    /** Output channels per register block: 8 × 2 vectors of accumulators, 19 of the 32 registers. */
-    static final int KB = 8;
+    /**
+     * Output channels per register block: 8 × 2 vectors of accumulators, 19 of AVX-512's 32
+     * registers; where vectors have 8 lanes or fewer (AVX2's 16 registers) 4 × 2, 11 of them. The
+     * kernel holds code for eight; {@code if (KB == 8)} on this constant folds away for four.
+     */
+    static final int KB = L >= 16 ? 8 : 4;
 
     /** Per-thread scratch: the padded source, grown and never shrunk. */
     private static final ThreadLocal<float[][]> PADDED = ThreadLocal.withInitial(() -> new float[1][0]);
@@ -178,10 +182,12 @@ final class DirectConv {
             v = FloatVector.broadcast(S, wk[wo + 1]); a10 = v.fma(x0, a10); a11 = v.fma(x1, a11);
             v = FloatVector.broadcast(S, wk[wo + 2]); a20 = v.fma(x0, a20); a21 = v.fma(x1, a21);
             v = FloatVector.broadcast(S, wk[wo + 3]); a30 = v.fma(x0, a30); a31 = v.fma(x1, a31);
-            v = FloatVector.broadcast(S, wk[wo + 4]); a40 = v.fma(x0, a40); a41 = v.fma(x1, a41);
-            v = FloatVector.broadcast(S, wk[wo + 5]); a50 = v.fma(x0, a50); a51 = v.fma(x1, a51);
-            v = FloatVector.broadcast(S, wk[wo + 6]); a60 = v.fma(x0, a60); a61 = v.fma(x1, a61);
-            v = FloatVector.broadcast(S, wk[wo + 7]); a70 = v.fma(x0, a70); a71 = v.fma(x1, a71);
+            if (KB == 8) {
+                v = FloatVector.broadcast(S, wk[wo + 4]); a40 = v.fma(x0, a40); a41 = v.fma(x1, a41);
+                v = FloatVector.broadcast(S, wk[wo + 5]); a50 = v.fma(x0, a50); a51 = v.fma(x1, a51);
+                v = FloatVector.broadcast(S, wk[wo + 6]); a60 = v.fma(x0, a60); a61 = v.fma(x1, a61);
+                v = FloatVector.broadcast(S, wk[wo + 7]); a70 = v.fma(x0, a70); a71 = v.fma(x1, a71);
+            }
         }
         // Stores inline, a row at a time (a vector passed to a call that is not inlined is boxed).
         boolean whole = lanes == (1L << 2 * L) - 1;
