@@ -17,8 +17,9 @@ import jdk.incubator.vector.VectorSpecies;
  * {@code off[t] + oy·wp + ox}: the kernel loads them straight from that buffer, with no packing and
  * no masks, and keeps {@link #KB} output channels (8, or 4 with 8 lanes) × 2L output columns in
  * registers. Lanes past the end of an output row compute garbage that is never stored (lanes of a
- * forward convolution do not mix). The input gradient is the same kernel on dY padded by r−1−pad with the kernel transposed
- * and flipped; the weight gradient sums dY × shifted inputs over positions, in vector lanes.
+ * forward convolution do not mix). The input gradient is the same kernel on dY padded by r−1−pad
+ * with the kernel transposed and flipped; the weight gradient sums dY × shifted inputs over
+ * positions, in vector lanes.
  */
 final class DirectConv {
     private DirectConv() {}

@@ -288,9 +288,11 @@ public final class CudaBackend implements Backend, AutoCloseable {
 
     @Override
     public ActivationGrad activationBackward(Activation act, double[] params, Tensor x, Tensor residual, Tensor dy) {
-        begin(act.name() + " backward", x, residual, dy);
-        Tensor dx = device.allocate(act.name() + " backward", dy.dtype(), x.shape());
-        return new ActivationGrad(dx, activationBackwardInto(act, params, x, residual, dy, dx));
+        String op = act.name() + " backward";
+        begin(op, x, residual, dy);
+        Shape.requireSame(op, x, dy);
+        Tensor dx = device.allocate(op, dy.dtype(), x.shape());
+        return new ActivationGrad(dx, backwardInto(op, act, params, x, residual, dy, dx));
     }
 
     /** dx may be dy itself: each thread reads an element's dy before it writes that element's dx. */
@@ -301,6 +303,12 @@ public final class CudaBackend implements Backend, AutoCloseable {
         begin(op, x, residual, dy, dx);
         Shape.requireSame(op, x, dy);
         Shape.requireSame(op + " into dx", x, dx);
+        return backwardInto(op, act, params, x, residual, dy, dx);
+    }
+
+    /** The activation's backward kernel into dx, the inputs checked and the call begun by the caller. */
+    private double[] backwardInto(String op, Activation act, double[] params, Tensor x, Tensor residual, Tensor dy,
+                                  Tensor dx) {
         Tensor g = device.converted(dy, x.dtype()), r = residual == null ? null : device.converted(residual, x.dtype());
         Tensor out = dx.dtype() == x.dtype() ? dx : device.allocate(op, x.dtype(), x.shape());
         int np = act.parameters().size();
