@@ -214,16 +214,22 @@ public final class Sgemm {
 
     /** B[pc:pc+kc, jc:jc+nc] as NR-column panels, k-major inside a panel, zero-padded. */
     private static void packB(boolean transB, float[] b, int bOff, int ldb, int pc, int kc, int jc, int nc, float[] out) {
-        for (int jr = 0; jr < nc; jr += NR) {
+        int whole = transB ? 0 : nc / NR * NR;
+        if (whole > 0) {
+            // Row by row: each row of the block is read once, in order, so the hardware prefetcher
+            // streams it; panel by panel, the loop would touch kc rows a line each, too many streams.
+            for (int p = 0; p < kc; p++) {
+                int src = bOff + (pc + p) * ldb + jc, o = p * NR;
+                for (int jr = 0; jr < whole; jr += NR, o += NR * kc) {
+                    FloatVector.fromArray(S, b, src + jr).intoArray(out, o);
+                    FloatVector.fromArray(S, b, src + jr + L).intoArray(out, o + L);
+                }
+            }
+        }
+        for (int jr = whole; jr < nc; jr += NR) {
             int base = (jr / NR) * NR * kc;
             int cols = Math.min(NR, nc - jr);
-            if (!transB && cols == NR) {
-                for (int p = 0; p < kc; p++) {
-                    int src = bOff + (pc + p) * ldb + jc + jr, o = base + p * NR;
-                    FloatVector.fromArray(S, b, src).intoArray(out, o);
-                    FloatVector.fromArray(S, b, src + L).intoArray(out, o + L);
-                }
-            } else if (transB && cols == NR) {
+            if (transB && cols == NR) {
                 // NR column streams, each contiguous in k: walk k in short strips so the NR
                 // source lines being read stay in L1 while their values are spread out.
                 for (int p0 = 0; p0 < kc; p0 += 16) {
