@@ -231,10 +231,11 @@ final class DirectConv {
      * dw [k, c, r, s] = Σ over images and output positions of dy[b, o, p] · x[b, tap t shifted to p].
      * dY is copied so that its positions line up with the padded source's and its loads are whole
      * vectors: either with rows widened by zeros to wv = ⌈wo/L⌉·L (x padded with rows wv + s − 1
-     * wide), or, where that wastes more lanes (rows narrower than a vector, or a little over),
-     * flattened like the forward pass: position oy·wp + ox of x's own padded rows, zeros in the
-     * wp − wo columns between rows and up to a whole vector. Either way the lanes past the outputs
-     * multiply zeros, with no masks in the loop.
+     * wide), or, where that wastes as many lanes or more (rows narrower than a vector, or a little
+     * over), flattened like the forward pass: position oy·wp + ox of x's own padded rows, zeros in
+     * the wp − wo columns between rows and up to a whole vector. Either way the lanes past the
+     * outputs multiply zeros, with no masks in the loop. At a tie the flat layout wins: one long
+     * loop per plane rather than ho loops of a vector or two (14 × 14 with 8 lanes: 1.7× faster).
      *
      * <p>Images are split into one contiguous range per thread; each block of WK channels × WT
      * taps runs over a chunk of the range's images at once, its sums in registers, so the lane
@@ -245,7 +246,7 @@ final class DirectConv {
     static void weightGrad(float[] dy, float[] x, int n, int k, int c, int h, int w, int r, int s, int pad, float[] dw) {
         int hp = h + 2 * pad, ho = hp - r + 1, wo = w + 2 * pad - s + 1, wv = ceilDiv(wo, L) * L;
         int flatSpan = ceilDiv(ho * (w + 2 * pad), L) * L;
-        boolean flat = flatSpan < ho * wv;
+        boolean flat = flatSpan <= ho * wv;
         int wp = flat ? w + 2 * pad : wv + s - 1, taps = c * r * s, image = c * hp * wp;
         // dY's layout: rows × width per plane, rows dyWidth apart, matching x's rows wp apart
         int rows = flat ? 1 : ho, width = flat ? flatSpan : wv;

@@ -68,6 +68,8 @@ class FastKernelParityTest {
                 // its weight gradient with dY's rows widened to whole vectors (rows of 32), and over
                 // images in several chunks
                 "2,4,32,6,3,1,1", "3,8,64,8,3,1,1",
+                // … and flattened where both layouts compute as many lanes (rows of 30 padded to 32)
+                "2,5,30,7,3,1,1",
                 // narrow rows (7/16 of the lanes) with at most 64 channels: direct forward and input
                 // gradient, GEMM weight gradient; past 64 channels on either side, all GEMM
                 "2,12,14,20,3,1,1", "3,64,16,9,3,1,1", "2,70,14,8,3,1,1", "2,8,15,65,3,1,1",
