@@ -14,11 +14,11 @@ public record Elu() implements Activation {
 
     public double derivative(double x, double[] p) { return x > 0 ? 1 : StrictMath.exp(x); }
 
-    /* Lanes: e^min(x, 0) − 1 and e^min(x, 0) (the min keeps the other branch from overflowing). */
+    /* Lanes: e^x − 1 and e^x where x ≤ 0; the lanes with x > 0 are blended away, whatever they hold. */
     public void forward(FloatBlock b, float[] p) {
         for (int i = 0; i < b.n; i += LANES) {
             var x = FloatVector.fromArray(SPECIES, b.x, b.xAt + i);
-            VectorMath.expm1(x, Float.NEGATIVE_INFINITY, 0f).blend(x, x.compare(VectorOperators.GT, 0f))
+            VectorMath.expm1NonPositive(x).blend(x, x.compare(VectorOperators.GT, 0f))
                     .intoArray(b.out, b.outAt + i);
         }
     }
@@ -26,7 +26,7 @@ public record Elu() implements Activation {
     public void backward(FloatBlock b, float[] p) {
         for (int i = 0; i < b.n; i += LANES) {
             var x = FloatVector.fromArray(SPECIES, b.x, b.xAt + i);
-            var slope = VectorMath.exp(x, Float.NEGATIVE_INFINITY, 0f).blend(1f, x.compare(VectorOperators.GT, 0f));
+            var slope = VectorMath.expNonPositive(x).blend(1f, x.compare(VectorOperators.GT, 0f));
             FloatVector.fromArray(SPECIES, b.dy, b.dyAt + i).mul(slope).intoArray(b.out, b.outAt + i);
         }
     }

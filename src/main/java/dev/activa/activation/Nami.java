@@ -73,9 +73,11 @@ public record Nami() implements Activation {
      * vector on narrower CPUs, take the lane path.
      *
      * The lane path computes both branches and blends. The tanh branch takes e = e^v with
-     * v = min(−2a·x, 0) = −2a·max(x, 0) and u = e − 1: tanh(a·x) = −u/(2 + u) and
-     * 1 − tanh²(a·x) = 4e/(1 + e)², without overflow or cancellation. The sine branch takes sin and
-     * cos of min(w·x, 0) = w·min(x, 0). Neither branch sees the other's arguments. Both directions
+     * v = −2a·x and u = e − 1: tanh(a·x) = −u/(2 + u) and 1 − tanh²(a·x) = 4e/(1 + e)² where x > 0,
+     * without overflow or cancellation. The sine branch takes sin and cos of w·x. In the forward
+     * pass each branch's values on the other's lanes are blended away, whatever they are; the
+     * backward pass sums over all lanes, so there the branches see v = −2a·max(x, 0) and
+     * w·min(x, 0) instead, which give sin = 0 and sech² = 1 on the other's lanes. Both directions
      * run ROW elements at a time, and skip the sine's range reduction where |w·x| ≤ π/2 (nearly
      * every input). The forward pass then runs one loop, a reduction-free sine fitting the JIT's
      * inlining budget beside the exp; vectors with a lane further out take the sine pass with
@@ -127,9 +129,9 @@ public record Nami() implements Activation {
         for (int i = 0; i < n; i += LANES) {
             var x = FloatVector.fromArray(SPECIES, b.x, xAt + i);
             var positiveLanes = x.compare(VectorOperators.GT, 0f);
-            var u = VectorMath.expm1(x.mul(-2f * a), Float.NEGATIVE_INFINITY, 0f);
+            var u = VectorMath.expm1NonPositive(x.mul(-2f * a));
             var positive = u.neg().div(u.add(2f));
-            var t = x.blend(0f, positiveLanes).mul(w); // w·min(x, 0)
+            var t = x.mul(w); // below −π/2 only where x < 0, w being positive
             if (t.compare(VectorOperators.LT, -VectorMath.HALF_PI).anyTrue())
                 b.vectors[far++] = i;
             else
@@ -144,7 +146,7 @@ public record Nami() implements Activation {
         VectorMath.sinCos(b.x, xAt, w, Float.NEGATIVE_INFINITY, 0f, b.row1, null, n);
         for (int i = 0; i < n; i += LANES) {
             var x = FloatVector.fromArray(SPECIES, b.x, xAt + i);
-            var u = VectorMath.expm1(x.mul(-2f * a), Float.NEGATIVE_INFINITY, 0f);
+            var u = VectorMath.expm1NonPositive(x.mul(-2f * a));
             var positive = u.neg().div(u.add(2f));
             var negative = FloatVector.fromArray(SPECIES, b.row1, i).mul(a / bb);
             negative.blend(positive, x.compare(VectorOperators.GT, 0f)).intoArray(b.out, outAt + i);

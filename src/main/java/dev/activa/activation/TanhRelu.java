@@ -17,13 +17,13 @@ public record TanhRelu() implements Activation {
     }
 
     /*
-     * Lanes: with e = e^(2x) and u = e − 1 (at min(x, 0)), tanh(x) = u/(u + 2) and
-     * 1 − tanh²(x) = 4e/(1 + e)², neither overflowing nor cancelling.
+     * Lanes: with e = e^(2x) and u = e − 1, tanh(x) = u/(u + 2) and 1 − tanh²(x) = 4e/(1 + e)²
+     * where x < 0, neither overflowing nor cancelling; the other lanes are blended away.
      */
     public void forward(FloatBlock b, float[] p) {
         for (int i = 0; i < b.n; i += LANES) {
             var x = FloatVector.fromArray(SPECIES, b.x, b.xAt + i);
-            var u = VectorMath.expm1(x.mul(2f), Float.NEGATIVE_INFINITY, 0f);
+            var u = VectorMath.expm1NonPositive(x.mul(2f));
             u.div(u.add(2f)).blend(x, x.compare(VectorOperators.GE, 0f)).intoArray(b.out, b.outAt + i);
         }
     }
@@ -36,7 +36,7 @@ public record TanhRelu() implements Activation {
     void backwardLanes(FloatBlock b, float[] p) {
         for (int i = 0; i < b.n; i += LANES) {
             var x = FloatVector.fromArray(SPECIES, b.x, b.xAt + i);
-            var e = VectorMath.exp(x.mul(2f), Float.NEGATIVE_INFINITY, 0f);
+            var e = VectorMath.expNonPositive(x.mul(2f));
             var onePlus = e.add(1f);
             var slope = e.mul(4f).div(onePlus.mul(onePlus)).blend(1f, x.compare(VectorOperators.GE, 0f));
             FloatVector.fromArray(SPECIES, b.dy, b.dyAt + i).mul(slope).intoArray(b.out, b.outAt + i);

@@ -83,6 +83,22 @@ class VectorMathTest {
     }
 
     @Test
+    void nonPositiveVariantsGiveTheClampedFunctionsBitsWhereTIsNotPositive() {
+        float[] xs = grid(-100, 0, 20_001);
+        float[] edges = {Float.NEGATIVE_INFINITY, -0f, 0f, -Float.MIN_VALUE, -87.4f, -87.3f};
+        System.arraycopy(edges, 0, xs, 0, edges.length);
+        float[] exp = lanes(xs, VectorMath::expNonPositive), expm1 = lanes(xs, VectorMath::expm1NonPositive);
+        assertTrue(java.util.Arrays.equals(lanes(xs, t -> VectorMath.exp(t, -INF, 0f)), exp), "e^t");
+        assertTrue(java.util.Arrays.equals(lanes(xs, t -> VectorMath.expm1(t, -INF, 0f)), expm1), "e^t - 1");
+        float[] normal = java.util.Arrays.copyOfRange(xs, FloatBlock.LANES, xs.length);
+        within("e^t", java.util.Arrays.copyOfRange(exp, FloatBlock.LANES, xs.length), Math::exp, normal, 4e-7, 1.2e-38);
+        within("e^t - 1", java.util.Arrays.copyOfRange(expm1, FloatBlock.LANES, xs.length), Math::expm1, normal, 4e-7, 0);
+        float[] nan = new float[FloatBlock.LANES];
+        nan[0] = Float.NaN;
+        assertTrue(Float.isNaN(lanes(nan, VectorMath::expNonPositive)[0]) && Float.isNaN(lanes(nan, VectorMath::expm1NonPositive)[0]));
+    }
+
+    @Test
     void sinCosPassScalesAndClampsItsArgumentAndSkipsAMissingCosRow() {
         float[] xs = grid(-10, 10, 1_001), s = new float[xs.length], c = new float[xs.length];
         VectorMath.sinCos(xs, 0, 0.3f, -INF, 0f, s, c, xs.length);
