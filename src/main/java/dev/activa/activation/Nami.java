@@ -176,7 +176,9 @@ public record Nami() implements Activation {
      * The lane path backward: dx and the three parameter sums. The sums need no blends: on lanes
      * with x &gt; 0 the sine pass saw 0 (sin = 0), on the others the exp saw 0 (sech² = 1), so with
      * x₊ = max(x, 0) and x₋ = min(x, 0): Σ dy·∂f/∂w = (a/b)·Σ dy·x₋·cos,
-     * Σ dy·∂f/∂a = Σ dy·x₊·sech² + (1/b)·Σ dy·sin and Σ dy·∂f/∂b = −(a/b²)·Σ dy·sin.
+     * Σ dy·∂f/∂a = Σ dy·x₊·sech² + (1/b)·Σ dy·sin and Σ dy·∂f/∂b = −(a/b²)·Σ dy·sin. The loop
+     * sums a·sech², which the slope needs too, and divides by a once at the end; x₊ clamps the
+     * exp's argument from above, so that only its clamp from below is left.
      */
     private static void backward(FloatBlock b, float[] p, int at, int n) {
         float w = p[0], a = p[1], bb = p[2];
@@ -187,20 +189,21 @@ public record Nami() implements Activation {
         for (int i = 0; i < n; i += LANES) {
             var x = FloatVector.fromArray(SPECIES, b.x, xAt + i);
             var g = FloatVector.fromArray(SPECIES, b.dy, dyAt + i);
-            var e = VectorMath.exp(x.mul(-2f * a), Float.NEGATIVE_INFINITY, 0f);
+            var positive = x.compare(VectorOperators.GT, 0f);
+            var xPlus = x.blend(0f, positive.not());
+            var e = VectorMath.expNonPositive(xPlus.mul(-2f * a));
             var sin = FloatVector.fromArray(SPECIES, b.row1, i);
             var cos = FloatVector.fromArray(SPECIES, b.row2, i);
             var onePlus = e.add(1f);
-            var sech2 = e.mul(4f).div(onePlus.mul(onePlus));
-            var positive = x.compare(VectorOperators.GT, 0f);
-            var slope = cos.mul(a * w / bb).blend(sech2.mul(a), positive);
+            var aSech2 = e.mul(4f * a).div(onePlus.mul(onePlus));
+            var slope = cos.mul(a * w / bb).blend(aSech2, positive);
             g.mul(slope).intoArray(b.out, outAt + i);
             byCos = g.mul(x.blend(0f, positive)).fma(cos, byCos);
-            bySech2 = g.mul(x.blend(0f, positive.not())).fma(sech2, bySech2);
+            bySech2 = g.mul(xPlus).fma(aSech2, bySech2);
             bySin = g.fma(sin, bySin);
         }
         byCos.mul(a / bb).intoArray(b.partialSums, 0);
-        bySech2.add(bySin.mul(1f / bb)).intoArray(b.partialSums, LANES);
+        bySech2.mul(1f / a).add(bySin.mul(1f / bb)).intoArray(b.partialSums, LANES);
         bySin.mul(-a / (bb * bb)).intoArray(b.partialSums, 2 * LANES);
         b.addPartialSums();
     }

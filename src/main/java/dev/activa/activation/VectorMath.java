@@ -35,7 +35,11 @@ public final class VectorMath {
 
     /** Adding 1.5·2^23 rounds a float of magnitude below 2^22 to an integer, held in the low mantissa bits. */
     static final float ROUNDER = 12582912f;
-    private static final int ROUNDER_BITS = Float.floatToRawIntBits(ROUNDER);
+    /**
+     * 1.5·2^23 + 127: t·log2 e + this rounds to k + 127 + 1.5·2^23, whose bits shifted left by 23
+     * are those of the float 2^k (the rest shifts out), for −126 ≤ k ≤ 127.
+     */
+    private static final float EXP_ROUNDER = ROUNDER + 127;
 
     private static final float LOG2E = 1.44269504f, LN2 = 0.693147182f;
     /**
@@ -84,8 +88,8 @@ public final class VectorMath {
     /** e^t − minus for t already within [EXP_MIN, EXP_MAX] (or NaN). */
     private static FloatVector expOf(FloatVector t, float minus) {
         // t = k·ln2 + r with k = round(t·log2 e), |k| ≤ 127; r in one FMA, off by |k|·1.9e-9 at most.
-        FloatVector shifted = t.fma(LOG2E, ROUNDER);
-        FloatVector k = shifted.sub(ROUNDER);
+        FloatVector shifted = t.fma(LOG2E, EXP_ROUNDER);
+        FloatVector k = shifted.sub(EXP_ROUNDER);
         FloatVector r = k.fma(k.broadcast(-LN2), t);
         // P(r) by Estrin's scheme, not Horner's: as many operations, but three multiply-adds deep
         // after r² instead of four in a row, and e^r − 1 = r + r²·P in one more. The kernels that
@@ -94,8 +98,7 @@ public final class VectorMath {
         FloatVector r2 = r.mul(r);
         FloatVector p = r2.fma(r2.broadcast(P4), r.fma(P3, P2)).fma(r2, r.fma(P1, P0));
         FloatVector rm1 = p.fma(r2, r);                                 // e^r − 1
-        FloatVector twoToK = ((IntVector) shifted.reinterpretAsInts()).sub(ROUNDER_BITS - 127)
-                .lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
+        FloatVector twoToK = shifted.reinterpretAsInts().lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
         // e^t − minus = 2^k·(e^r − 1) + (2^k − minus): for e^t − 1 exact at k = 0, no cancellation.
         return twoToK.fma(rm1, twoToK.sub(minus));
     }
