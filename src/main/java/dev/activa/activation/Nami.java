@@ -177,21 +177,26 @@ public record Nami() implements Activation {
      * with x &gt; 0 the sine pass saw 0 (sin = 0), on the others the exp saw 0 (sech² = 1), so with
      * x₊ = max(x, 0) and x₋ = min(x, 0): Σ dy·∂f/∂w = (a/b)·Σ dy·x₋·cos,
      * Σ dy·∂f/∂a = Σ dy·x₊·sech² + (1/b)·Σ dy·sin and Σ dy·∂f/∂b = −(a/b²)·Σ dy·sin. The loop
-     * sums a·sech², which the slope needs too, and divides by a once at the end; x₊ clamps the
-     * exp's argument from above, so that only its clamp from below is left.
+     * sums a·sech², which the slope needs too, and divides by a once at the end; x₊ keeps the
+     * exp's argument in range, so that it needs no clamp of its own.
      */
     private static void backward(FloatBlock b, float[] p, int at, int n) {
         float w = p[0], a = p[1], bb = p[2];
         int xAt = b.xAt + at, dyAt = b.dyAt + at, outAt = b.outAt + at;
         if (!VectorMath.sinCosNear(b.x, xAt, w, 0f, b.row1, b.row2, n))
             VectorMath.sinCos(b.x, xAt, w, Float.NEGATIVE_INFINITY, 0f, b.row1, b.row2, n);
+        // x₊ stops where e^(−2a·x₊) would leave the floats: the exp needs no clamp then, and the
+        // a-sum's x₊·sech² term vanishes beyond, as it should, instead of growing with x times the
+        // exp's floor (1.2e-38: at x = 3e38 that term was 14).
+        float underflow = VectorMath.EXP_MIN / (-2f * a);
         FloatVector byCos = FloatVector.zero(SPECIES), bySech2 = byCos, bySin = byCos;
         for (int i = 0; i < n; i += LANES) {
             var x = FloatVector.fromArray(SPECIES, b.x, xAt + i);
             var g = FloatVector.fromArray(SPECIES, b.dy, dyAt + i);
             var positive = x.compare(VectorOperators.GT, 0f);
             var xPlus = x.blend(0f, positive.not());
-            var e = VectorMath.expNonPositive(xPlus.mul(-2f * a));
+            xPlus = xPlus.blend(underflow, xPlus.compare(VectorOperators.GT, underflow));
+            var e = VectorMath.expWithinRange(xPlus.mul(-2f * a));
             var sin = FloatVector.fromArray(SPECIES, b.row1, i);
             var cos = FloatVector.fromArray(SPECIES, b.row2, i);
             var onePlus = e.add(1f);

@@ -46,7 +46,7 @@ public final class VectorMath {
      * Where e^t saturates: at the smallest normal float, and at 2.4e38, where round(t·log2 e)
      * reaches 127, the largest exponent of a normal float.
      */
-    private static final float EXP_MIN = -87.33654f, EXP_MAX = 88.376f;
+    public static final float EXP_MIN = -87.33654f, EXP_MAX = 88.376f;
     /** e^r − 1 = r + r²·P(r) on |r| ≤ ln2/2: relative error below 2e-8 before rounding. */
     private static final float P0 = 0.49999997f, P1 = 0.16666543f, P2 = 0.0416672f, P3 = 0.008366514f,
             P4 = 0.0013882515f;
@@ -73,6 +73,14 @@ public final class VectorMath {
      */
     public static FloatVector expNonPositive(FloatVector t) {
         return expOf(t.blend(EXP_MIN, t.compare(VectorOperators.LT, EXP_MIN)), 0f);
+    }
+
+    /**
+     * e^t for t that the caller has kept within [{@link #EXP_MIN}, {@link #EXP_MAX}] (NaN stays
+     * NaN), with no clamp at all: as {@link #exp} gives it there. Outside, meaningless.
+     */
+    public static FloatVector expWithinRange(FloatVector t) {
+        return expOf(t, 0f);
     }
 
     /** e^t − 1 for t ≤ 0, as {@code expm1(t, −∞, 0)} gives it there; see {@link #expNonPositive}. */

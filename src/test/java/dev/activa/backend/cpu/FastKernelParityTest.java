@@ -155,6 +155,52 @@ class FastKernelParityTest {
             assertEquals(y32[i], y16[i], Math.abs(y32[i]) * 0x1p-11 + 0x1p-24, name + " fp16 element " + i);
     }
 
+    /**
+     * Kernels that leave one branch's lanes unclamped and blend them away (ELU, TanhReLU, Nami's
+     * forward: their exp overflows there) still give the reference's result at infinities, NaN and
+     * huge magnitudes, on every lane of a vector and in both directions.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"elu", "tanhrelu", "nami"})
+    void branchesBlendedAwayAtExtremes(String name) {
+        Activation act = Activation.of(name);
+        double[] p = act.initialParameters();
+        // Nami's sine of a huge argument says nothing (w rounded to float moves it by whole periods),
+        // so its largest negative input is −1e4, where its tanh branch already overflows.
+        double big = name.equals("nami") ? 1e4 : 1e30;
+        double[] extremes = {Double.POSITIVE_INFINITY, Double.NEGATIVE_INFINITY, Double.NaN, 1e30, -big, 3e38, -big * 3,
+                100, -100, 0, -0.0, 1e-30, -1e-30, 88.5, -88.5, 44};
+        int n = 4 * extremes.length;
+        double[] v = new double[n];
+        for (int i = 0; i < n; i++) v[i] = (float) extremes[(i * 5) % extremes.length]; // each in several lanes
+        Tensor x64 = cpu.fromDoubles(v, DType.F64, n), x32 = cpu.fromDoubles(v, DType.F32, n);
+        Tensor dy64 = cpu.fromDoubles(random(n, 1), DType.F64, n), dy32 = cpu.fromDoubles(dy64.toDoubles(), DType.F32, n);
+        double[] y64 = cpu.activationForward(act, p, x64, null).toDoubles();
+        double[] y32 = cpu.activationForward(act, p, x32, null).toDoubles();
+        double[] dx64 = cpu.activationBackward(act, p, x64, null, dy64).dx().toDoubles();
+        double[] dx32 = cpu.activationBackward(act, p, x32, null, dy32).dx().toDoubles();
+        for (int i = 0; i < n; i++) {
+            String at = name + "(" + (float) v[i] + ")";
+            assertSameValue(y64[i], y32[i], at);
+            assertSameValue(dx64[i], dx32[i], at + " backward");
+        }
+        // The parameter sums see every lane: over the finite inputs they must stay finite and agree.
+        double[] finite = java.util.Arrays.stream(v).filter(Double::isFinite).toArray();
+        int m = finite.length;
+        Tensor dyFinite = cpu.fromDoubles(random(m, 1), DType.F64, m);
+        double[] g64 = cpu.activationBackward(act, p, cpu.fromDoubles(finite, DType.F64, m), null, dyFinite).paramGrads();
+        double[] g32 = cpu.activationBackward(act, p, cpu.fromDoubles(finite, DType.F32, m), null,
+                cpu.cast(dyFinite, DType.F32)).paramGrads();
+        for (int k = 0; k < p.length; k++)
+            assertEquals(g64[k], g32[k], 1e-5 * Math.max(1, Math.abs(g64[k])), name + " parameter gradient " + k);
+    }
+
+    /** NaN for NaN, the same infinity for an infinity, else within 1e-6 relative or absolute. */
+    private static void assertSameValue(double want, double got, String what) {
+        if (Double.isNaN(want) || Double.isInfinite(want)) assertEquals(want, got, what);
+        else assertEquals(want, got, 1e-6 * Math.max(1, Math.abs(want)), what);
+    }
+
     @Test
     void poolingLossAndOptimiser() {
         Tensor[] x = pair(3, 4, 5, 5);
