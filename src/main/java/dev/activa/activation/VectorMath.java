@@ -68,8 +68,8 @@ public final class VectorMath {
     /**
      * e^t for t ≤ 0, as {@code exp(t, −∞, 0)} gives it there, without the clamp from above: lanes
      * with t &gt; 0 hold meaningless values (Inf or NaN among them). Only for a caller that blends
-     * those lanes away, never one that sums or multiplies them into kept lanes. The clamp it saves,
-     * a compare and a blend, runs on the two pipes that also do every multiply-add on AVX2 CPUs.
+     * those lanes away, never one that sums or multiplies them into kept lanes: a compare and a
+     * blend fewer per vector, and a shorter chain.
      */
     public static FloatVector expNonPositive(FloatVector t) {
         return expOf(t.blend(EXP_MIN, t.compare(VectorOperators.LT, EXP_MIN)), 0f);
@@ -99,10 +99,9 @@ public final class VectorMath {
         FloatVector shifted = t.fma(LOG2E, EXP_ROUNDER);
         FloatVector k = shifted.sub(EXP_ROUNDER);
         FloatVector r = k.fma(k.broadcast(-LN2), t);
-        // P(r) by Estrin's scheme, not Horner's: as many operations, but three multiply-adds deep
-        // after r² instead of four in a row, and e^r − 1 = r + r²·P in one more. The kernels that
-        // divide after an exp (tanh, Mish, Nami) are bound by this chain's latency on 8 lanes:
-        // 8–20% faster per element on Zen 3.
+        // P(r) by Estrin's scheme, not Horner's: as many operations, but e^r − 1 = r + r²·P comes
+        // four operations after r instead of six. On 8 lanes the kernels that divide after an exp
+        // (tanh, Nami) wait on this chain more than on their operation count (docs/cpu-benchmarks.md).
         FloatVector r2 = r.mul(r);
         FloatVector p = r2.fma(r2.broadcast(P4), r.fma(P3, P2)).fma(r2, r.fma(P1, P0));
         FloatVector rm1 = p.fma(r2, r);                                 // e^r − 1
