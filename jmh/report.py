@@ -6,7 +6,7 @@ run: SGEMM and convolution GFLOP/s against FmaPeak's GFLOP/s, activation GB/s ag
 MemoryCopy's GB/s. Flops and bytes per operation are counted from the benchmark parameters:
 
   SGEMM       2·M·N·K                                       (shape "MxNxK")
-  conv fwd    2·N·K·C·R·S·Ho·Wo                              (layer "N,C,H,K,R,stride,pad")
+  conv fwd    2·N·K·C·R·S·Ho·Wo                              (layer "N,C,H,K,R,stride,pad", or with colons)
   conv f+b    3 × the forward (forward, input and weight gradients)
   activation  forward 8 B/element (read x, write y); backward 12 B/element (read x, dy, write dx).
               MemoryCopy.arraycopy is the limit; MemoryCopy.vectorLoop, the same copy written with
@@ -32,6 +32,7 @@ Standard library only.
 """
 import argparse
 import json
+import re
 import sys
 
 # Targets (fraction of the limit) the CPU kernels are held to; None: shown without a target.
@@ -115,7 +116,7 @@ def gpu_copy_of(results):
 
 
 def conv_flops(layer):
-    n, c, h, k, r, stride, pad = (int(v) for v in layer.split(","))
+    n, c, h, k, r, stride, pad = (int(v) for v in re.split(r"[,:]", layer))
     ho = (h + 2 * pad - r) // stride + 1
     return 2 * n * k * c * r * r * ho * ho
 

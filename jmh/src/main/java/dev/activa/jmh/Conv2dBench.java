@@ -23,7 +23,9 @@ import org.openjdk.jmh.infra.Blackhole;
 /**
  * FP32 conv2d through the public backend API, at the layer shapes of the models Activa trains:
  * ResNet-18 for CIFAR (batch 32) and the small-width Fashion-MNIST model. {@code layer} is
- * "N,C,H,K,R,stride,pad" (square images and kernels, W = H, S = R); {@code report.py} parses it
+ * "N,C,H,K,R,stride,pad" (square images and kernels, W = H, S = R), or the same with colons,
+ * which is how to name one on the command line: JMH splits {@code -p} values at commas
+ * ({@code -p layer=32:16:28:16:3:1:1}); {@code report.py} parses either
  * to count 2·N·K·C·R·S·Ho·Wo flops for the forward pass and three times that for
  * {@link #forwardBackward} (forward, input gradient and weight gradient).
  */
@@ -53,7 +55,7 @@ public class Conv2dBench {
 
     @Setup(Level.Trial)
     public void setup() {
-        String[] f = layer.split(",");
+        String[] f = layer.split("[,:]");
         int n = Integer.parseInt(f[0]), c = Integer.parseInt(f[1]), h = Integer.parseInt(f[2]);
         int k = Integer.parseInt(f[3]), r = Integer.parseInt(f[4]);
         spec = new Conv2dSpec(Integer.parseInt(f[5]), Integer.parseInt(f[6]));
