@@ -72,7 +72,7 @@ public final class VectorMath {
      * blend fewer per vector, and a shorter chain.
      */
     public static FloatVector expNonPositive(FloatVector t) {
-        return expOf(t.blend(EXP_MIN, t.compare(VectorOperators.LT, EXP_MIN)), 0f);
+        return expOf(atLeast(t, EXP_MIN), 0f);
     }
 
     /**
@@ -85,7 +85,7 @@ public final class VectorMath {
 
     /** e^t − 1 for t ≤ 0, as {@code expm1(t, −∞, 0)} gives it there; see {@link #expNonPositive}. */
     public static FloatVector expm1NonPositive(FloatVector t) {
-        return expOf(t.blend(EXP_MIN, t.compare(VectorOperators.LT, EXP_MIN)), 1f);
+        return expOf(atLeast(t, EXP_MIN), 1f);
     }
 
     /** e^t − minus, minus being 0 or 1, from one polynomial for e^r − 1. */
@@ -116,8 +116,13 @@ public final class VectorMath {
      * each and made the clamp half of the exp pass's time.
      */
     static FloatVector clamp(FloatVector t, float lo, float hi) {
-        t = t.blend(lo, t.compare(VectorOperators.LT, lo));
+        t = atLeast(t, lo);
         return t.blend(hi, t.compare(VectorOperators.GT, hi));
+    }
+
+    /** t raised to lo where below it, by a compare and a blend; NaN stays NaN (see {@link #clamp}). */
+    private static FloatVector atLeast(FloatVector t, float lo) {
+        return t.blend(lo, t.compare(VectorOperators.LT, lo));
     }
 
     private static final float ONE_OVER_PI = 0.31830987f;
