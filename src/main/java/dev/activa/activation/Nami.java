@@ -130,7 +130,7 @@ public record Nami() implements Activation {
             var x = FloatVector.fromArray(SPECIES, b.x, xAt + i);
             var positiveLanes = x.compare(VectorOperators.GT, 0f);
             var u = VectorMath.expm1NonPositive(x.mul(-2f * a));
-            var positive = u.neg().div(u.add(2f));
+            var positive = u.div(u.broadcast(-2f).sub(u));
             var t = x.mul(w); // below −π/2 only where x < 0, w being positive
             if (t.compare(VectorOperators.LT, -VectorMath.HALF_PI).anyTrue())
                 b.vectors[far++] = i;
@@ -147,7 +147,7 @@ public record Nami() implements Activation {
         for (int i = 0; i < n; i += LANES) {
             var x = FloatVector.fromArray(SPECIES, b.x, xAt + i);
             var u = VectorMath.expm1NonPositive(x.mul(-2f * a));
-            var positive = u.neg().div(u.add(2f));
+            var positive = u.div(u.broadcast(-2f).sub(u));
             var negative = FloatVector.fromArray(SPECIES, b.row1, i).mul(a / bb);
             negative.blend(positive, x.compare(VectorOperators.GT, 0f)).intoArray(b.out, outAt + i);
         }
@@ -173,42 +173,39 @@ public record Nami() implements Activation {
     }
 
     /**
-     * The lane path backward: dx and the three parameter sums. The sums need no blends: on lanes
-     * with x &gt; 0 the sine pass saw 0 (sin = 0), on the others the exp saw 0 (sech² = 1), so with
-     * x₊ = max(x, 0) and x₋ = min(x, 0): Σ dy·∂f/∂w = (a/b)·Σ dy·x₋·cos,
-     * Σ dy·∂f/∂a = Σ dy·x₊·sech² + (1/b)·Σ dy·sin and Σ dy·∂f/∂b = −(a/b²)·Σ dy·sin. The loop
-     * sums a·sech², which the slope needs too, and divides by a once at the end; x₊ keeps the
-     * exp's argument in range, so that it needs no clamp of its own.
+     * The lane path backward: dx and the three parameter sums. The sums need no blends of their
+     * terms: on lanes with x &gt; 0 the sine pass saw 0 (sin = 0), on the others the exp saw 0, so
+     * with x₊ = max(x, 0) and x₋ = min(x, 0): Σ dy·∂f/∂w = (a/b)·Σ dy·x₋·cos,
+     * Σ dy·∂f/∂a = Σ dy·x₊·sech² + (1/b)·Σ dy·sin and Σ dy·∂f/∂b = −(a/b²)·Σ dy·sin. The loop sums
+     * dx·x₋ = (a·w/b)·dy·x₋·cos and dx·v with v = −2a·x₊, dx·v = −2a²·dy·x₊·sech², reusing dx's
+     * products, and scales the sums once at the end.
      */
     private static void backward(FloatBlock b, float[] p, int at, int n) {
         float w = p[0], a = p[1], bb = p[2];
         int xAt = b.xAt + at, dyAt = b.dyAt + at, outAt = b.outAt + at;
         if (!VectorMath.sinCosNear(b.x, xAt, w, 0f, b.row1, b.row2, n))
             VectorMath.sinCos(b.x, xAt, w, Float.NEGATIVE_INFINITY, 0f, b.row1, b.row2, n);
-        // x₊ stops where e^(−2a·x₊) would leave the floats: the exp needs no clamp then, and the
-        // a-sum's x₊·sech² term vanishes beyond, as it should, instead of growing with x times the
-        // exp's floor (1.2e-38: at x = 3e38 that term was 14).
-        float underflow = VectorMath.EXP_MIN / (-2f * a);
-        FloatVector byCos = FloatVector.zero(SPECIES), bySech2 = byCos, bySin = byCos;
+        FloatVector byXMinus = FloatVector.zero(SPECIES), byV = byXMinus, bySin = byXMinus;
         for (int i = 0; i < n; i += LANES) {
             var x = FloatVector.fromArray(SPECIES, b.x, xAt + i);
             var g = FloatVector.fromArray(SPECIES, b.dy, dyAt + i);
             var positive = x.compare(VectorOperators.GT, 0f);
-            var xPlus = x.blend(0f, positive.not());
-            xPlus = xPlus.blend(underflow, xPlus.compare(VectorOperators.GT, underflow));
-            var e = VectorMath.expWithinRange(xPlus.mul(-2f * a));
-            var sin = FloatVector.fromArray(SPECIES, b.row1, i);
-            var cos = FloatVector.fromArray(SPECIES, b.row2, i);
+            // v stops at the exp's floor, where e^v would leave the floats: the a-sum's term then
+            // vanishes beyond, as it should, instead of growing with x (at x = 3e38 it was 14·dy).
+            // A NaN x gives a finite v, but its lane takes the sine's side, which keeps the NaN.
+            var v = VectorMath.clampNonPositive(x.mul(-2f * a));
+            var e = VectorMath.expWithinRange(v);
             var onePlus = e.add(1f);
             var aSech2 = e.mul(4f * a).div(onePlus.mul(onePlus));
-            var slope = cos.mul(a * w / bb).blend(aSech2, positive);
-            g.mul(slope).intoArray(b.out, outAt + i);
-            byCos = g.mul(x.blend(0f, positive)).fma(cos, byCos);
-            bySech2 = g.mul(xPlus).fma(aSech2, bySech2);
-            bySin = g.fma(sin, bySin);
+            var slope = FloatVector.fromArray(SPECIES, b.row2, i).mul(a * w / bb).blend(aSech2, positive);
+            var dx = g.mul(slope);
+            dx.intoArray(b.out, outAt + i);
+            byXMinus = dx.fma(x.blend(0f, positive), byXMinus);
+            byV = dx.fma(v, byV);
+            bySin = g.fma(FloatVector.fromArray(SPECIES, b.row1, i), bySin);
         }
-        byCos.mul(a / bb).intoArray(b.partialSums, 0);
-        bySech2.mul(1f / a).add(bySin.mul(1f / bb)).intoArray(b.partialSums, LANES);
+        byXMinus.mul(1f / w).intoArray(b.partialSums, 0);
+        byV.mul(-1f / (2f * a * a)).add(bySin.mul(1f / bb)).intoArray(b.partialSums, LANES);
         bySin.mul(-a / (bb * bb)).intoArray(b.partialSums, 2 * LANES);
         b.addPartialSums();
     }

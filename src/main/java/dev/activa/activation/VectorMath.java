@@ -88,6 +88,20 @@ public final class VectorMath {
         return expOf(atLeast(t, EXP_MIN), 1f);
     }
 
+    private static final int EXP_MIN_BITS = Float.floatToRawIntBits(EXP_MIN);
+
+    /**
+     * min(t, 0), raised to {@link #EXP_MIN} where below it: an argument for {@link #expWithinRange}.
+     * Two integer minimums on the bits instead of two compares and blends, with a shorter chain:
+     * as signed ints the positive floats lie above 0 and the negative ones below; as unsigned
+     * ints the negative floats order by magnitude, above +0. A NaN becomes 0 or EXP_MIN, by its
+     * sign bit: only for a caller whose NaN lanes take another branch, as Nami's take its sine.
+     */
+    public static FloatVector clampNonPositive(FloatVector t) {
+        return ((IntVector) t.reinterpretAsInts()).lanewise(VectorOperators.MIN, 0)
+                .lanewise(VectorOperators.UMIN, EXP_MIN_BITS).reinterpretAsFloats();
+    }
+
     /** e^t − minus, minus being 0 or 1, from one polynomial for e^r − 1. */
     private static FloatVector exp(FloatVector t, float lo, float hi, float minus) {
         return expOf(clamp(t, Math.max(lo, EXP_MIN), Math.min(hi, EXP_MAX)), minus);
@@ -107,7 +121,8 @@ public final class VectorMath {
         FloatVector rm1 = p.fma(r2, r);                                 // e^r − 1
         FloatVector twoToK = shifted.reinterpretAsInts().lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
         // e^t − minus = 2^k·(e^r − 1) + (2^k − minus): for e^t − 1 exact at k = 0, no cancellation.
-        return twoToK.fma(rm1, twoToK.sub(minus));
+        // (The JIT keeps a subtraction of 0, which −0 − 0 = −0 makes exact; minus is a constant here.)
+        return twoToK.fma(rm1, minus == 0f ? twoToK : twoToK.sub(minus));
     }
 
     /**
@@ -190,12 +205,14 @@ public final class VectorMath {
     }
 
     /**
-     * {@link #sinCos} where every |t| ≤ {@link #HALF_PI}, with t = min(scale·x[xAt + i], hi): the
-     * same bits there, without the clamp's lower side, the reduction and the signs. Returns false,
-     * the rows then being unfinished, if some |t| was larger: the caller runs {@link #sinCos}.
+     * {@link #sinCos} where every |t| ≤ {@link #HALF_PI}, with t = min(scale·x[xAt + i], hi) and
+     * hi ≤ HALF_PI: the same bits there, without the clamp's lower side, the reduction and the
+     * signs. Returns false, the rows then being unfinished, if some t was below −HALF_PI (hi
+     * bounding it above): the caller runs {@link #sinCos}.
      * Compiled on its own through a method handle, as {@link #sinCos} is.
      */
     public static boolean sinCosNear(float[] x, int xAt, float scale, float hi, float[] sinRow, float[] cosRow, int n) {
+        if (!(hi <= HALF_PI)) throw new IllegalArgumentException("sinCosNear: hi must be at most π/2, got " + hi);
         try {
             return (boolean) sinCosNearPass.invokeExact(x, xAt, scale, hi, sinRow, cosRow, n);
         } catch (RuntimeException | Error e) {
@@ -222,7 +239,7 @@ public final class VectorMath {
         for (int i = 0; i < n; i += LANES) {
             FloatVector t = FloatVector.fromArray(SPECIES, x, xAt + i).mul(scale);
             t = t.blend(hi, t.compare(VectorOperators.GT, hi));
-            far = far.or(t.abs().compare(VectorOperators.GT, HALF_PI));
+            far = far.or(t.compare(VectorOperators.LT, -HALF_PI));
             sinOfRemainder(t).intoArray(sinRow, i);
             cosOfRemainder(t).intoArray(cosRow, i);
         }

@@ -99,6 +99,25 @@ class VectorMathTest {
     }
 
     @Test
+    void clampNonPositiveIsMinOfTAndZeroRaisedToTheExpFloor() {
+        float min = VectorMath.EXP_MIN, below = Math.nextDown(min), above = Math.nextUp(min);
+        float[] ts = {Float.NEGATIVE_INFINITY, -3e38f, -1e6f, below, min, above, -1f, -Float.MIN_VALUE, -0f,
+                0f, Float.MIN_VALUE, 1f, 1e30f, Float.POSITIVE_INFINITY, -87f, -20f};
+        float[] got = lanes(ts, VectorMath::clampNonPositive);
+        for (int i = 0; i < ts.length; i++) {
+            float want = ts[i] >= 0 ? 0f : Math.max(ts[i], min);
+            assertEquals(want, got[i], 0f, "t = " + ts[i]);
+        }
+        float[] nans = new float[16];
+        nans[0] = Float.NaN;
+        nans[1] = Float.intBitsToFloat(0xffc00000); // x86's default NaN, its sign bit set
+        float[] clamped = lanes(nans, VectorMath::clampNonPositive);
+        for (int i = 0; i < 2; i++)
+            assertTrue(clamped[i] == 0f || clamped[i] == min, "NaN " + Integer.toHexString(Float.floatToRawIntBits(nans[i]))
+                    + " became " + clamped[i] + ": finite within [EXP_MIN, 0] is the contract");
+    }
+
+    @Test
     void sinCosPassScalesAndClampsItsArgumentAndSkipsAMissingCosRow() {
         float[] xs = grid(-10, 10, 1_001), s = new float[xs.length], c = new float[xs.length];
         VectorMath.sinCos(xs, 0, 0.3f, -INF, 0f, s, c, xs.length);
