@@ -129,7 +129,7 @@ public record Nami() implements Activation {
         for (int i = 0; i < n; i += LANES) {
             var x = FloatVector.fromArray(SPECIES, b.x, xAt + i);
             var positiveLanes = x.compare(VectorOperators.GT, 0f);
-            var u = VectorMath.expm1NonPositive(x.mul(-2f * a));
+            var u = VectorMath.expm1WithinRange(VectorMath.floorAtExpMin(x.mul(-2f * a)));
             var positive = u.div(u.broadcast(-2f).sub(u));
             var t = x.mul(w); // below −π/2 only where x < 0, w being positive
             if (t.compare(VectorOperators.LT, -VectorMath.HALF_PI).anyTrue())
@@ -146,7 +146,7 @@ public record Nami() implements Activation {
         VectorMath.sinCos(b.x, xAt, w, Float.NEGATIVE_INFINITY, 0f, b.row1, null, n);
         for (int i = 0; i < n; i += LANES) {
             var x = FloatVector.fromArray(SPECIES, b.x, xAt + i);
-            var u = VectorMath.expm1NonPositive(x.mul(-2f * a));
+            var u = VectorMath.expm1WithinRange(VectorMath.floorAtExpMin(x.mul(-2f * a)));
             var positive = u.div(u.broadcast(-2f).sub(u));
             var negative = FloatVector.fromArray(SPECIES, b.row1, i).mul(a / bb);
             negative.blend(positive, x.compare(VectorOperators.GT, 0f)).intoArray(b.out, outAt + i);

@@ -88,18 +88,33 @@ public final class VectorMath {
         return expOf(atLeast(t, EXP_MIN), 1f);
     }
 
+    /** e^t − 1 for t within [{@link #EXP_MIN}, {@link #EXP_MAX}], as {@link #expWithinRange} gives e^t. */
+    public static FloatVector expm1WithinRange(FloatVector t) {
+        return expOf(t, 1f);
+    }
+
     private static final int EXP_MIN_BITS = Float.floatToRawIntBits(EXP_MIN);
 
-    /**
-     * min(t, 0), raised to {@link #EXP_MIN} where below it: an argument for {@link #expWithinRange}.
-     * Two integer minimums on the bits instead of two compares and blends, with a shorter chain:
-     * as signed ints the positive floats lie above 0 and the negative ones below; as unsigned
-     * ints the negative floats order by magnitude, above +0. A NaN becomes 0 or EXP_MIN, by its
-     * sign bit: only for a caller whose NaN lanes take another branch, as Nami's take its sine.
+    /*
+     * Clamps on a float's bits, for arguments of the exps without a clamp: an integer minimum is
+     * one instruction where a compare and a blend are two, with a shorter chain. As signed ints
+     * the positive floats lie above 0 and the negative ones below; as unsigned ints the negative
+     * floats order by magnitude, above every positive one. A NaN becomes EXP_MIN (or 0) if its
+     * sign bit is set, as x86's default NaN's is: only for a caller whose NaN lanes take another
+     * branch, as Nami's take its sine.
      */
+
+    /**
+     * t raised to {@link #EXP_MIN} where below it; t ≥ 0 unchanged: for a caller that blends
+     * away the lanes with t &gt; 0, and NaN lanes (see above).
+     */
+    public static FloatVector floorAtExpMin(FloatVector t) {
+        return ((IntVector) t.reinterpretAsInts()).lanewise(VectorOperators.UMIN, EXP_MIN_BITS).reinterpretAsFloats();
+    }
+
+    /** min(t, 0), raised to {@link #EXP_MIN} where below it; NaN lanes as above. */
     public static FloatVector clampNonPositive(FloatVector t) {
-        return ((IntVector) t.reinterpretAsInts()).lanewise(VectorOperators.MIN, 0)
-                .lanewise(VectorOperators.UMIN, EXP_MIN_BITS).reinterpretAsFloats();
+        return floorAtExpMin(((IntVector) t.reinterpretAsInts()).lanewise(VectorOperators.MIN, 0).reinterpretAsFloats());
     }
 
     /** e^t − minus, minus being 0 or 1, from one polynomial for e^r − 1. */

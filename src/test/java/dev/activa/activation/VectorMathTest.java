@@ -99,14 +99,15 @@ class VectorMathTest {
     }
 
     @Test
-    void clampNonPositiveIsMinOfTAndZeroRaisedToTheExpFloor() {
+    void clampsOnTheBitsRaiseTToTheExpFloor() {
         float min = VectorMath.EXP_MIN, below = Math.nextDown(min), above = Math.nextUp(min);
         float[] ts = {Float.NEGATIVE_INFINITY, -3e38f, -1e6f, below, min, above, -1f, -Float.MIN_VALUE, -0f,
                 0f, Float.MIN_VALUE, 1f, 1e30f, Float.POSITIVE_INFINITY, -87f, -20f};
-        float[] got = lanes(ts, VectorMath::clampNonPositive);
+        float[] got = lanes(ts, VectorMath::clampNonPositive), floored = lanes(ts, VectorMath::floorAtExpMin);
         for (int i = 0; i < ts.length; i++) {
-            float want = ts[i] >= 0 ? 0f : Math.max(ts[i], min);
-            assertEquals(want, got[i], 0f, "t = " + ts[i]);
+            assertEquals(ts[i] >= 0 ? 0f : Math.max(ts[i], min), got[i], 0f, "clampNonPositive, t = " + ts[i]);
+            assertEquals(Float.floatToRawIntBits(ts[i] >= 0 ? ts[i] : Math.max(ts[i], min)),
+                    Float.floatToRawIntBits(floored[i]), "floorAtExpMin, t = " + ts[i]);
         }
         float[] nans = new float[16];
         nans[0] = Float.NaN;
@@ -115,6 +116,7 @@ class VectorMathTest {
         for (int i = 0; i < 2; i++)
             assertTrue(clamped[i] == 0f || clamped[i] == min, "NaN " + Integer.toHexString(Float.floatToRawIntBits(nans[i]))
                     + " became " + clamped[i] + ": finite within [EXP_MIN, 0] is the contract");
+        assertEquals(min, lanes(nans, VectorMath::floorAtExpMin)[1], 0f, "a NaN with its sign bit set");
     }
 
     @Test
