@@ -99,9 +99,9 @@ public final class VectorMath {
      * Clamps on a float's bits, for arguments of the exps without a clamp: an integer minimum is
      * one instruction where a compare and a blend are two, with a shorter chain. As signed ints
      * the positive floats lie above 0 and the negative ones below; as unsigned ints the negative
-     * floats order by magnitude, above every positive one. A NaN becomes EXP_MIN (or 0) if its
-     * sign bit is set, as x86's default NaN's is: only for a caller whose NaN lanes take another
-     * branch, as Nami's take its sine.
+     * floats order by magnitude, above every positive one. A NaN does not stay NaN: with its sign
+     * bit set (x86's default NaN) it becomes EXP_MIN, and clampNonPositive turns one without it
+     * into 0. Only for a caller whose NaN lanes take another branch, as Nami's take its sine.
      */
 
     /**
@@ -136,7 +136,8 @@ public final class VectorMath {
         FloatVector rm1 = p.fma(r2, r);                                 // e^r − 1
         FloatVector twoToK = shifted.reinterpretAsInts().lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
         // e^t − minus = 2^k·(e^r − 1) + (2^k − minus): for e^t − 1 exact at k = 0, no cancellation.
-        // (The JIT keeps a subtraction of 0, which −0 − 0 = −0 makes exact; minus is a constant here.)
+        // (The JIT compiles a subtraction of 0 to an instruction, though x − 0 is x for every x, −0
+        // included; minus is a constant once this is inlined, so the choice folds away.)
         return twoToK.fma(rm1, minus == 0f ? twoToK : twoToK.sub(minus));
     }
 
