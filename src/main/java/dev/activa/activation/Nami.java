@@ -129,8 +129,7 @@ public record Nami() implements Activation {
         for (int i = 0; i < n; i += LANES) {
             var x = FloatVector.fromArray(SPECIES, b.x, xAt + i);
             var positiveLanes = x.compare(VectorOperators.GT, 0f);
-            var u = VectorMath.expm1WithinRange(VectorMath.floorAtExpMin(x.mul(-2f * a)));
-            var positive = u.div(u.broadcast(-2f).sub(u));
+            var positive = tanhWherePositive(x, a);
             var t = x.mul(w); // below −π/2 only where x < 0, w being positive
             if (t.compare(VectorOperators.LT, -VectorMath.HALF_PI).anyTrue())
                 b.vectors[far++] = i;
@@ -146,11 +145,19 @@ public record Nami() implements Activation {
         VectorMath.sinCos(b.x, xAt, w, Float.NEGATIVE_INFINITY, 0f, b.row1, null, n);
         for (int i = 0; i < n; i += LANES) {
             var x = FloatVector.fromArray(SPECIES, b.x, xAt + i);
-            var u = VectorMath.expm1WithinRange(VectorMath.floorAtExpMin(x.mul(-2f * a)));
-            var positive = u.div(u.broadcast(-2f).sub(u));
+            var positive = tanhWherePositive(x, a);
             var negative = FloatVector.fromArray(SPECIES, b.row1, i).mul(a / bb);
             negative.blend(positive, x.compare(VectorOperators.GT, 0f)).intoArray(b.out, outAt + i);
         }
+    }
+
+    /**
+     * tanh(a·x) on the lanes with x &gt; 0, as −u/(2 + u) = u/(−2 − u) with u = e^(−2a·x) − 1; the
+     * other lanes (x ≤ 0, NaN) hold meaningless values, for the caller to blend away.
+     */
+    private static FloatVector tanhWherePositive(FloatVector x, float a) {
+        var u = VectorMath.expm1WithinRange(VectorMath.floorAtExpMin(x.mul(-2f * a)));
+        return u.div(u.broadcast(-2f).sub(u));
     }
 
     /** Row by row from the tables; the vectors they leave alone by the lane path, in runs. */
