@@ -17,6 +17,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeSet;
 
 /** {@code train}: one run, from a preset and flags; also the building block of {@code compare}. */
 final class TrainCommand {
@@ -26,7 +27,8 @@ final class TrainCommand {
               --dataset      fashion-mnist | cifar10 | cifar100      --data DIR   (default: the dataset's folder)
               --activation   relu | elu | swish | mish | tanhrelu | nami
               --depth 18|34|50   --width N (first stage's channels, 64 in the papers)   --stem cifar|imagenet
-              --epochs N  --batch N  --lr X  --momentum X  --weight-decay X  --nesterov  --decay-norm-and-bias
+              --epochs N (needed without a preset)  --batch N (128)  --lr X (0.1)  --momentum X (0.9)
+              --weight-decay X (5e-4)  --nesterov  --decay-norm-and-bias
               --warmup EPOCHS  --min-lr X  --label-smoothing X  --precision fp32|mixed  --no-augment
               --train-limit N (train on the first N images)  --seed N  --out DIR (default runs)
               --resume CHECKPOINT  --device cpu|cuda|auto  --quiet
@@ -49,13 +51,17 @@ final class TrainCommand {
 
     private TrainCommand() {}
 
+    private static String presetNames() {
+        return String.join(", ", new TreeSet<>(PRESETS.keySet()));
+    }
+
     /** Flags over the preset's values: the effective options of a run. */
     static Map<String, String> resolve(Args args, List<String> argv) {
         Map<String, String> o = new LinkedHashMap<>();
         String preset = args.string("preset", null);
         if (preset != null) {
             var values = PRESETS.get(preset);
-            if (values == null) throw new UsageException("unknown --preset '" + preset + "'; choose one of " + PRESETS.keySet());
+            if (values == null) throw new UsageException("unknown --preset '" + preset + "'; choose one of " + presetNames());
             o.putAll(values);
         }
         Set<String> given = new HashSet<>();
@@ -81,6 +87,9 @@ final class TrainCommand {
         Args a = Args.parse("train", toArgv(o), OPTIONS, FLAGS);
         // A mistyped number is a usage error whether or not the data is installed: parse before loading it.
         for (String name : List.of("lr", "momentum", "weight-decay", "warmup", "min-lr", "label-smoothing")) a.number(name, 0);
+        if (!a.has("epochs"))
+            throw new UsageException("train: how many epochs? Give --epochs N, or a --preset (" + presetNames() + ")");
+        int epochs = positive(a, "epochs"), batch = positive(a, "batch", 128);
         String dataset = a.string("dataset", "fashion-mnist");
         Path dir = a.has("data") ? Path.of(a.string("data", null)) : null;
         Dataset train = Datasets.open(dataset, dir, Split.TRAIN);
@@ -106,7 +115,7 @@ final class TrainCommand {
         var sgd = new Sgd(model.parameters(), new Sgd.Options(a.number("lr", 0.1), a.number("momentum", 0.9),
                 a.number("weight-decay", 5e-4), a.flag("nesterov"), a.flag("decay-norm-and-bias")));
         Path runDir = Path.of(a.string("out", "runs"));
-        var config = new TrainConfig(positive(a, "epochs"), positive(a, "batch"), seed, a.number("warmup", 0),
+        var config = new TrainConfig(epochs, batch, seed, a.number("warmup", 0),
                 a.number("min-lr", 0), a.number("label-smoothing", 0), precision.equals("mixed"), !a.flag("no-augment"),
                 progress, runDir, seed == 0 ? null : "seed" + seed);
         out.printf("train: resnet-%d width %d (%,d parameters), %s, %s on %s: %,d train / %,d test images, %d epochs, "
@@ -133,7 +142,12 @@ final class TrainCommand {
     }
 
     static int positive(Args a, String name) {
-        int v = a.integer(name, -1);
+        return positive(a, name, -1);
+    }
+
+    /** The option's value, or {@code fallback} where it is not given; either must be at least 1. */
+    static int positive(Args a, String name, int fallback) {
+        int v = a.integer(name, fallback);
         if (v < 1) throw new UsageException("train: --" + name + " must be a positive integer");
         return v;
     }

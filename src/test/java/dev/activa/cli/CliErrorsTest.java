@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.activa.backend.cuda.CudaStack;
+import dev.activa.data.DataFiles;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -34,7 +35,7 @@ class CliErrorsTest {
     void truncatedFileNamesFileAndSizes(@TempDir Path dir) throws Exception {
         Files.write(dir.resolve("test_batch.bin"), new byte[3073 * 10]);
         for (int i = 1; i <= 5; i++) Files.write(dir.resolve("data_batch_" + i + ".bin"), new byte[100]);
-        var r = run("train", "--dataset", "cifar10", "--data", dir.toString());
+        var r = run("train", "--dataset", "cifar10", "--data", dir.toString(), "--epochs", "1");
         assertEquals(1, r.status(), r.err());
         assertTrue(r.err().contains("data_batch_1.bin") && r.err().contains("100"), r.err());
         noStackTrace(r);
@@ -53,6 +54,22 @@ class CliErrorsTest {
         assertTrue(badPreset.err().contains("unknown --preset"), badPreset.err());
         assertEquals(2, run("frobnicate").status());
         noStackTrace(badNumber);
+    }
+
+    @Test
+    void withoutAPresetTheEpochsMustBeGivenAndTheBatchIs128(@TempDir Path dir) throws Exception {
+        var noEpochs = run("train", "--activation", "nami", "--data", dir.resolve("nowhere").toString());
+        assertEquals(2, noEpochs.status(), noEpochs.err());
+        assertTrue(noEpochs.err().contains("Give --epochs N, or a --preset (cifar100-resnet50, fashion-resnet18, quickstart)"),
+                noEpochs.err());
+        noStackTrace(noEpochs);
+        DataFiles.writeFashionMnist(dir, "train", 130, 28, 28, 1);
+        DataFiles.writeFashionMnist(dir, "t10k", 20, 28, 28, 2);
+        var r = run("train", "--data", dir.toString(), "--epochs", "1", "--width", "4", "--quiet",
+                "--out", dir.resolve("runs").toString());
+        assertEquals(0, r.status(), r.err());
+        assertTrue(r.out().contains("130 train / 20 test images, 1 epochs, batch 128,"), r.out());
+        assertTrue(Files.exists(dir.resolve("runs").resolve("relu_fashion-mnist.json")), r.out());
     }
 
     @Test

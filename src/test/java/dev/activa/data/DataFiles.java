@@ -11,7 +11,7 @@ import java.util.Random;
 import java.util.zip.GZIPOutputStream;
 
 /** Writes test files in the real on-disk formats. */
-final class DataFiles {
+public final class DataFiles {
 
     private DataFiles() {}
 
@@ -27,6 +27,18 @@ final class DataFiles {
         ByteBuffer bb = ByteBuffer.allocate(8 + labels.length);
         bb.putInt(magic).putInt(labels.length).put(labels);
         return bb.array();
+    }
+
+    /**
+     * One split of Fashion-MNIST as its two plain IDX files in dir ({@code prefix} "train" or
+     * "t10k"): count random images of rows × cols pixels, labels cycling through the ten classes.
+     */
+    public static void writeFashionMnist(Path dir, String prefix, int count, int rows, int cols, long seed) {
+        byte[] labels = new byte[count];
+        for (int i = 0; i < count; i++) labels[i] = (byte) (i % 10);
+        write(dir.resolve(prefix + "-images-idx3-ubyte"),
+                idxImages(IdxReader.IMAGES_MAGIC, count, rows, cols, randomBytes(seed, count * rows * cols)));
+        write(dir.resolve(prefix + "-labels-idx1-ubyte"), idxLabels(IdxReader.LABELS_MAGIC, labels));
     }
 
     static byte[] gzip(byte[] raw) {
