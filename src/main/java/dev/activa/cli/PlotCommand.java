@@ -30,8 +30,11 @@ final class PlotCommand {
             List<String> files = a.list("logs", List.of());
             if (files.isEmpty()) throw new UsageException("plot: give --logs or --activation");
             Path outDir = Path.of(a.string("out", "plots"));
-            Files.createDirectories(outDir);
+            if (outDir.getFileName().toString().toLowerCase(java.util.Locale.ROOT).endsWith(".png"))
+                throw new UsageException("plot: with --logs, --out names a folder (a chart per log and a comparison go there),"
+                        + " not a file: " + outDir);
             List<RunLog> logs = files.stream().map(f -> TrainCommand.read(Path.of(f))).toList();
+            Files.createDirectories(outDir);
             for (int i = 0; i < logs.size(); i++) {
                 Path png = outDir.resolve(Path.of(files.get(i)).getFileName().toString().replaceAll("\\.json$", "") + "_curves.png");
                 Plots.trainingCurves(logs.get(i), png, a.integer("smoothing", 3));

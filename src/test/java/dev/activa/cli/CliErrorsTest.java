@@ -111,5 +111,9 @@ class CliErrorsTest {
         assertEquals(0, r.status(), r.err());
         assertTrue(Files.size(png) > 1000);
         assertEquals(2, run("plot", "--activation", "nami", "--range", "4,-4").status());
+        var logsToAFile = run("plot", "--logs", dir.resolve("a.json").toString(), "--out", dir.resolve("chart.png").toString());
+        assertEquals(2, logsToAFile.status());
+        assertTrue(logsToAFile.err().contains("--out names a folder"), logsToAFile.err());
+        assertFalse(Files.exists(dir.resolve("chart.png")));
     }
 }
