@@ -66,15 +66,16 @@ public final class Checkpoint {
         return TensorData.ofFloats(Arrays.stream(t.shape()).asLongStream().toArray(), t.toFloats());
     }
 
+    private static final String OTHER_MODEL = "it was saved from a different model (check --depth, --width, --activation, dataset)";
+
     private static void restore(Path file, String name, Tensor into, Map<String, TensorData> tensors) {
         TensorData d = tensors.get(name);
         if (d == null)
-            throw new IllegalArgumentException("checkpoint: " + file + " has no tensor '" + name
-                    + "': it was saved from a different model (check --depth, --width, --activation, dataset)");
+            throw new IllegalArgumentException("checkpoint: " + file + " has no tensor '" + name + "': " + OTHER_MODEL);
         long[] expected = Arrays.stream(into.shape()).asLongStream().toArray();
         if (!Arrays.equals(expected, d.shape()))
             throw new IllegalArgumentException("checkpoint: " + file + " tensor '" + name + "' has shape "
-                    + Arrays.toString(d.shape()) + " but the model expects " + Shape.str(into.shape()));
+                    + Arrays.toString(d.shape()) + " but the model expects " + Shape.str(into.shape()) + ": " + OTHER_MODEL);
         into.backend().copy(into, into.backend().fromFloats(d.toFloats(), DType.F32, into.shape()));
     }
 }

@@ -161,6 +161,21 @@ class TrainerTest {
     }
 
     @Test
+    void aCheckpointOfAnotherModelIsRefusedNamingTheTensorAndWhatToCheck(@TempDir Path dir) {
+        var saved = model("relu");
+        Path file = dir.resolve("relu.safetensors");
+        Checkpoint.save(file, saved, sgd(saved, 0.1), Map.of("epoch", "1"));
+        var wider = new ResNet(cpu, new ResNet.Config(18, 8, 1, 4, ResNet.Stem.CIFAR, "relu"), 11);
+        var shape = assertThrows(IllegalArgumentException.class, () -> Checkpoint.load(file, wider, sgd(wider, 0.1)));
+        assertTrue(shape.getMessage().contains("'conv1.weight' has shape [4, 1, 3, 3] but the model expects [8, 1, 3, 3]")
+                && shape.getMessage().contains("check --depth, --width"), shape.getMessage());
+        var nami = model("nami");
+        var missing = assertThrows(IllegalArgumentException.class, () -> Checkpoint.load(file, nami, sgd(nami, 0.1)));
+        assertTrue(missing.getMessage().contains("has no tensor 'act1.params'") && missing.getMessage().contains("--activation"),
+                missing.getMessage());
+    }
+
+    @Test
     void twoTrainingsRunSideBySideInOneJvm() throws Exception {
         Dataset data = TinyData.make(32, 6);
         var config = TrainConfig.defaults().withEpochs(2).withBatchSize(16).withAugment(false);
