@@ -1,6 +1,8 @@
 package dev.activa.cli;
 
+import dev.activa.activation.Activation;
 import dev.activa.backend.Backend;
+import dev.activa.data.Datasets;
 import dev.activa.report.ComparisonTable;
 import dev.activa.report.PlotSupport;
 import dev.activa.report.Plots;
@@ -44,6 +46,17 @@ final class CompareCommand {
                 throw new UsageException("compare: --seeds must be integers, got '" + s + "'");
             }
         }).toList();
+        // Mistakes that would otherwise surface only when their run comes, after the runs before it.
+        if (!base.containsKey("epochs"))
+            throw new UsageException("compare: how many epochs? Give --epochs N, or a --preset (" + TrainCommand.presetNames() + ")");
+        for (String act : activations) {
+            try {
+                Activation.of(act);
+            } catch (IllegalArgumentException e) {
+                throw new UsageException("compare: " + e.getMessage());
+            }
+        }
+        for (String dataset : datasets) Datasets.canonicalName(dataset);
         Path outDir = Path.of(base.getOrDefault("out", "runs/compare"));
         Backend be = Devices.open(base.getOrDefault("device", "cpu"), out);
         List<RunLog> logs = new ArrayList<>();

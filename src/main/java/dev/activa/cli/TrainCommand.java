@@ -51,7 +51,7 @@ final class TrainCommand {
 
     private TrainCommand() {}
 
-    private static String presetNames() {
+    static String presetNames() {
         return String.join(", ", new TreeSet<>(PRESETS.keySet()));
     }
 

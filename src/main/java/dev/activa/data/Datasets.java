@@ -36,6 +36,13 @@ public final class Datasets {
         };
     }
 
+    /** The set's name as {@link #NAMES} spells it ("CIFAR-10" gives "cifar10"); a clear error for an unknown one. */
+    public static String canonicalName(String name) {
+        String canonical = canonical(name);
+        if (!NAMES.contains(canonical)) throw unknown(name);
+        return canonical;
+    }
+
     private static String canonical(String name) {
         String key = name == null ? "" : name.toLowerCase(Locale.ROOT).replace("-", "").replace("_", "");
         return key.equals("fashionmnist") ? "fashion-mnist" : key;

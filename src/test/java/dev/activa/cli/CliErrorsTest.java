@@ -53,6 +53,16 @@ class CliErrorsTest {
         assertEquals(2, badPreset.status());
         assertTrue(badPreset.err().contains("unknown --preset"), badPreset.err());
         assertEquals(2, run("frobnicate").status());
+        // compare checks every run's names before the first run starts
+        var typo = run("compare", "--activations", "relu,nmai", "--epochs", "1", "--data", "/nowhere");
+        assertEquals(2, typo.status());
+        assertTrue(typo.err().contains("unknown activation 'nmai'") && typo.out().isEmpty(), typo.err() + typo.out());
+        var noEpochs = run("compare", "--activations", "relu", "--datasets", "fashion-mnist,cifar100");
+        assertEquals(2, noEpochs.status());
+        assertTrue(noEpochs.err().contains("compare: how many epochs?"), noEpochs.err());
+        var badSet = run("compare", "--activations", "relu", "--datasets", "CIFAR-10,cifar1000", "--epochs", "1");
+        assertEquals(1, badSet.status());
+        assertTrue(badSet.err().contains("Unknown dataset 'cifar1000'") && badSet.out().isEmpty(), badSet.err() + badSet.out());
         noStackTrace(badNumber);
     }
 
