@@ -22,6 +22,18 @@ public record Mish() implements Activation {
      */
     private static final float SATURATION = 20f;
 
+    /*
+     * And x is raised to −87 first (above the exp's floor, so e needs no floor of its own): below
+     * it mish and its slope are 0 to within 1e-35 (x·e^x), where a floored e times a huge x was not
+     * (−3.5 at x = −3e38). A NaN x stays NaN.
+     */
+    private static final float FLOOR = -87f;
+
+    /** e^x for x already raised to FLOOR, capped at e^SATURATION. */
+    private static FloatVector expCapped(FloatVector raised) {
+        return VectorMath.expWithinRange(raised.blend(SATURATION, raised.compare(VectorOperators.GT, SATURATION)));
+    }
+
     public double value(double x, double[] p) { return x * StrictMath.tanh(softplus(x)); }
 
     public double derivative(double x, double[] p) {
@@ -36,10 +48,10 @@ public record Mish() implements Activation {
 
     void forwardLanes(FloatBlock b, float[] p) {
         for (int i = 0; i < b.n; i += LANES) {
-            var x = FloatVector.fromArray(SPECIES, b.x, b.xAt + i);
-            var e = VectorMath.exp(x, Float.NEGATIVE_INFINITY, SATURATION);
+            var x = VectorMath.atLeast(FloatVector.fromArray(SPECIES, b.x, b.xAt + i), FLOOR);
+            var e = expCapped(x);
             var n = e.add(2f).mul(e);
-            x.mul(n).div(n.add(2f)).intoArray(b.out, b.outAt + i);
+            n.div(n.add(2f)).mul(x).intoArray(b.out, b.outAt + i); // not x·n first: past 1.4e21 it overflows
         }
     }
 
@@ -50,8 +62,8 @@ public record Mish() implements Activation {
 
     void backwardLanes(FloatBlock b, float[] p) {
         for (int i = 0; i < b.n; i += LANES) {
-            var x = FloatVector.fromArray(SPECIES, b.x, b.xAt + i);
-            var e = VectorMath.exp(x, Float.NEGATIVE_INFINITY, SATURATION);
+            var x = VectorMath.atLeast(FloatVector.fromArray(SPECIES, b.x, b.xAt + i), FLOOR);
+            var e = expCapped(x);
             var n = e.add(2f).mul(e);
             var inverse = x.broadcast(1f).div(n.add(2f));
             var slope = x.mul(4f).mul(e).mul(e.add(1f)).mul(inverse).fma(inverse, n.mul(inverse));

@@ -22,12 +22,22 @@ public record Swish() implements Activation {
         return s * (1 + x * (1 - s));
     }
 
-    /* Lanes: σ(x) = 1/(1 + e^−x); below x = −88.4, e^−x saturates at 2.4e38 and σ(x) is 0 to within 5e-39. */
+    /*
+     * Lanes: σ(x) = 1/(1 + e^−x), with x raised to −88 first. Below it swish and its slope are 0 to
+     * within 1e-36 (x·σ(x) ≈ x·e^x), where x·σ(x) with a clamped exp was not (−1.2 at x = −3e38);
+     * and e^88 is a float, so the exp's argument needs a floor only. A NaN x stays NaN in the
+     * numerator.
+     */
+    private static final float FLOOR = -88f;
+
+    private static FloatVector sigmoidOf(FloatVector raised) {
+        return raised.broadcast(1f).div(VectorMath.expWithinRange(VectorMath.floorAtExpMin(raised.neg())).add(1f));
+    }
+
     public void forward(FloatBlock b, float[] p) {
         for (int i = 0; i < b.n; i += LANES) {
-            var x = FloatVector.fromArray(SPECIES, b.x, b.xAt + i);
-            x.div(VectorMath.exp(x.neg(), Float.NEGATIVE_INFINITY, Float.POSITIVE_INFINITY).add(1f))
-                    .intoArray(b.out, b.outAt + i);
+            var x = VectorMath.atLeast(FloatVector.fromArray(SPECIES, b.x, b.xAt + i), FLOOR);
+            x.div(VectorMath.expWithinRange(VectorMath.floorAtExpMin(x.neg())).add(1f)).intoArray(b.out, b.outAt + i);
         }
     }
 
@@ -38,8 +48,8 @@ public record Swish() implements Activation {
 
     void backwardLanes(FloatBlock b, float[] p) {
         for (int i = 0; i < b.n; i += LANES) {
-            var x = FloatVector.fromArray(SPECIES, b.x, b.xAt + i);
-            var s = x.broadcast(1f).div(VectorMath.exp(x.neg(), Float.NEGATIVE_INFINITY, Float.POSITIVE_INFINITY).add(1f));
+            var x = VectorMath.atLeast(FloatVector.fromArray(SPECIES, b.x, b.xAt + i), FLOOR);
+            var s = sigmoidOf(x);
             var slope = s.mul(x.mul(s.neg().add(1f)).add(1f));
             FloatVector.fromArray(SPECIES, b.dy, b.dyAt + i).mul(slope).intoArray(b.out, b.outAt + i);
         }

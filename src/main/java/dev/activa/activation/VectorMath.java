@@ -152,7 +152,7 @@ public final class VectorMath {
     }
 
     /** t raised to lo where below it, by a compare and a blend; NaN stays NaN (see {@link #clamp}). */
-    private static FloatVector atLeast(FloatVector t, float lo) {
+    static FloatVector atLeast(FloatVector t, float lo) {
         return t.blend(lo, t.compare(VectorOperators.LT, lo));
     }
 

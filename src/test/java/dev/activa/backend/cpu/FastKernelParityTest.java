@@ -195,6 +195,33 @@ class FastKernelParityTest {
             assertEquals(g64[k], g32[k], 1e-5 * Math.max(1, Math.abs(g64[k])), name + " parameter gradient " + k);
     }
 
+    /**
+     * Swish and Mish at huge finite inputs, both signs: x and slope 1 above, 0 below, as in double.
+     * (Their double reference is NaN at the infinities themselves, ∞·0, which the FP32 kernels
+     * need not copy.)
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"swish", "mish"})
+    void hugeFiniteInputs(String name) {
+        Activation act = Activation.of(name);
+        double[] p = act.initialParameters();
+        double[] extremes = {1e22, 1e30, 3e38, -1e22, -1e30, -3e38, 100, -100, 30, -30};
+        int n = 4 * extremes.length;
+        double[] v = new double[n];
+        for (int i = 0; i < n; i++) v[i] = (float) extremes[(i * 3) % extremes.length];
+        Tensor x64 = cpu.fromDoubles(v, DType.F64, n), x32 = cpu.fromDoubles(v, DType.F32, n);
+        Tensor dy64 = cpu.fromDoubles(random(n, 2), DType.F64, n), dy32 = cpu.fromDoubles(dy64.toDoubles(), DType.F32, n);
+        double[] y64 = cpu.activationForward(act, p, x64, null).toDoubles();
+        double[] y32 = cpu.activationForward(act, p, x32, null).toDoubles();
+        double[] dx64 = cpu.activationBackward(act, p, x64, null, dy64).dx().toDoubles();
+        double[] dx32 = cpu.activationBackward(act, p, x32, null, dy32).dx().toDoubles();
+        for (int i = 0; i < n; i++) {
+            String at = name + "(" + (float) v[i] + ")";
+            assertSameValue(y64[i], y32[i], at);
+            assertSameValue(dx64[i], dx32[i], at + " backward");
+        }
+    }
+
     /** NaN for NaN, the same infinity for an infinity, else within 1e-6 relative or absolute. */
     private static void assertSameValue(double want, double got, String what) {
         if (Double.isNaN(want) || Double.isInfinite(want)) assertEquals(want, got, what);
