@@ -17,9 +17,7 @@ public final class Ops {
     private static Backend backendOf(Tensor t) { return t.backend(); }
 
     public static Tensor reshape(Tensor x, int... shape) {
-        if (Shape.numel(shape) != x.numel())
-            throw new IllegalArgumentException("reshape: cannot view " + Shape.str(x.shape()) + " (" + x.numel()
-                    + " elements) as " + Shape.str(shape));
+        Shape.requireViewable("reshape", x, shape);
         int[] original = x.shape();
         Tensor y = backendOf(x).view(x, shape);
         return Autograd.record("reshape", y, g -> new Tensor[] {g.backend().view(g, original)}, x);

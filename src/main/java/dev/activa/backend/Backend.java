@@ -2,6 +2,7 @@ package dev.activa.backend;
 
 import dev.activa.activation.Activation;
 import dev.activa.tensor.DType;
+import dev.activa.tensor.Shape;
 import dev.activa.tensor.Tensor;
 
 /**
@@ -33,6 +34,7 @@ public interface Backend {
 
     /** A view with another shape over the same storage. */
     default Tensor view(Tensor t, int... shape) {
+        Shape.requireViewable("view", t, shape);
         return new Tensor(this, t.dtype(), shape, t.storage());
     }
 

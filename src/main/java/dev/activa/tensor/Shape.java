@@ -22,6 +22,13 @@ public final class Shape {
             throw new IllegalArgumentException(op + ": shapes differ: " + str(a.shape()) + " vs " + str(b.shape()));
     }
 
+    /** Throws an {@link IllegalArgumentException} naming the op unless t's elements fill shape exactly. */
+    public static void requireViewable(String op, Tensor t, int[] shape) {
+        if (numel(shape) != t.numel())
+            throw new IllegalArgumentException(op + ": cannot view " + str(t.shape()) + " (" + t.numel()
+                    + " elements) as " + str(shape));
+    }
+
     public static void requireRank(String op, String what, Tensor t, int rank) {
         if (t.rank() != rank)
             throw new IllegalArgumentException(op + ": " + what + " must have rank " + rank + ", got shape " + str(t.shape()));

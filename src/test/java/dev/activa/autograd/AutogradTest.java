@@ -67,6 +67,10 @@ class AutogradTest {
         var d = assertThrows(IllegalArgumentException.class, () -> Ops.add(
                 CPU.zeros(DType.F64, 2), CPU.zeros(DType.F32, 2)));
         assertTrue(d.getMessage().contains("F64") && d.getMessage().contains("F32"), d.getMessage());
+        var r = assertThrows(IllegalArgumentException.class, () -> Ops.reshape(CPU.zeros(DType.F64, 2, 3), 4, 2));
+        assertTrue(r.getMessage().contains("reshape: cannot view [2, 3] (6 elements) as [4, 2]"), r.getMessage());
+        var v = assertThrows(IllegalArgumentException.class, () -> CPU.view(CPU.zeros(DType.F32, 10), 20));
+        assertTrue(v.getMessage().contains("view: cannot view [10] (10 elements) as [20]"), v.getMessage());
     }
 
     @Test

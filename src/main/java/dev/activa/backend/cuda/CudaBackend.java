@@ -229,11 +229,9 @@ public final class CudaBackend implements Backend, AutoCloseable {
     /** Shares t's storage where both shapes keep the elements in the same memory order, else a copy. */
     @Override
     public Tensor view(Tensor t, int... shape) {
+        Shape.requireViewable("view", t, shape);
         if (layout.sameOrder(t.shape(), shape)) return Backend.super.view(t, shape);
         begin("view", t);
-        if (Shape.numel(shape) != t.numel())
-            throw new IllegalArgumentException("view: " + Shape.str(t.shape()) + " has " + t.numel()
-                    + " elements, which do not fill " + Shape.str(shape));
         return device.reshaped("view", t, shape);
     }
 
@@ -276,20 +274,25 @@ public final class CudaBackend implements Backend, AutoCloseable {
     @Override
     public Tensor activationForward(Activation act, double[] params, Tensor x, Tensor residual) {
         begin(act.name(), x, residual);
-        if (residual != null) {
-            Shape.requireSame(act.name() + "(x + residual)", x, residual);
-            Shape.requireDType(act.name() + "(x + residual)", x, residual);
-        }
+        checkResidual(act, x, residual);
         Tensor y = device.allocate(act.name(), x.dtype(), x.shape());
         kernels.activationForward(act, x.dtype(), kernelParams(params), address(x), addressOrNull(residual), address(y),
                 x.numel());
         return y;
     }
 
+    /** The fused add's residual: x's shape and dtype, as on the CPU. */
+    private static void checkResidual(Activation act, Tensor x, Tensor residual) {
+        if (residual == null) return;
+        Shape.requireSame(act.name() + "(x + residual)", x, residual);
+        Shape.requireDType(act.name() + "(x + residual)", x, residual);
+    }
+
     @Override
     public ActivationGrad activationBackward(Activation act, double[] params, Tensor x, Tensor residual, Tensor dy) {
         String op = act.name() + " backward";
         begin(op, x, residual, dy);
+        checkResidual(act, x, residual);
         Shape.requireSame(op, x, dy);
         Tensor dx = device.allocate(op, dy.dtype(), x.shape());
         return new ActivationGrad(dx, backwardInto(op, act, params, x, residual, dy, dx));
@@ -301,6 +304,7 @@ public final class CudaBackend implements Backend, AutoCloseable {
                                            Tensor dx) {
         String op = act.name() + " backward";
         begin(op, x, residual, dy, dx);
+        checkResidual(act, x, residual);
         Shape.requireSame(op, x, dy);
         Shape.requireSame(op + " into dx", x, dx);
         return backwardInto(op, act, params, x, residual, dy, dx);

@@ -26,8 +26,14 @@ import java.util.WeakHashMap;
  * 1/√(var + eps). The caller has checked shapes and dtypes.
  */
 final class CudaBatchNorm {
-    /** CUDNN_BN_MIN_EPSILON (cudnn_ops.h): cuDNN rejects a smaller epsilon. */
-    static final double MIN_EPSILON = 1e-5;
+    /**
+     * CUDNN_BN_MIN_EPSILON: cuDNN rejects a smaller epsilon. 0.0 in the headers of cuDNN 7.6 and
+     * later (1e-5 in older ones), so any eps the CPU takes but a negative one or NaN.
+     */
+    static final double MIN_EPSILON = 0.0;
+
+    /** For statistics no training forward of this backend saved (their epsilon unknown): PyTorch's default. */
+    private static final double DEFAULT_EPSILON = 1e-5;
 
     private final Cudnn cudnn;
     private final DescriptorCache descriptors;
@@ -53,7 +59,7 @@ final class CudaBatchNorm {
     static void checkEpsilon(double eps) {
         if (!(eps >= MIN_EPSILON))
             throw new IllegalArgumentException("batchnorm2d: cuDNN needs eps >= " + MIN_EPSILON + ", got " + eps
-                    + "; use eps = 1e-5 (PyTorch's default) or the CPU backend");
+                    + "; use eps = 1e-5 (PyTorch's default)");
     }
 
     /** y = BN(x) with batch statistics; updates the running statistics and saves mean and 1/std. */
@@ -98,11 +104,11 @@ final class CudaBatchNorm {
         Tensor dx = device.allocate("batchnorm2d backward", x.dtype(), x.shape());
         Tensor dgamma = device.allocate("batchnorm2d backward", DType.F32, c);
         Tensor dbeta = device.allocate("batchnorm2d backward", DType.F32, c);
-        double eps = epsilons.getOrDefault(savedInvStd.storage(), MIN_EPSILON);
+        double eps = epsilons.getOrDefault(savedInvStd.storage(), DEFAULT_EPSILON);
         TensorShape shape = shape(format, x.dtype(), x.shape());
         CudnnDescriptor.Tensor data = descriptors.tensor(shape);
         cudnn.batchNormBackward(trainingMode, 1f, 0f, 1f, 0f, data, address(x), data, address(g), data, address(dx),
-                parameters(shape), address(p[0]), address(dgamma), address(dbeta), Math.max(eps, MIN_EPSILON),
+                parameters(shape), address(p[0]), address(dgamma), address(dbeta), eps,
                 address(p[1]), address(p[2]));
         DeviceTensors.release(g, dy);
         release(p, originals);

@@ -6,8 +6,9 @@ import java.lang.ref.Cleaner;
 import java.util.function.LongConsumer;
 
 /**
- * A tensor's elements in device memory: a block from the {@link CachingAllocator}, dense and
- * row-major (NCHW for images, the Backend contract's own order). The block is handed back
+ * A tensor's elements in device memory: a block from the {@link CachingAllocator}, dense, in the
+ * backend's {@link ImageLayout} (4-D tensors channels-last by default, NCHW with
+ * {@code ACTIVA_CUDA_LAYOUT=nchw}; every other rank row-major). The block is handed back
  * (through {@link DeviceMemory}) once the storage is unreachable, or on {@link #release()} for
  * scratch buffers. A class rather than a record: the cleaner must watch this very object.
  */

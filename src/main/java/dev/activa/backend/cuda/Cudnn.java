@@ -126,8 +126,13 @@ public final class Cudnn implements AutoCloseable {
                 long workspace = perf.get(JAVA_LONG, base + CudnnApi.PERF_MEMORY);
                 if (mode == Mode.HEURISTIC) {
                     // Heuristic results do not promise a workspace size; ask under the math type it will run with.
+                    // A candidate cuDNN cannot size there (NOT_SUPPORTED, say) is skipped, not the search ended.
                     convolution.mathType(mathType);
-                    workspace = workspaceBytes(direction, x, w, convolution, y, algorithm);
+                    try {
+                        workspace = workspaceBytes(direction, x, w, convolution, y, algorithm);
+                    } catch (NativeCallException unsupported) {
+                        continue;
+                    }
                 }
                 out.add(new Choice(direction, algorithm, mathType, workspace,
                         perf.get(JAVA_FLOAT, base + CudnnApi.PERF_TIME),

@@ -76,11 +76,12 @@ class CudaConvolutionsTest {
 
     @Test
     void batchNormRejectsAnEpsilonCudnnCannotTake() {
-        CudaBatchNorm.checkEpsilon(1e-5);
-        CudaBatchNorm.checkEpsilon(1e-3);
-        var e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
-                () -> CudaBatchNorm.checkEpsilon(1e-6));
-        org.junit.jupiter.api.Assertions.assertTrue(e.getMessage().contains("1.0E-5"), e.getMessage());
+        for (double eps : new double[] {1e-5, 1e-3, 1e-8, 0}) CudaBatchNorm.checkEpsilon(eps);
+        for (double eps : new double[] {-1e-5, Double.NaN}) {
+            var e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                    () -> CudaBatchNorm.checkEpsilon(eps));
+            org.junit.jupiter.api.Assertions.assertTrue(e.getMessage().contains("eps >= 0.0, got " + eps), e.getMessage());
+        }
     }
 
     @Test

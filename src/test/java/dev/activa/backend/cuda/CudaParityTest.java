@@ -178,6 +178,22 @@ class CudaParityTest {
         assertThrows(IllegalArgumentException.class, () -> gpu.add(onCpu, onCpu), "a CPU tensor is not GPU memory");
     }
 
+    /** As on the CPU: a view must hold exactly the elements, and a fused residual must match x in both directions. */
+    @Test
+    void viewsAndResidualsAreCheckedAsOnTheCpu() {
+        Tensor ten = gpu.zeros(DType.F32, 10);
+        var view = assertThrows(IllegalArgumentException.class, () -> gpu.view(ten, 20));
+        assertTrue(view.getMessage().contains("cannot view [10] (10 elements) as [20]"), view.getMessage());
+        Activation relu = Activation.of("relu");
+        Tensor small = gpu.zeros(DType.F32, 5), half = gpu.zeros(DType.F16, 10);
+        for (Tensor bad : new Tensor[] {small, half}) {
+            assertThrows(IllegalArgumentException.class, () -> gpu.activationForward(relu, null, ten, bad));
+            assertThrows(IllegalArgumentException.class, () -> gpu.activationBackward(relu, null, ten, bad, ten));
+            assertThrows(IllegalArgumentException.class,
+                    () -> gpu.activationBackwardInto(relu, null, ten, bad, ten, gpu.zeros(DType.F32, 10)));
+        }
+    }
+
     // ---------------------------------------------------------------- elementwise
 
     @ParameterizedTest
