@@ -310,15 +310,21 @@ public final class CudaBackend implements Backend, AutoCloseable {
         return backwardInto(op, act, params, x, residual, dy, dx);
     }
 
-    /** The activation's backward kernel into dx, the inputs checked and the call begun by the caller. */
+    /**
+     * The activation's backward kernel into dx, the inputs checked and the call begun by the caller.
+     * Where x and dy differ in dtype it computes in FP32, as the CPU does, rather than rounding an
+     * FP32 dy to FP16 first.
+     */
     private double[] backwardInto(String op, Activation act, double[] params, Tensor x, Tensor residual, Tensor dy,
                                   Tensor dx) {
-        Tensor g = device.converted(dy, x.dtype()), r = residual == null ? null : device.converted(residual, x.dtype());
-        Tensor out = dx.dtype() == x.dtype() ? dx : device.allocate(op, x.dtype(), x.shape());
+        DType compute = x.dtype() == dy.dtype() ? x.dtype() : DType.F32;
+        Tensor xs = device.converted(x, compute), g = device.converted(dy, compute);
+        Tensor r = residual == null ? null : device.converted(residual, compute);
+        Tensor out = dx.dtype() == compute ? dx : device.allocate(op, compute, x.shape());
         int np = act.parameters().size();
         CudaStorage dparams = np == 0 ? null : memory.scratch32(act.name() + " parameter gradients", 3);
         if (dparams != null) driver.memset(dparams.address(), 0, dparams.bytes()); // the kernel adds into it
-        kernels.activationBackward(act, x.dtype(), kernelParams(params), address(x), addressOrNull(r), address(g),
+        kernels.activationBackward(act, compute, kernelParams(params), address(xs), addressOrNull(r), address(g),
                 address(out), x.numel(), dparams == null ? 0 : dparams.address());
         double[] paramGrads = new double[np];
         if (dparams != null) {
@@ -327,6 +333,7 @@ public final class CudaBackend implements Backend, AutoCloseable {
             for (int k = 0; k < np; k++) paramGrads[k] = sums[k];
             dparams.release();
         }
+        release(xs, x);
         release(g, dy);
         if (r != null) release(r, residual);
         if (out != dx) {

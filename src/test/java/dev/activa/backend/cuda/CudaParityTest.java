@@ -223,6 +223,22 @@ class CudaParityTest {
         assertEquals(dt == DType.F16, gpu.hasNonFinite(gpu.fromFloats(overflow, dt, 1)));
     }
 
+    /** An FP16 activation under an FP32 gradient computes in FP32, as the CPU does: FP32's tolerance, tiny dy kept. */
+    @Test
+    void anFp32GradientThroughAnFp16ActivationStaysFp32() {
+        for (String name : List.of("relu", "nami")) {
+            Activation act = Activation.of(name);
+            double[] p = act.effective(act.initialParameters());
+            Pair x = pair(9, DType.F16, 4099);
+            float[] small = random(10, 4099, 1e-6); // below FP16's smallest normal, 6.1e-5
+            Tensor dyCpu = cpu.fromFloats(small, DType.F32, 4099), dyGpu = gpu.fromFloats(small, DType.F32, 4099);
+            var expected = cpu.activationBackward(act, p, x.cpu, null, dyCpu);
+            var actual = gpu.activationBackward(act, p, x.gpu, null, dyGpu);
+            assertEquals(DType.F32, actual.dx().dtype(), name);
+            assertClose(name + " fp16 x, fp32 dy", expected.dx(), actual.dx(), 1e-4);
+        }
+    }
+
     @ParameterizedTest
     @EnumSource(value = DType.class, names = {"F32", "F16"})
     void everyActivationForwardAndBackwardFusedOrNot(DType dt) {
