@@ -168,22 +168,8 @@ class FastKernelParityTest {
         // Nami's sine of a huge argument says nothing (w rounded to float moves it by whole periods),
         // so its largest negative input is −1e4, where its tanh branch already overflows.
         double big = name.equals("nami") ? 1e4 : 1e30;
-        double[] extremes = {Double.POSITIVE_INFINITY, Double.NEGATIVE_INFINITY, Double.NaN, 1e30, -big, 3e38, -big * 3,
-                100, -100, 0, -0.0, 1e-30, -1e-30, 88.5, -88.5, 44};
-        int n = 4 * extremes.length;
-        double[] v = new double[n];
-        for (int i = 0; i < n; i++) v[i] = (float) extremes[(i * 5) % extremes.length]; // each in several lanes
-        Tensor x64 = cpu.fromDoubles(v, DType.F64, n), x32 = cpu.fromDoubles(v, DType.F32, n);
-        Tensor dy64 = cpu.fromDoubles(random(n, 1), DType.F64, n), dy32 = cpu.fromDoubles(dy64.toDoubles(), DType.F32, n);
-        double[] y64 = cpu.activationForward(act, p, x64, null).toDoubles();
-        double[] y32 = cpu.activationForward(act, p, x32, null).toDoubles();
-        double[] dx64 = cpu.activationBackward(act, p, x64, null, dy64).dx().toDoubles();
-        double[] dx32 = cpu.activationBackward(act, p, x32, null, dy32).dx().toDoubles();
-        for (int i = 0; i < n; i++) {
-            String at = name + "(" + (float) v[i] + ")";
-            assertSameValue(y64[i], y32[i], at);
-            assertSameValue(dx64[i], dx32[i], at + " backward");
-        }
+        double[] v = sameAsDoubleAt(act, Double.POSITIVE_INFINITY, Double.NEGATIVE_INFINITY, Double.NaN, 1e30, -big,
+                3e38, -big * 3, 100, -100, 0, -0.0, 1e-30, -1e-30, 88.5, -88.5, 44);
         // The parameter sums see every lane: over the finite inputs they must stay finite and agree.
         double[] finite = java.util.Arrays.stream(v).filter(Double::isFinite).toArray();
         int m = finite.length;
@@ -203,23 +189,31 @@ class FastKernelParityTest {
     @ParameterizedTest
     @ValueSource(strings = {"swish", "mish"})
     void hugeFiniteInputs(String name) {
-        Activation act = Activation.of(name);
+        sameAsDoubleAt(Activation.of(name), 1e22, 1e30, 3e38, -1e22, -1e30, -3e38, 100, -100, 30, -30);
+    }
+
+    /**
+     * The FP32 kernels' values and dx against FP64's at the given points, each in several lanes of
+     * a vector (at its initial parameters); returns the points as placed, rounded to float.
+     */
+    private double[] sameAsDoubleAt(Activation act, double... points) {
         double[] p = act.initialParameters();
-        double[] extremes = {1e22, 1e30, 3e38, -1e22, -1e30, -3e38, 100, -100, 30, -30};
-        int n = 4 * extremes.length;
+        int n = 4 * points.length, step = 5; // a step prime to the count puts each point in several lanes
+        while (java.math.BigInteger.valueOf(step).gcd(java.math.BigInteger.valueOf(points.length)).intValue() != 1) step++;
         double[] v = new double[n];
-        for (int i = 0; i < n; i++) v[i] = (float) extremes[(i * 3) % extremes.length];
+        for (int i = 0; i < n; i++) v[i] = (float) points[(i * step) % points.length];
         Tensor x64 = cpu.fromDoubles(v, DType.F64, n), x32 = cpu.fromDoubles(v, DType.F32, n);
-        Tensor dy64 = cpu.fromDoubles(random(n, 2), DType.F64, n), dy32 = cpu.fromDoubles(dy64.toDoubles(), DType.F32, n);
+        Tensor dy64 = cpu.fromDoubles(random(n, 1), DType.F64, n), dy32 = cpu.fromDoubles(dy64.toDoubles(), DType.F32, n);
         double[] y64 = cpu.activationForward(act, p, x64, null).toDoubles();
         double[] y32 = cpu.activationForward(act, p, x32, null).toDoubles();
         double[] dx64 = cpu.activationBackward(act, p, x64, null, dy64).dx().toDoubles();
         double[] dx32 = cpu.activationBackward(act, p, x32, null, dy32).dx().toDoubles();
         for (int i = 0; i < n; i++) {
-            String at = name + "(" + (float) v[i] + ")";
+            String at = act.name() + "(" + (float) v[i] + ")";
             assertSameValue(y64[i], y32[i], at);
             assertSameValue(dx64[i], dx32[i], at + " backward");
         }
+        return v;
     }
 
     /** NaN for NaN, the same infinity for an infinity, else within 1e-6 relative or absolute. */
