@@ -100,6 +100,10 @@ public final class Trainer {
     public Trainer resumeFrom(Path checkpoint) {
         Map<String, String> meta = Checkpoint.load(checkpoint, model, sgd);
         startEpoch = Integer.parseInt(meta.get("epoch"));
+        if (startEpoch >= config.epochs())
+            throw new IllegalArgumentException("resume: " + checkpoint + " already holds " + startEpoch
+                    + " epoch(s), and this run has " + config.epochs() + " in all (--epochs): nothing is left to train;"
+                    + " give " + (startEpoch + 1) + " or more epochs to go on");
         step = Long.parseLong(meta.get("step"));
         scaler = new LossScaler(Double.parseDouble(meta.get("loss_scale")), Integer.parseInt(meta.get("clean_steps")),
                 Long.parseLong(meta.get("skipped_steps")));

@@ -169,6 +169,9 @@ class TrainerTest {
         var shape = assertThrows(IllegalArgumentException.class, () -> Checkpoint.load(file, wider, sgd(wider, 0.1)));
         assertTrue(shape.getMessage().contains("'conv1.weight' has shape [4, 1, 3, 3] but the model expects [8, 1, 3, 3]")
                 && shape.getMessage().contains("check --depth, --width"), shape.getMessage());
+        var done = assertThrows(IllegalArgumentException.class, () -> new Trainer(saved, sgd(saved, 0.1), TinyData.make(16, 2),
+                null, TrainConfig.defaults().withEpochs(1)).resumeFrom(file));
+        assertTrue(done.getMessage().contains("already holds 1 epoch(s), and this run has 1 in all"), done.getMessage());
         var nami = model("nami");
         var missing = assertThrows(IllegalArgumentException.class, () -> Checkpoint.load(file, nami, sgd(nami, 0.1)));
         assertTrue(missing.getMessage().contains("has no tensor 'act1.params'") && missing.getMessage().contains("--activation"),
