@@ -95,21 +95,27 @@ final class CudaBatchNorm {
         return y;
     }
 
-    /** dx (in dy's dtype), dgamma and dbeta (in gamma's) from the statistics the forward saved. */
+    /**
+     * dx (in dy's dtype), dgamma and dbeta (in gamma's) from the statistics the forward saved. Where
+     * x and dy differ in dtype it computes in FP32, as the CPU does, rather than rounding an FP32 dy
+     * to FP16 first.
+     */
     BatchNormGrad backward(Tensor x, Tensor dy, Tensor gamma, Tensor savedMean, Tensor savedInvStd) {
         Tensor[] originals = {gamma, savedMean, savedInvStd};
         Tensor[] p = fp32(originals);
-        Tensor g = device.converted(dy, x.dtype());
+        DType compute = x.dtype() == dy.dtype() ? x.dtype() : DType.F32;
+        Tensor xs = device.converted(x, compute), g = device.converted(dy, compute);
         int c = x.dim(1);
-        Tensor dx = device.allocate("batchnorm2d backward", x.dtype(), x.shape());
+        Tensor dx = device.allocate("batchnorm2d backward", compute, x.shape());
         Tensor dgamma = device.allocate("batchnorm2d backward", DType.F32, c);
         Tensor dbeta = device.allocate("batchnorm2d backward", DType.F32, c);
         double eps = epsilons.getOrDefault(savedInvStd.storage(), DEFAULT_EPSILON);
-        TensorShape shape = shape(format, x.dtype(), x.shape());
+        TensorShape shape = shape(format, compute, x.shape());
         CudnnDescriptor.Tensor data = descriptors.tensor(shape);
-        cudnn.batchNormBackward(trainingMode, 1f, 0f, 1f, 0f, data, address(x), data, address(g), data, address(dx),
+        cudnn.batchNormBackward(trainingMode, 1f, 0f, 1f, 0f, data, address(xs), data, address(g), data, address(dx),
                 parameters(shape), address(p[0]), address(dgamma), address(dbeta), eps,
                 address(p[1]), address(p[2]));
+        DeviceTensors.release(xs, x);
         DeviceTensors.release(g, dy);
         release(p, originals);
         return new BatchNormGrad(device.converted(dx, dy.dtype()), device.converted(dgamma, gamma.dtype()),

@@ -326,6 +326,13 @@ class CudaParityTest {
         assertClose("batchnorm dx", gc.dx(), gg.dx(), tol);
         assertClose("batchnorm dgamma", gc.dgamma(), gg.dgamma(), tol);
         assertClose("batchnorm dbeta", gc.dbeta(), gg.dbeta(), tol);
+        if (dt == DType.F16) { // an FP32 gradient through FP16 activations computes in FP32, as on the CPU
+            Pair dy32 = pair(19, DType.F32, 4, c, 5, 5);
+            var mc = cpu.batchNormBackward(x.cpu, dy32.cpu, gamma.cpu, fc.savedMean(), fc.savedInvStd());
+            var mg = gpu.batchNormBackward(x.gpu, dy32.gpu, gamma.gpu, fg.savedMean(), fg.savedInvStd());
+            assertClose("batchnorm dx, fp16 x and fp32 dy", mc.dx(), mg.dx(), tolerance(DType.F32) * 3);
+            assertClose("batchnorm dgamma, fp16 x and fp32 dy", mc.dgamma(), mg.dgamma(), tolerance(DType.F32) * 3);
+        }
     }
 
     // ---------------------------------------------------------------- pooling
