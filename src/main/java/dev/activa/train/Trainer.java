@@ -111,9 +111,11 @@ public final class Trainer {
         if (logFile != null && Files.exists(logFile)) {
             try {
                 RunLog previous = RunLog.read(logFile);
+                // The earlier epochs, under the configuration the run now continues with (its --epochs, say).
+                Map<String, Object> config = logConfig();
+                config.put("resumedAfterEpoch", startEpoch);
                 RunLog kept = RunLog.start(previous.activation(), previous.dataset(), previous.seed(),
-                        previous.engineVersion(), previous.device(), previous.config(),
-                        java.time.Instant.parse(previous.startedAt()));
+                        previous.engineVersion(), previous.device(), config, java.time.Instant.parse(previous.startedAt()));
                 for (EpochRecord e : previous.epochs()) if (e.epoch() <= startEpoch) kept = kept.withEpoch(e);
                 log = kept;
             } catch (IOException e) {

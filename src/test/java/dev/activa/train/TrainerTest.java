@@ -110,6 +110,8 @@ class TrainerTest {
         var resumed = new Trainer(resumedModel, sgd(resumedModel, 0.05), data, data, config.withRunDir(dir.resolve("b")));
         var result = resumed.resumeFrom(stopped.checkpoint()).fit();
         assertEquals(2, result.log().epochs().size(), "the log carries on from the first epoch");
+        assertEquals(1, ((Number) result.log().config().get("resumedAfterEpoch")).intValue());
+        assertEquals(2, ((Number) result.log().config().get("epochs")).intValue());
 
         Map<String, Tensor> a = straight.state(), b = resumedModel.state();
         assertEquals(a.keySet(), b.keySet());
