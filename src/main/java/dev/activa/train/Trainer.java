@@ -112,10 +112,8 @@ public final class Trainer {
             try {
                 RunLog previous = RunLog.read(logFile);
                 // The earlier epochs, under the configuration the run now continues with (its --epochs, say).
-                Map<String, Object> config = logConfig();
-                config.put("resumedAfterEpoch", startEpoch);
                 RunLog kept = RunLog.start(previous.activation(), previous.dataset(), previous.seed(),
-                        previous.engineVersion(), previous.device(), config, java.time.Instant.parse(previous.startedAt()));
+                        previous.engineVersion(), previous.device(), logConfig(), java.time.Instant.parse(previous.startedAt()));
                 for (EpochRecord e : previous.epochs()) if (e.epoch() <= startEpoch) kept = kept.withEpoch(e);
                 log = kept;
             } catch (IOException e) {
@@ -142,6 +140,7 @@ public final class Trainer {
         c.put("optimizer", Map.of("name", "sgd", "lr", o.lr(), "momentum", o.momentum(), "weightDecay", o.weightDecay(),
                 "nesterov", o.nesterov(), "decayNormAndBias", o.decayNormAndBias()));
         c.putAll(config.toMap());
+        if (startEpoch > 0) c.put("resumedAfterEpoch", startEpoch); // whether or not the earlier epochs' log was found
         return c;
     }
 
