@@ -18,6 +18,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /** {@code train}: one run, from a preset and flags; also the building block of {@code compare}. */
 final class TrainCommand {
@@ -125,15 +126,32 @@ final class TrainCommand {
                 config.augment() ? "crop+flip" : "off", seed);
         var trainer = new Trainer(model, sgd, train, test, config);
         if (a.has("resume")) trainer.resumeFrom(Path.of(a.string("resume", null)));
+        var saved = new AtomicInteger(); // the last epoch whose checkpoint this run wrote
         trainer.addCallback(new dev.activa.train.Callback() {
             @Override
             public void onEpoch(dev.activa.report.EpochRecord e, Control c) {
+                saved.set(e.epoch()); // callbacks run after the epoch's checkpoint is written
                 out.printf("epoch %d: train loss %.4f acc %.2f%% | test loss %.4f top-1 %.2f%% top-5 %.2f%% F1 %.4f | %.0f s, %.0f images/s%n",
                         e.epoch(), e.trainLoss(), 100 * e.trainAccuracy(), e.valLoss(), 100 * e.valTop1(),
                         100 * e.valTop5(), e.valF1(), e.epochSeconds(), e.imagesPerSecond());
             }
         });
-        Trainer.Result r = trainer.fit();
+        // Ctrl-C (or a kill) mid-run: say what is on disk and how to go on.
+        Thread onInterrupt = new Thread(() -> out.println(saved.get() == 0
+                ? "\ninterrupted before this run finished an epoch: it saved no checkpoint"
+                : "\ninterrupted: " + trainer.checkpointFile() + " holds epoch " + saved.get() + " of " + epochs
+                        + "; go on with the same flags and --resume " + trainer.checkpointFile()));
+        Runtime.getRuntime().addShutdownHook(onInterrupt);
+        Trainer.Result r;
+        try {
+            r = trainer.fit();
+        } finally {
+            try {
+                Runtime.getRuntime().removeShutdownHook(onInterrupt);
+            } catch (IllegalStateException shuttingDown) {
+                // the hook is running or has run
+            }
+        }
         var f = r.log().finalResult();
         if (f != null)
             out.printf("result: test top-1 %.2f%%, loss %.4f, macro F1 %.4f, %.0f s in all%n", 100 * f.top1(), f.loss(),

@@ -92,6 +92,11 @@ public final class Trainer {
         return RunLog.fileName(activation, train.name(), config.runSuffix()).replaceAll("\\.json$", "");
     }
 
+    /** Where each epoch's checkpoint is written (null without a run folder). */
+    public Path checkpointFile() {
+        return file(".safetensors");
+    }
+
     private Path file(String suffix) {
         return config.runDir() == null ? null : config.runDir().resolve(stem() + suffix);
     }
