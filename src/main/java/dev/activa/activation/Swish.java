@@ -30,14 +30,15 @@ public record Swish() implements Activation {
      */
     private static final float FLOOR = -88f;
 
-    private static FloatVector sigmoidOf(FloatVector raised) {
-        return raised.broadcast(1f).div(VectorMath.expWithinRange(VectorMath.floorAtExpMin(raised.neg())).add(1f));
+    /** 1 + e^−x, for x already raised to FLOOR: x·σ(x) = x/(1 + e^−x), σ(x) = 1/(1 + e^−x). */
+    private static FloatVector onePlusExpMinus(FloatVector raised) {
+        return VectorMath.expWithinRange(VectorMath.floorAtExpMin(raised.neg())).add(1f);
     }
 
     public void forward(FloatBlock b, float[] p) {
         for (int i = 0; i < b.n; i += LANES) {
             var x = VectorMath.atLeast(FloatVector.fromArray(SPECIES, b.x, b.xAt + i), FLOOR);
-            x.div(VectorMath.expWithinRange(VectorMath.floorAtExpMin(x.neg())).add(1f)).intoArray(b.out, b.outAt + i);
+            x.div(onePlusExpMinus(x)).intoArray(b.out, b.outAt + i);
         }
     }
 
@@ -49,7 +50,7 @@ public record Swish() implements Activation {
     void backwardLanes(FloatBlock b, float[] p) {
         for (int i = 0; i < b.n; i += LANES) {
             var x = VectorMath.atLeast(FloatVector.fromArray(SPECIES, b.x, b.xAt + i), FLOOR);
-            var s = sigmoidOf(x);
+            var s = x.broadcast(1f).div(onePlusExpMinus(x));
             var slope = s.mul(x.mul(s.neg().add(1f)).add(1f));
             FloatVector.fromArray(SPECIES, b.dy, b.dyAt + i).mul(slope).intoArray(b.out, b.outAt + i);
         }
