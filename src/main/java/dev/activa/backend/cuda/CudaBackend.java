@@ -311,13 +311,12 @@ public final class CudaBackend implements Backend, AutoCloseable {
     }
 
     /**
-     * The activation's backward kernel into dx, the inputs checked and the call begun by the caller.
-     * Where x and dy differ in dtype it computes in FP32, as the CPU does, rather than rounding an
-     * FP32 dy to FP16 first.
+     * The activation's backward kernel into dx, the inputs checked and the call begun by the caller,
+     * in {@link DeviceTensors#backwardType}.
      */
     private double[] backwardInto(String op, Activation act, double[] params, Tensor x, Tensor residual, Tensor dy,
                                   Tensor dx) {
-        DType compute = x.dtype() == dy.dtype() ? x.dtype() : DType.F32;
+        DType compute = DeviceTensors.backwardType(x, dy);
         Tensor xs = device.converted(x, compute), g = device.converted(dy, compute);
         Tensor r = residual == null ? null : device.converted(residual, compute);
         Tensor out = dx.dtype() == compute ? dx : device.allocate(op, compute, x.shape());

@@ -96,14 +96,13 @@ final class CudaBatchNorm {
     }
 
     /**
-     * dx (in dy's dtype), dgamma and dbeta (in gamma's) from the statistics the forward saved. Where
-     * x and dy differ in dtype it computes in FP32, as the CPU does, rather than rounding an FP32 dy
-     * to FP16 first.
+     * dx (in dy's dtype), dgamma and dbeta (in gamma's) from the statistics the forward saved,
+     * computed in {@link DeviceTensors#backwardType}.
      */
     BatchNormGrad backward(Tensor x, Tensor dy, Tensor gamma, Tensor savedMean, Tensor savedInvStd) {
         Tensor[] originals = {gamma, savedMean, savedInvStd};
         Tensor[] p = fp32(originals);
-        DType compute = x.dtype() == dy.dtype() ? x.dtype() : DType.F32;
+        DType compute = DeviceTensors.backwardType(x, dy);
         Tensor xs = device.converted(x, compute), g = device.converted(dy, compute);
         int c = x.dim(1);
         Tensor dx = device.allocate("batchnorm2d backward", compute, x.shape());

@@ -37,6 +37,14 @@ final class DeviceTensors {
         return new Tensor(owner, dtype, shape, memory.allocate(op + " " + Shape.str(shape) + " " + dtype, dtype, n));
     }
 
+    /**
+     * The dtype a backward computes in from x and dy: theirs where they agree, else FP32, as the
+     * CPU computes, rather than rounding an FP32 operand to FP16 first.
+     */
+    static DType backwardType(Tensor x, Tensor dy) {
+        return x.dtype() == dy.dtype() ? x.dtype() : DType.F32;
+    }
+
     /** {@code t} itself when it already has {@code dtype}, else a converted copy. */
     Tensor converted(Tensor t, DType dtype) {
         if (t.dtype() == dtype) return t;
