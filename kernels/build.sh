@@ -2,10 +2,14 @@
 # Builds every kernels/*.cu into ONE fatbin for the Java side (JCuda loads it
 # with cuModuleLoad and finds the extern "C" kernels by name).
 #
-#   bash kernels/build.sh OUTPUT.fatbin     e.g. target/classes/kernels/activa.fatbin
+#   bash kernels/build.sh OUTPUT.fatbin [OUTPUT.ptx]
+#       e.g. target/classes/kernels/activa.fatbin target/kernels/activa.ptx
 #
 # Contents: SASS for sm_80, sm_86, sm_89, sm_90 and PTX for compute_90 (which
-# the driver JIT-compiles for newer GPUs).
+# the driver JIT-compiles for newer GPUs). The fatbin stores that PTX
+# compressed; OUTPUT.ptx, when given, is the same PTX as text, kept out of the
+# jar: KernelAbiTest reads every kernel's parameter list there, to check the
+# Java side's launches without a GPU.
 #
 # The .cu files are compiled as one translation unit (a generated file that
 # #includes them all), because one fatbin holds one module per architecture.
@@ -29,11 +33,14 @@
 # project (it then runs on its CPU path).
 set -euo pipefail
 
-if [[ $# -ne 1 ]]; then
-    echo "usage: $0 OUTPUT.fatbin" >&2
+if [[ $# -lt 1 || $# -gt 2 ]]; then
+    echo "usage: $0 OUTPUT.fatbin [OUTPUT.ptx]" >&2
     exit 2
 fi
 out="$1"
+ptx_out="${2:-}"
+# No stale PTX: a build without nvcc leaves none, so the ABI test skips.
+if [[ -n "$ptx_out" ]]; then rm -f "$ptx_out"; fi
 
 nvcc=""
 if [[ -n "${CUDA_HOME:-}" && -x "${CUDA_HOME}/bin/nvcc" ]]; then
@@ -73,6 +80,12 @@ fi
     -gencode arch=compute_89,code=sm_89 \
     -gencode arch=compute_90,code=sm_90 \
     -gencode arch=compute_90,code=compute_90 \
+    --keep --keep-dir "$tmp" \
     -o "$out" "$unity"
+
+if [[ -n "$ptx_out" ]]; then
+    mkdir -p "$(dirname "$ptx_out")"
+    cp "$tmp/activa_all_kernels.compute_90.ptx" "$ptx_out"
+fi
 
 echo "activa kernels: built $out ($(wc -c <"$out") bytes) with $("$nvcc" --version | tail -n 2 | head -n 1)"

@@ -1,5 +1,5 @@
 // Activa: the tensor kernels the Java CUDA backend needs besides activations and the
-// training kernels: an out-of-place scale, a broadcast bias add, per-channel sums, max
+// training kernels: a scale (y = s·x, y may be x), a broadcast bias add, per-channel sums, max
 // pooling with an argmax and the NCHW <-> NHWC transpose (both from layout.cuh, in either
 // layout). The ABI is in kernels/README.md. All arithmetic is in float; FP16 is rounded
 // once on store. Every kernel is deterministic (no atomics).

@@ -1,6 +1,6 @@
 // Activa: the non-activation kernels of a training step: softmax cross-entropy
 // with label smoothing, NHWC global average pooling, FP32 <-> FP16 casts,
-// elementwise helpers, the loss-scaler check and SGD. The ABI is in
+// the elementwise add, the loss-scaler check and SGD. The ABI is in
 // kernels/README.md. All arithmetic is in float; FP16 is rounded once on store.
 #include <cuda_fp16.h>
 
@@ -150,16 +150,6 @@ extern "C" __global__ void activa_cast_f32_f16(const float* x, __half* y, long l
 
 extern "C" __global__ void activa_cast_f16_f32(const __half* x, float* y, long long n) {
     ::activa::cast_thread(x, y, n, ::activa::grid_thread_index(), ::activa::grid_thread_count());
-}
-
-extern "C" __global__ void activa_scale_f32(float* x, long long n, float s) {
-    for (long long i = ::activa::grid_thread_index(); i < n; i += ::activa::grid_thread_count())
-        x[i] *= s;
-}
-
-extern "C" __global__ void activa_fill_f32(float* x, long long n, float v) {
-    for (long long i = ::activa::grid_thread_index(); i < n; i += ::activa::grid_thread_count())
-        x[i] = v;
 }
 
 // grad *= inv_scale; *found_inf = 1 if any gradient is Inf or NaN before or

@@ -1,10 +1,12 @@
-// activa_add_{f32,f16}, activa_scale_f32, activa_fill_f32: bit-exact against
-// plain C++ (add: one float addition, rounded once to FP16 for f16; scale: one
-// float multiply), over sizes around the vector width, misaligned pointers,
-// in-place use (y = a) and an odd launch shape. Then timing over 2^26 elements.
+// activa_add_{f32,f16}, activa_scale_copy_{f32,f16}: bit-exact against plain
+// C++ (add: one float addition; scale: one float multiply; each rounded once to
+// FP16 for f16), over sizes around the vector width, misaligned pointers,
+// in-place use (y = a, y = x) and an odd launch shape. Then timing over 2^26
+// elements.
 #include "check.h"
 #include "cuda_common.h"
 #include "reference.h"
+#include "tensor_kernels.cu"
 #include "training_kernels.cu"
 
 namespace {
@@ -44,6 +46,38 @@ void test_add(const std::vector<float>& af, const std::vector<float>& bf, size_t
     }
 }
 
+template <typename T>
+void launch_scale_copy(const T* x, T* y, long long n, float s, int grid);
+template <>
+void launch_scale_copy<float>(const float* x, float* y, long long n, float s, int grid) {
+    activa_scale_copy_f32<<<grid, 256>>>(x, y, n, s);
+}
+template <>
+void launch_scale_copy<__half>(const __half* x, __half* y, long long n, float s, int grid) {
+    activa_scale_copy_f16<<<grid, 256>>>(x, y, n, s);
+}
+
+template <typename T>
+void test_scale_copy(const std::vector<float>& xf, size_t offset, bool in_place, check::Stats& st,
+                     const tst::Device& dev) {
+    const size_t n = xf.size();
+    const std::vector<T> x = tst::convert<T>(xf);
+    tst::DevBuf<T> d_x(n, 8), d_y(n, 8);
+    T* px = d_x.p + offset;
+    T* py = in_place ? px : d_y.p + offset;
+    tst::upload(px, x);
+    const float s = 0.37f;
+    launch_scale_copy<T>(px, py, static_cast<long long>(n), s, tst::grid_for(static_cast<long long>(n), 256, dev));
+    CUDA_CHECK_LAUNCH();
+    const std::vector<T> y = tst::download(py, n);
+    for (size_t i = 0; i < n; ++i) {
+        // one float multiply of the stored value, then (f16) one rounding
+        const double p = ref::round_float(tst::to_double(x[i]) * s);
+        const double want = sizeof(T) == 2 ? ref::round_half(p) : p;
+        st.add(tst::to_double(y[i]), want, 0.0, static_cast<long long>(i), xf[i]);
+    }
+}
+
 }  // namespace
 
 int main() {
@@ -77,28 +111,17 @@ int main() {
     ok &= s32.report();
     ok &= s16.report();
 
-    std::printf("-- scale, fill\n");
+    std::printf("-- scale_copy\n");
     {
-        check::Stats sc("scale_f32 bit-exact"), fi("fill_f32 exact");
-        for (size_t k : {size_t(0), size_t(1), size_t(5), size_t(4099), n}) {
-            tst::DevBuf<float> d(k, 8);
-            for (size_t off : {0, 1}) {
-                const std::vector<float> v = prefix(a, k);
-                tst::upload(d.p + off, v);
-                const float s = 0.37f;
-                activa_scale_f32<<<tst::grid_for(static_cast<long long>(k), 256, dev), 256>>>(d.p + off, k, s);
-                CUDA_CHECK_LAUNCH();
-                const std::vector<float> got = tst::download(d.p + off, k);
-                for (size_t i = 0; i < k; ++i)
-                    sc.add(got[i], ref::round_float(static_cast<double>(v[i]) * s), 0.0, static_cast<long long>(i), v[i]);
-                activa_fill_f32<<<3, 100>>>(d.p + off, k, -2.5f);
-                CUDA_CHECK_LAUNCH();
-                const std::vector<float> f = tst::download(d.p + off, k);
-                for (size_t i = 0; i < k; ++i) fi.add(f[i], -2.5, 0.0, static_cast<long long>(i));
-            }
-        }
-        ok &= sc.report();
-        ok &= fi.report();
+        check::Stats c32("scale_copy f32 bit-exact"), c16("scale_copy f16 bit-exact");
+        for (size_t k : {size_t(0), size_t(1), size_t(5), size_t(4099), n})
+            for (size_t off : {0, 1})
+                for (bool in_place : {false, true}) {
+                    test_scale_copy<float>(prefix(a, k), off, in_place, c32, dev);
+                    test_scale_copy<__half>(prefix(a, k), off, in_place, c16, dev);
+                }
+        ok &= c32.report();
+        ok &= c16.report();
     }
 
     std::printf("== bandwidth over 2^26 elements ==\n");
@@ -118,14 +141,13 @@ int main() {
         const float ms2 = tst::time_ms(
             [&] { activa_add_f16<<<tst::grid_for(nb / 8, 256, dev), 256>>>(hx.p, hy.p, hz.p, nb); }, 20);
         tst::report_bandwidth("add_f16", nb, b16, ms2, copy.gbps(b16, 20));
-        const size_t bs = 8 * static_cast<size_t>(nb);
+        const size_t bs32 = 8 * static_cast<size_t>(nb), bs16 = 4 * static_cast<size_t>(nb);
         const float ms3 =
-            tst::time_ms([&] { activa_scale_f32<<<tst::grid_for(nb, 256, dev), 256>>>(z.p, nb, 1.0f); }, 20);
-        tst::report_bandwidth("scale_f32", nb, bs, ms3, copy.gbps(bs, 20));
-        const size_t bf = 4 * static_cast<size_t>(nb);
+            tst::time_ms([&] { activa_scale_copy_f32<<<tst::grid_for(nb, 256, dev), 256>>>(x.p, z.p, nb, 0.5f); }, 20);
+        tst::report_bandwidth("scale_copy_f32", nb, bs32, ms3, copy.gbps(bs32, 20));
         const float ms4 =
-            tst::time_ms([&] { activa_fill_f32<<<tst::grid_for(nb, 256, dev), 256>>>(z.p, nb, 0.0f); }, 20);
-        tst::report_bandwidth("fill_f32", nb, bf, ms4, copy.gbps(bf, 20));
+            tst::time_ms([&] { activa_scale_copy_f16<<<tst::grid_for(nb, 256, dev), 256>>>(hx.p, hz.p, nb, 0.5f); }, 20);
+        tst::report_bandwidth("scale_copy_f16", nb, bs16, ms4, copy.gbps(bs16, 20));
     }
     std::printf("%s\n", ok ? "PASS" : "FAIL");
     return ok ? 0 : 1;

@@ -64,7 +64,7 @@ public final class CudaBackend implements Backend, AutoCloseable {
         this.cudnn = cudnn;
         this.cublas = cublas;
         this.memory = new DeviceMemory(driver.rawMemory(), driver.device().totalMemoryBytes() / 4);
-        this.kernels = new CudaKernels(module, driver.device().multiprocessors());
+        this.kernels = new CudaKernels(module::launch, driver.device().multiprocessors());
         this.device = new DeviceTensors(this, driver, memory, kernels, layout);
         this.convolutions = new CudaConvolutions(cudnn, descriptors, memory, layout);
         this.batchNorm = new CudaBatchNorm(cudnn, descriptors, device, layout);

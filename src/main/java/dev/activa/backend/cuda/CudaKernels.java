@@ -14,10 +14,16 @@ final class CudaKernels {
     static final int BLOCKS_PER_SM = 8;
     static final int MAX_GRID = KernelModule.MAX_GRID;
 
-    private final KernelModule module;
+    /** Where launches go: {@link KernelModule#launch} on a GPU; a recorder where tests check the ABI without one. */
+    @FunctionalInterface
+    interface Launcher {
+        void launch(String name, int grid, int block, int sharedBytes, Object... args);
+    }
+
+    private final Launcher module;
     private final int multiprocessors;
 
-    CudaKernels(KernelModule module, int multiprocessors) {
+    CudaKernels(Launcher module, int multiprocessors) {
         this.module = module;
         this.multiprocessors = multiprocessors;
     }
