@@ -4,6 +4,7 @@ import dev.activa.activation.Activation;
 import dev.activa.tensor.DType;
 import dev.activa.tensor.Shape;
 import dev.activa.tensor.Tensor;
+import java.util.List;
 
 /**
  * The kernels a device must provide. Everything here works on whole tensors and returns new
@@ -80,8 +81,12 @@ public interface Backend {
     /** The sum of all elements, as a one-element tensor of the input's dtype. */
     Tensor sum(Tensor t);
 
-    /** Whether any element is Inf or NaN. */
-    boolean hasNonFinite(Tensor t);
+    /**
+     * The loss scaler's pass over the gradients: multiplies every element of each tensor by
+     * {@code factor} in place (rounded to the tensor's dtype) and says whether any was Inf or NaN,
+     * before or after. One pass over each tensor; on a GPU one synchronisation for all of them.
+     */
+    boolean unscaleAndCheck(List<Tensor> tensors, double factor);
 
     // --- convolution and normalisation ----------------------------------------------------------
     Tensor conv2d(Tensor x, Tensor weight, Conv2dSpec spec);

@@ -1,5 +1,12 @@
 package dev.activa.optim;
 
+import dev.activa.backend.Backend;
+import dev.activa.nn.Module;
+import dev.activa.tensor.Tensor;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+
 /**
  * Dynamic loss scaling for mixed precision: start at 2^16, double after 2000 clean steps, halve
  * and skip the step when any gradient is Inf or NaN.
@@ -26,6 +33,23 @@ public final class LossScaler {
     public double scale() { return scale; }
     public int cleanSteps() { return cleanSteps; }
     public long skippedSteps() { return skipped; }
+
+    /**
+     * After a backward pass from the loss times {@link #scale()}: divides the parameters' gradients
+     * by the scale in place and checks them for Inf and NaN in the same pass (on a GPU, one
+     * synchronisation for all of them), then records the outcome as {@link #update} does. Returns
+     * true when the optimiser should apply the step, with a gradient scale of 1.
+     */
+    public boolean unscaleAndUpdate(List<Module.Parameter> parameters) {
+        var gradients = new LinkedHashMap<Backend, List<Tensor>>();
+        for (Module.Parameter p : parameters) {
+            Tensor g = p.tensor().grad();
+            if (g != null) gradients.computeIfAbsent(g.backend(), b -> new ArrayList<>()).add(g);
+        }
+        boolean found = false;
+        for (var e : gradients.entrySet()) found |= e.getKey().unscaleAndCheck(e.getValue(), 1 / scale);
+        return update(found);
+    }
 
     /** Records one step's outcome; returns true when the optimiser should apply it. */
     public boolean update(boolean foundNonFinite) {

@@ -233,11 +233,8 @@ public final class Trainer {
         if (config.mixedPrecision()) {
             Ops.scale(loss, scaler.scale()).backward();
             for (Callback c : callbacks) c.afterBackward(step, sgd.parameters());
-            boolean nonFinite = sgd.parameters().stream()
-                    .anyMatch(p -> p.tensor().grad() != null && p.tensor().backend().hasNonFinite(p.tensor().grad()));
-            double scale = scaler.scale();
-            lastStepSkipped = !scaler.update(nonFinite);
-            if (!lastStepSkipped) sgd.step(1 / scale);
+            lastStepSkipped = !scaler.unscaleAndUpdate(sgd.parameters());
+            if (!lastStepSkipped) sgd.step(1);
         } else {
             loss.backward();
             for (Callback c : callbacks) c.afterBackward(step, sgd.parameters());

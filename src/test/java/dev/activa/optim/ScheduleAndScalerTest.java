@@ -1,10 +1,16 @@
 package dev.activa.optim;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.activa.backend.cpu.CpuBackend;
+import dev.activa.nn.Module;
+import dev.activa.tensor.DType;
+import dev.activa.tensor.Tensor;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 class ScheduleAndScalerTest {
@@ -39,5 +45,25 @@ class ScheduleAndScalerTest {
         assertEquals(65536, scaler.scale());
         assertEquals(1, scaler.skippedSteps());
         assertEquals(0, scaler.cleanSteps());
+    }
+
+    @Test
+    void theScalerUnscalesEveryGradientAndSkipsAStepWithInfOrNan() {
+        var cpu = new CpuBackend();
+        Tensor w1 = cpu.zeros(DType.F32, 3), w2 = cpu.zeros(DType.F32, 2), frozen = cpu.zeros(DType.F32, 2);
+        w1.setGrad(cpu.fromFloats(new float[] {512, -1024, 0.5f}, DType.F32, 3));
+        w2.setGrad(cpu.fromFloats(new float[] {256, 3}, DType.F32, 2));
+        var params = List.of(new Module.Parameter("w1", w1, true), new Module.Parameter("w2", w2, true),
+                new Module.Parameter("frozen", frozen, true));
+        var scaler = new LossScaler(256, 0, 0);
+        assertTrue(scaler.unscaleAndUpdate(params), "finite gradients: apply the step");
+        assertArrayEquals(new float[] {2, -4, 0.5f / 256}, w1.grad().toFloats());
+        assertArrayEquals(new float[] {1, 3f / 256}, w2.grad().toFloats());
+        assertEquals(1, scaler.cleanSteps());
+
+        w2.setGrad(cpu.fromFloats(new float[] {1, Float.NaN}, DType.F32, 2));
+        assertFalse(scaler.unscaleAndUpdate(params), "a NaN in the last gradient skips the step");
+        assertEquals(128, scaler.scale());
+        assertEquals(1, scaler.skippedSteps());
     }
 }

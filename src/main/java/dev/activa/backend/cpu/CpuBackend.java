@@ -8,6 +8,7 @@ import dev.activa.tensor.DType;
 import dev.activa.tensor.Shape;
 import dev.activa.tensor.Tensor;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
@@ -269,12 +270,33 @@ public final class CpuBackend implements Backend {
     }
 
     @Override
-    public boolean hasNonFinite(Tensor t) {
-        if (exact(t)) {
-            for (double v : doubles(t)) if (!Double.isFinite(v)) return true;
-            return false;
+    public boolean unscaleAndCheck(List<Tensor> tensors, double factor) {
+        boolean found = false;
+        for (Tensor t : tensors) {
+            found |= switch (storage(t)) {
+                case CpuStorage.F32(float[] d) -> FloatKernels.scaleAndCheck(d, (float) factor);
+                case CpuStorage.F64(double[] d) -> {
+                    boolean bad = false;
+                    for (int i = 0; i < d.length; i++) {
+                        bad |= !Double.isFinite(d[i]);
+                        d[i] *= factor;
+                        bad |= !Double.isFinite(d[i]);
+                    }
+                    yield bad;
+                }
+                case CpuStorage.F16(short[] bits) -> {
+                    // In float, as every FP16 op; the check sees what is stored, so an overflow to Inf counts.
+                    boolean bad = false;
+                    for (int i = 0; i < bits.length; i++) {
+                        float v = Float.float16ToFloat(bits[i]);
+                        bits[i] = Float.floatToFloat16(v * (float) factor);
+                        bad |= !Float.isFinite(v) || !Float.isFinite(Float.float16ToFloat(bits[i]));
+                    }
+                    yield bad;
+                }
+            };
         }
-        return FloatKernels.hasNonFinite(floats(t));
+        return found;
     }
 
     // --- convolution ----------------------------------------------------------------------------

@@ -85,14 +85,17 @@ final class FloatKernels {
         return total;
     }
 
-    static boolean hasNonFinite(float[] a) {
+    /** a *= factor in place; whether any element was Inf or NaN, before or after. */
+    static boolean scaleAndCheck(float[] a, float factor) {
+        // x − x is 0 for finite x and NaN for Inf or NaN; the sums of those stay 0 while all are finite.
+        FloatVector bad = FloatVector.zero(S);
         for (int i = 0; i < a.length; i += L) {
             var m = S.indexInRange(i, a.length);
-            // x − x is 0 for finite x and NaN for Inf or NaN.
-            FloatVector v = load(a, i, m);
-            if (v.sub(v).compare(VectorOperators.NE, 0f, m).anyTrue()) return true;
+            FloatVector v = load(a, i, m), u = v.mul(factor);
+            u.intoArray(a, i, m);
+            bad = bad.add(v.sub(v)).add(u.sub(u));
         }
-        return false;
+        return bad.compare(VectorOperators.NE, 0f).anyTrue();
     }
 
     /** Mean and 1/sqrt(biased var + eps) per channel; also the unbiased variance for running stats. */

@@ -31,8 +31,8 @@ import java.util.WeakHashMap;
  *       {@link DeviceMemory}, and returns there when its storage becomes unreachable.</li>
  *   <li><b>Streams.</b> Everything (kernels, cuDNN, cuBLAS, copies) is queued on the driver's
  *       one non-blocking stream, so ops are ordered without events; only reads to the host
- *       ({@code toFloats}, {@code hasNonFinite}, Nami's parameter gradients, the max-pool argmax)
- *       wait for the GPU.</li>
+ *       ({@code toFloats}, the loss scaler's flag once per step, Nami's parameter gradients, the
+ *       max-pool argmax) wait for the GPU.</li>
  * </ul>
  *
  * <p>Use from one thread at a time (like the cuDNN and cuBLAS handles); a new thread is bound to
@@ -352,20 +352,34 @@ public final class CudaBackend implements Backend, AutoCloseable {
         return device.converted(s, t.dtype());
     }
 
+    /** One kernel per tensor, all setting one device flag, which is read once at the end. */
     @Override
-    public boolean hasNonFinite(Tensor t) {
-        begin("hasNonFinite", t);
-        if (t.numel() == 0) return false;
-        Tensor f = device.converted(t, DType.F32);
-        CudaStorage found = memory.scratch32("hasNonFinite flag", 1);
-        driver.memset(found.address(), 0, 4);
-        // Multiplying by 1 leaves every value as it was, so the check may run in place on t itself.
-        kernels.unscaleCheck(address(f), f.numel(), 1f, found.address());
-        int[] flag = new int[1];
-        driver.download(found.address(), flag);
-        found.release();
-        release(f, t);
-        return flag[0] != 0;
+    public boolean unscaleAndCheck(List<Tensor> tensors, double factor) {
+        begin("unscaleAndCheck", tensors.toArray(Tensor[]::new));
+        CudaStorage found = memory.scratch32("loss scaler's Inf/NaN flag", 1);
+        try {
+            driver.memset(found.address(), 0, 4);
+            for (Tensor t : tensors) {
+                if (t.numel() == 0) continue;
+                if (t.dtype() == DType.F32) {
+                    kernels.unscaleCheck(address(t), t.numel(), (float) factor, found.address());
+                    continue;
+                }
+                // FP16 in FP32, rounded back on the copy; then the stored values are checked (×1), so an
+                // overflow to Inf on the way back counts too.
+                Tensor f = device.converted(t, DType.F32);
+                kernels.unscaleCheck(address(f), f.numel(), (float) factor, found.address());
+                device.copyInto(t, f);
+                device.copyInto(f, t);
+                kernels.unscaleCheck(address(f), f.numel(), 1f, found.address());
+                release(f, t);
+            }
+            int[] flag = new int[1];
+            driver.download(found.address(), flag);
+            return flag[0] != 0;
+        } finally {
+            found.release();
+        }
     }
 
     // ---------------------------------------------------------------- convolution

@@ -10,6 +10,7 @@ import dev.activa.backend.Backend;
 import dev.activa.backend.Conv2dSpec;
 import dev.activa.tensor.DType;
 import dev.activa.tensor.Tensor;
+import java.util.List;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -245,14 +246,30 @@ class FastKernelParityTest {
     }
 
     @Test
-    void nonFiniteDetectionAndSums() {
-        float[] v = new float[1000];
-        Tensor t = cpu.fromFloats(v, DType.F32, 1000);
-        assertFalse(cpu.hasNonFinite(t));
-        v[997] = Float.POSITIVE_INFINITY;
-        assertTrue(cpu.hasNonFinite(cpu.fromFloats(v, DType.F32, 1000)));
-        v[997] = Float.NaN;
-        assertTrue(cpu.hasNonFinite(cpu.fromFloats(v, DType.F16, 1000)));
+    void unscalingChecksForInfAndNanBeforeAndAfter() {
+        for (DType dt : new DType[] {DType.F64, DType.F32, DType.F16}) {
+            float[] v = new float[1001]; // a tail beyond the last whole vector
+            for (int i = 0; i < v.length; i++) v[i] = i - 500;
+            Tensor a = cpu.fromFloats(v, dt, v.length), b = cpu.fromFloats(new float[] {3, -5}, dt, 2);
+            assertFalse(cpu.unscaleAndCheck(List.of(a, b), 0.25), dt + ": all finite");
+            for (int i = 0; i < v.length; i++) assertEquals(v[i] * 0.25f, a.toFloats()[i], dt + " element " + i);
+            assertArrayEquals(new float[] {0.75f, -1.25f}, b.toFloats(), dt.toString());
+            for (float bad : new float[] {Float.NaN, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY}) {
+                v[1000] = bad;
+                assertTrue(cpu.unscaleAndCheck(List.of(b, cpu.fromFloats(v, dt, v.length)), 0.25), dt + " finds " + bad);
+            }
+            v[1000] = 0;
+            // Finite before, Inf after: 3e38·2 in FP32 and FP64's float range; 40000·2 beyond FP16's 65504.
+            float big = dt == DType.F16 ? 40000f : 3e38f;
+            v[3] = big;
+            boolean overflows = dt != DType.F64;
+            assertEquals(overflows, cpu.unscaleAndCheck(List.of(cpu.fromFloats(v, dt, v.length)), 2), dt + ": " + big + "·2");
+        }
+        assertFalse(cpu.unscaleAndCheck(List.of(), 0.5), "no tensors");
+    }
+
+    @Test
+    void sumsAndCasts() {
         float[] ones = new float[1001];
         java.util.Arrays.fill(ones, 1f);
         assertEquals(1001, cpu.sum(cpu.fromFloats(ones, DType.F32, 1001)).item());

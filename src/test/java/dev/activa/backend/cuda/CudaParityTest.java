@@ -213,14 +213,19 @@ class CudaParityTest {
         cpu.addInPlace(acc.cpu, a.cpu);
         gpu.addInPlace(acc.gpu, a.gpu);
         assertClose("addInPlace into FP32", acc.cpu, acc.gpu, 1e-4);
-        assertFalse(gpu.hasNonFinite(a.gpu));
+        // The loss scaler's pass: in place, as on the CPU, and one answer for several tensors.
+        Pair c = pair(6, dt, 3, 7);
+        assertFalse(cpu.unscaleAndCheck(List.of(a.cpu, c.cpu), 0.25));
+        assertFalse(gpu.unscaleAndCheck(List.of(a.gpu, c.gpu), 0.25));
+        assertClose("unscaled", a.cpu, a.gpu, tol);
+        assertClose("unscaled, second tensor", c.cpu, c.gpu, tol);
         for (float bad : new float[] {Float.NaN, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY}) {
             float[] v = random(5, 100, 1);
             v[57] = bad;
-            assertTrue(gpu.hasNonFinite(gpu.fromFloats(v, dt, 100)), "finds " + bad);
+            assertTrue(gpu.unscaleAndCheck(List.of(a.gpu, gpu.fromFloats(v, dt, 100)), 1), "finds " + bad);
         }
-        float[] overflow = {70000f}; // finite in FP32, Inf once stored in FP16
-        assertEquals(dt == DType.F16, gpu.hasNonFinite(gpu.fromFloats(overflow, dt, 1)));
+        float[] overflow = {40000f}; // finite in both; times 2 beyond FP16's 65504
+        assertEquals(dt == DType.F16, gpu.unscaleAndCheck(List.of(gpu.fromFloats(overflow, dt, 1)), 2), "overflow after");
     }
 
     /** An FP16 activation under an FP32 gradient computes in FP32, as the CPU does: FP32's tolerance, tiny dy kept. */
@@ -484,10 +489,7 @@ class CudaParityTest {
             if (step == 0) first = last;
             model.zeroGrad();
             Ops.scale(loss, scaler.scale()).backward();
-            boolean nonFinite = sgd.parameters().stream()
-                    .anyMatch(p -> p.tensor().grad() != null && gpu.hasNonFinite(p.tensor().grad()));
-            double scale = scaler.scale();
-            if (scaler.update(nonFinite)) sgd.step(1 / scale);
+            if (scaler.unscaleAndUpdate(sgd.parameters())) sgd.step(1);
         }
         assertTrue(Double.isFinite(last) && last < 0.7 * first,
                 "mixed precision: loss " + first + " → " + last + " (" + scaler.skippedSteps() + " steps skipped)");
