@@ -268,10 +268,16 @@ final class DirectConv {
                     for (int t0 = 0; t0 < taps; t0 += WT)
                         weightBlock(dyp, k * outPlane, xp, image, c0, Math.min(b1, c0 + chunk), off, rows, width,
                                 dyWidth, wp, k, taps, o0, t0, outPlane, lanes, ((o0 * tRound) + t0) * L, tRound * L);
+            // Lanes summed in lane order, not by reduceLanes(ADD), whose order differs between
+            // interpreted and compiled code: the same call must give the same bits (see Activation.sumLanes).
             float[] sum = new float[k * taps];
             for (int o = 0; o < k; o++)
-                for (int t = 0; t < taps; t++)
-                    sum[o * taps + t] = FloatVector.fromArray(S, lanes, (o * tRound + t) * L).reduceLanes(VectorOperators.ADD);
+                for (int t = 0; t < taps; t++) {
+                    int at = (o * tRound + t) * L;
+                    float total = 0;
+                    for (int e = 0; e < L; e++) total += lanes[at + e];
+                    sum[o * taps + t] = total;
+                }
             partial[part] = sum;
         });
         Arrays.fill(dw, 0, k * taps, 0f);
