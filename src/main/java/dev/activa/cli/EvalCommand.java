@@ -19,7 +19,8 @@ import java.util.Set;
 final class EvalCommand {
     static final String USAGE = """
             usage: activa eval --checkpoint FILE [--dataset NAME] [--data DIR] [--batch 256] [--device cpu|cuda|auto]
-              The model and dataset are read from the checkpoint; --dataset evaluates on another with the same shape.
+              The model, dataset and input normalisation are read from the checkpoint; --dataset evaluates on
+              another with the same shape.
             """;
 
     private EvalCommand() {}
@@ -37,10 +38,17 @@ final class EvalCommand {
         var model = new ResNet(be, config, 0);
         Checkpoint.load(file, model, null);
         String dataset = a.string("dataset", meta.get("dataset"));
-        Dataset test = Datasets.open(dataset, a.has("data") ? Path.of(a.string("data", null)) : null, Split.TEST);
-        Dataset train = Datasets.open(dataset, a.has("data") ? Path.of(a.string("data", null)) : null, Split.TRAIN);
+        Path data = a.has("data") ? Path.of(a.string("data", null)) : null;
+        Dataset test = Datasets.open(dataset, data, Split.TEST);
+        // Inputs normalised as in training: by the checkpoint's mean and std, which come from the
+        // images the run trained on (its --train-limit included). Only a checkpoint without them
+        // takes the whole training split's; otherwise the trainer, which only evaluates here, is
+        // given the test split in its place.
+        float[][] normalisation = Checkpoint.normalisation(meta);
+        Dataset train = normalisation != null ? test : Datasets.open(dataset, data, Split.TRAIN);
         var trainer = new Trainer(model, new Sgd(model.parameters(), Sgd.Options.defaults(0.1)), train, test,
                 TrainConfig.defaults().withBatchSize(a.integer("batch", 256)));
+        if (normalisation != null) trainer.normalisedBy(normalisation[0], normalisation[1]);
         var s = trainer.evaluate(test);
         out.printf("%s on %s test (%,d images): loss %.4f, top-1 %.2f%%, top-%d %.2f%%, macro precision %.4f, recall %.4f, F1 %.4f%n",
                 file.getFileName(), dataset, s.samples(), s.loss(), 100 * s.top1(), s.k(), 100 * s.topK(),

@@ -62,6 +62,28 @@ public final class Checkpoint {
         return loaded.metadata();
     }
 
+    /**
+     * The per-channel mean and std the run normalised its inputs by ({@code [mean, std]}), from a
+     * checkpoint's metadata; null for a checkpoint that does not record them.
+     */
+    public static float[][] normalisation(Map<String, String> metadata) {
+        String mean = metadata.get("normalisation_mean"), std = metadata.get("normalisation_std");
+        if (mean == null || std == null) return null;
+        try {
+            return new float[][] {floats(mean), floats(std)};
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("checkpoint: unreadable normalisation metadata '" + mean + "' / '" + std
+                    + "': " + e.getMessage());
+        }
+    }
+
+    private static float[] floats(String commaSeparated) {
+        String[] parts = commaSeparated.split(",");
+        float[] out = new float[parts.length];
+        for (int i = 0; i < parts.length; i++) out[i] = Float.parseFloat(parts[i].trim());
+        return out;
+    }
+
     private static TensorData data(Tensor t) {
         return TensorData.ofFloats(Arrays.stream(t.shape()).asLongStream().toArray(), t.toFloats());
     }

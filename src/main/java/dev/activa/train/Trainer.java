@@ -46,7 +46,7 @@ public final class Trainer {
     private final TrainConfig config;
     private final Backend backend;
     private final List<Callback> callbacks = new ArrayList<>();
-    private final float[] mean, std;
+    private float[] mean, std;
     private final String activation;
     private volatile String stopReason;
     private LossScaler scaler = new LossScaler();
@@ -88,6 +88,20 @@ public final class Trainer {
         return this;
     }
 
+    /**
+     * Normalises inputs by this per-channel mean and std instead of the training set's own: a
+     * checkpoint's ({@link Checkpoint#normalisation}), so that an evaluation sees the inputs the
+     * model was trained on, whatever training images it has at hand. {@link #resumeFrom} does this.
+     */
+    public Trainer normalisedBy(float[] mean, float[] std) {
+        if (mean.length != train.channels() || std.length != train.channels())
+            throw new IllegalArgumentException("trainer: normalisation for " + mean.length + "/" + std.length
+                    + " channels, but " + train.name() + " has " + train.channels());
+        this.mean = mean.clone();
+        this.std = std.clone();
+        return this;
+    }
+
     private String stem() {
         return RunLog.fileName(activation, train.name(), config.runSuffix()).replaceAll("\\.json$", "");
     }
@@ -104,6 +118,8 @@ public final class Trainer {
     /** Continues the run saved in {@code checkpoint}: weights, momentum, loss scale, schedule position and log. */
     public Trainer resumeFrom(Path checkpoint) {
         Map<String, String> meta = Checkpoint.load(checkpoint, model, sgd);
+        float[][] normalisation = Checkpoint.normalisation(meta);
+        if (normalisation != null) normalisedBy(normalisation[0], normalisation[1]);
         startEpoch = Integer.parseInt(meta.get("epoch"));
         if (startEpoch >= config.epochs())
             throw new IllegalArgumentException("resume: " + checkpoint + " already holds " + startEpoch

@@ -34,10 +34,14 @@ public final class DataFiles {
      * "t10k"): count random images of rows × cols pixels, labels cycling through the ten classes.
      */
     public static void writeFashionMnist(Path dir, String prefix, int count, int rows, int cols, long seed) {
+        writeFashionMnist(dir, prefix, count, rows, cols, randomBytes(seed, count * rows * cols));
+    }
+
+    /** The same files with the given pixels (count·rows·cols of them), labels 0, 1, … 9, 0, … */
+    public static void writeFashionMnist(Path dir, String prefix, int count, int rows, int cols, byte[] pixels) {
         byte[] labels = new byte[count];
         for (int i = 0; i < count; i++) labels[i] = (byte) (i % 10);
-        write(dir.resolve(prefix + "-images-idx3-ubyte"),
-                idxImages(IdxReader.IMAGES_MAGIC, count, rows, cols, randomBytes(seed, count * rows * cols)));
+        write(dir.resolve(prefix + "-images-idx3-ubyte"), idxImages(IdxReader.IMAGES_MAGIC, count, rows, cols, pixels));
         write(dir.resolve(prefix + "-labels-idx1-ubyte"), idxLabels(IdxReader.LABELS_MAGIC, labels));
     }
 

@@ -118,6 +118,39 @@ class TrainerTest {
         for (String name : a.keySet()) assertArrayEquals(a.get(name).toFloats(), b.get(name).toFloats(), name);
     }
 
+    /** Normalisation follows the checkpoint, not whatever training images the resumed run is given. */
+    @Test
+    void aResumedRunNormalisesAsTheCheckpointSays(@TempDir Path dir) {
+        Dataset data = TinyData.make(48, 3), test = TinyData.make(16, 4), otherImages = TinyData.make(48, 9);
+        var config = TrainConfig.defaults().withEpochs(2).withBatchSize(16).withRunDir(dir);
+        var first = model("relu");
+        var interrupted = new Trainer(first, sgd(first, 0.05), data, test, config);
+        interrupted.addCallback(new Callback() {
+            @Override
+            public void onEpoch(dev.activa.report.EpochRecord r, Control c) {
+                c.stop("interrupted for the test");
+            }
+        });
+        var stopped = interrupted.fit();
+        var expected = interrupted.evaluate(test);
+
+        var resumedModel = new ResNet(cpu, new ResNet.Config(18, 4, 1, 4, ResNet.Stem.CIFAR, "relu"), 999);
+        var resumed = new Trainer(resumedModel, sgd(resumedModel, 0.05), otherImages, test, config)
+                .resumeFrom(stopped.checkpoint());
+        var evaluated = resumed.evaluate(test);
+        assertEquals(expected.loss(), evaluated.loss(), "the same weights and the same inputs give the same loss");
+        assertEquals(expected.top1(), evaluated.top1());
+
+        float[][] recorded = Checkpoint.normalisation(Checkpoint.read(stopped.checkpoint()).metadata());
+        assertArrayEquals(data.mean(), recorded[0]);
+        assertArrayEquals(data.std(), recorded[1]);
+        assertEquals(null, Checkpoint.normalisation(Map.of("epoch", "1")), "older checkpoints record none");
+        var e = assertThrows(IllegalArgumentException.class,
+                () -> Checkpoint.normalisation(Map.of("normalisation_mean", "0.5,x", "normalisation_std", "0.2")));
+        assertTrue(e.getMessage().contains("0.5,x"), e.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> resumed.normalisedBy(new float[3], new float[3]));
+    }
+
     @Test
     void aNanLossWithoutScalingStopsAndKeepsTheLastGoodCheckpoint(@TempDir Path dir) throws Exception {
         Dataset data = TinyData.make(32, 4);

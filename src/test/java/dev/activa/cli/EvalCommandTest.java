@@ -1,0 +1,42 @@
+package dev.activa.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.activa.data.DataFiles;
+import java.nio.file.Path;
+import java.util.SplittableRandom;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class EvalCommandTest {
+    /**
+     * Training on the first 64 of 160 images (dark ones; the rest are bright), then evaluating the
+     * checkpoint: eval must normalise as training did, by the 64 images' statistics that the
+     * checkpoint records, not the whole training split's, and so print the training's own result.
+     */
+    @Test
+    void evalOfACheckpointRepeatsTheTrainingsFinalResult(@TempDir Path dir) {
+        int count = 160, plane = 28 * 28;
+        byte[] pixels = new byte[count * plane];
+        var rng = new SplittableRandom(3);
+        for (int i = 0; i < pixels.length; i++) pixels[i] = (byte) (i < 64 * plane ? rng.nextInt(100) : 150 + rng.nextInt(106));
+        DataFiles.writeFashionMnist(dir, "train", count, 28, 28, pixels);
+        DataFiles.writeFashionMnist(dir, "t10k", 40, 28, 28, 2);
+        var train = ActivationsCommandTest.run("train", "--data", dir.toString(), "--epochs", "1", "--width", "4",
+                "--train-limit", "64", "--batch", "16", "--quiet", "--out", dir.resolve("runs").toString());
+        assertEquals(0, train.status(), train.err());
+        var eval = ActivationsCommandTest.run("eval", "--checkpoint",
+                dir.resolve("runs").resolve("relu_fashion-mnist.safetensors").toString(), "--data", dir.toString());
+        assertEquals(0, eval.status(), eval.err());
+
+        var trained = Pattern.compile("result: test top-1 ([0-9.]+)%, loss ([0-9.]+), macro F1 ([0-9.]+)").matcher(train.out());
+        var evaluated = Pattern.compile("loss ([0-9.]+), top-1 ([0-9.]+)%.* F1 ([0-9.]+)").matcher(eval.out());
+        assertTrue(trained.find(), train.out());
+        assertTrue(evaluated.find(), eval.out());
+        assertEquals(trained.group(2), evaluated.group(1), "loss\n" + train.out() + eval.out());
+        assertEquals(trained.group(1), evaluated.group(2), "top-1");
+        assertEquals(trained.group(3), evaluated.group(3), "macro F1");
+    }
+}
