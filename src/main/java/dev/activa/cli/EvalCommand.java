@@ -40,6 +40,11 @@ final class EvalCommand {
         String dataset = a.string("dataset", meta.get("dataset"));
         Path data = a.has("data") ? Path.of(a.string("data", null)) : null;
         Dataset test = Datasets.open(dataset, data, Split.TEST);
+        if (test.channels() != config.inChannels() || test.classes() > config.classes())
+            throw new UsageException("eval: " + file.getFileName() + " holds a model for " + config.inChannels()
+                    + "-channel images and " + config.classes() + " classes (" + meta.get("dataset") + "); " + dataset
+                    + " has " + test.channels() + " channels and " + test.classes()
+                    + " classes. --dataset must name a dataset of the same shape");
         // Inputs normalised as in training: by the checkpoint's mean and std, which come from the
         // images the run trained on (its --train-limit included). Only a checkpoint without them
         // takes the whole training split's; otherwise the trainer, which only evaluates here, is

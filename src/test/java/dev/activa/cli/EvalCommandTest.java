@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.activa.data.DataFiles;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.SplittableRandom;
 import java.util.regex.Pattern;
@@ -38,5 +39,22 @@ class EvalCommandTest {
         assertEquals(trained.group(2), evaluated.group(1), "loss\n" + train.out() + eval.out());
         assertEquals(trained.group(1), evaluated.group(2), "top-1");
         assertEquals(trained.group(3), evaluated.group(3), "macro F1");
+    }
+
+    @Test
+    void aDatasetOfAnotherShapeIsAUsageError(@TempDir Path dir) throws Exception {
+        DataFiles.writeFashionMnist(dir, "train", 32, 28, 28, 1);
+        DataFiles.writeFashionMnist(dir, "t10k", 20, 28, 28, 2);
+        var train = ActivationsCommandTest.run("train", "--data", dir.toString(), "--epochs", "1", "--width", "4",
+                "--batch", "16", "--quiet", "--out", dir.resolve("runs").toString());
+        assertEquals(0, train.status(), train.err());
+        Path cifar = Files.createDirectories(dir.resolve("cifar"));
+        byte[] records = new byte[3073 * 10000];
+        Files.write(cifar.resolve("test_batch.bin"), records);
+        var eval = ActivationsCommandTest.run("eval", "--checkpoint",
+                dir.resolve("runs").resolve("relu_fashion-mnist.safetensors").toString(), "--dataset", "cifar10",
+                "--data", cifar.toString());
+        assertEquals(2, eval.status(), eval.err());
+        assertTrue(eval.err().contains("1-channel images and 10 classes (fashion-mnist); cifar10 has 3 channels"), eval.err());
     }
 }
