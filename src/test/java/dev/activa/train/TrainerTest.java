@@ -22,7 +22,7 @@ import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.api.io.TempDir;
 
 class TrainerTest {
@@ -84,12 +84,15 @@ class TrainerTest {
         for (int s = 0; s < changed.size(); s++) assertEquals(s != poisoned, changed.get(s), "weights moved at step " + s);
     }
 
-    /** Nami too: its kernels (own exp and sine, ordered lane sums) give the same bits in every JIT tier. */
+    /**
+     * Nami too: its kernels (own exp and sine, ordered lane sums) give the same bits in every JIT
+     * tier. And mixed precision, whose loss scale and clean-step count the checkpoint carries.
+     */
     @ParameterizedTest
-    @ValueSource(strings = {"relu", "nami"})
-    void oneEpochPlusAResumedEpochEqualsTwoEpochsStraight(String activation, @TempDir Path dir) throws Exception {
+    @CsvSource({"relu, false", "nami, false", "nami, true"})
+    void oneEpochPlusAResumedEpochEqualsTwoEpochsStraight(String activation, boolean mixed, @TempDir Path dir) throws Exception {
         Dataset data = TinyData.make(48, 3);
-        var config = TrainConfig.defaults().withEpochs(2).withBatchSize(16).withSeed(5);
+        var config = TrainConfig.defaults().withEpochs(2).withBatchSize(16).withSeed(5).withMixedPrecision(mixed);
 
         var straight = model(activation);
         new Trainer(straight, sgd(straight, 0.05), data, data, config.withRunDir(dir.resolve("a"))).fit();
