@@ -19,12 +19,13 @@ import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 
 /**
- * Every launch the Java side makes against the kernels' compiled signatures, without a GPU. A
- * launch passes each argument's bytes by pointer, so an {@code int} where the kernel takes a
- * {@code long long}, a missing argument or a misspelt name would only show on a GPU, as garbage or
- * a failed launch. Here each {@link CudaKernels} method runs against a recorder, for every dtype
- * and activation, and each launch is matched to its entry in the PTX that kernels/build.sh keeps
- * as text (the Maven build passes its path as {@code activa.kernels.ptx}).
+ * Every launch of {@link CudaKernels} (all of CudaBackend's; only the doctor's one proof launch
+ * is made elsewhere) against the kernels' compiled signatures, without a GPU. A launch passes each
+ * argument's bytes by pointer, so an {@code int} where the kernel takes a {@code long long}, a
+ * missing argument or a misspelt name would only show on a GPU, as garbage or a failed launch.
+ * Here each {@link CudaKernels} method runs against a recorder, for every dtype and activation,
+ * and each launch is matched to its entry in the PTX that kernels/build.sh keeps as text (the
+ * Maven build passes its path as {@code activa.kernels.ptx}).
  */
 class KernelAbiTest {
     private record Launch(String name, int grid, int block, int sharedBytes, List<Object> args) {}
