@@ -16,9 +16,13 @@ public final class FashionMnist {
 
     private static final String HOW_TO_GET = "Install it with `sudo apt-get install dataset-fashion-mnist` (files go to "
             + DEFAULT_DIR + "), or pass --data DIR naming a folder with train-images-idx3-ubyte[.gz],"
-            + " train-labels-idx1-ubyte[.gz], t10k-images-idx3-ubyte[.gz] and t10k-labels-idx1-ubyte[.gz].";
+            + " train-labels-idx1-ubyte[.gz], t10k-images-idx3-ubyte[.gz] and t10k-labels-idx1-ubyte[.gz]"
+            + " (or with a fashion-mnist/ subfolder holding them).";
 
     private FashionMnist() {}
+
+    /** The subfolder of a datasets folder that holds the files, as CIFAR's have theirs. */
+    static final String SUBFOLDER = "fashion-mnist";
 
     public static Dataset load(Path dir, Split split) {
         if (!Files.isDirectory(dir)) {
@@ -26,6 +30,11 @@ public final class FashionMnist {
                     + (Files.exists(dir) ? " is a file, not a folder. " : " does not exist. ") + HOW_TO_GET);
         }
         String prefix = split == Split.TRAIN ? "train" : "t10k";
+        // A folder holding several sets (one --data for compare across datasets) keeps these in fashion-mnist/.
+        Path sub = dir.resolve(SUBFOLDER);
+        String imagesName = prefix + "-images-idx3-ubyte";
+        if (!Files.exists(dir.resolve(imagesName)) && !Files.exists(dir.resolve(imagesName + ".gz")) && Files.isDirectory(sub))
+            dir = sub;
         Path imagesFile = find(dir, prefix + "-images-idx3-ubyte");
         Path labelsFile = find(dir, prefix + "-labels-idx1-ubyte");
         IdxReader.Idx images = IdxReader.read(imagesFile, IdxReader.IMAGES_MAGIC);

@@ -35,4 +35,16 @@ class DatasetsTest {
             assertMentions(e, Cifar.DEFAULT_DIR_100);
         }
     }
+
+    /** One --data folder serves every set (compare across datasets): each in its usual subfolder. */
+    @Test
+    void oneFolderHoldsEverySetInItsSubfolder() {
+        DataFiles.writeFashionMnist(dir.resolve("fashion-mnist"), "t10k", 20, 28, 28, 1);
+        DataFiles.write(dir.resolve("cifar-10-batches-bin/test_batch.bin"),
+                DataFiles.cifarRecords(10_000, 1, 10, new byte[10_000 * 3072]));
+        assertEquals(20, Datasets.open("fashion-mnist", dir, Split.TEST).count());
+        assertEquals(10_000, Datasets.open("cifar10", dir, Split.TEST).count());
+        DataException e = assertThrows(DataException.class, () -> Datasets.open("fashion-mnist", dir, Split.TRAIN));
+        assertMentions(e, dir.resolve("fashion-mnist").resolve("train-images-idx3-ubyte"));
+    }
 }
