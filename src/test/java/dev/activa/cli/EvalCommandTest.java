@@ -1,8 +1,10 @@
 package dev.activa.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.activa.checkpoint.Safetensors;
 import dev.activa.data.DataFiles;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -18,7 +20,7 @@ class EvalCommandTest {
      * checkpoint records, not the whole training split's, and so print the training's own result.
      */
     @Test
-    void evalOfACheckpointRepeatsTheTrainingsFinalResult(@TempDir Path dir) {
+    void evalOfACheckpointRepeatsTheTrainingsFinalResult(@TempDir Path dir) throws Exception {
         int count = 160, plane = 28 * 28;
         byte[] pixels = new byte[count * plane];
         var rng = new SplittableRandom(3);
@@ -39,6 +41,21 @@ class EvalCommandTest {
         assertEquals(trained.group(2), evaluated.group(1), "loss\n" + train.out() + eval.out());
         assertEquals(trained.group(1), evaluated.group(2), "top-1");
         assertEquals(trained.group(3), evaluated.group(3), "macro F1");
+
+        // A checkpoint without the normalisation (as older ones) still evaluates, by the whole
+        // training split's statistics: here all 160 images, so other figures than the run's.
+        Path checkpoint = dir.resolve("runs").resolve("relu_fashion-mnist.safetensors");
+        var loaded = Safetensors.read(checkpoint);
+        var metadata = new java.util.LinkedHashMap<>(loaded.metadata());
+        metadata.remove("normalisation_mean");
+        metadata.remove("normalisation_std");
+        Path older = dir.resolve("older.safetensors");
+        Safetensors.write(older, loaded.tensors(), metadata);
+        var fallback = ActivationsCommandTest.run("eval", "--checkpoint", older.toString(), "--data", dir.toString());
+        assertEquals(0, fallback.status(), fallback.err());
+        var other = Pattern.compile("loss ([0-9.]+), top-1").matcher(fallback.out());
+        assertTrue(other.find(), fallback.out());
+        assertNotEquals(trained.group(2), other.group(1), "normalised by other statistics: " + fallback.out());
     }
 
     @Test
