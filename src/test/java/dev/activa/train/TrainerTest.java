@@ -121,6 +121,46 @@ class TrainerTest {
         for (String name : a.keySet()) assertArrayEquals(a.get(name).toFloats(), b.get(name).toFloats(), name);
     }
 
+    /**
+     * Nothing is global: two trainings running at once, in two threads (one backend each, and one
+     * backend for both), end with the same weights as each alone. Caches, per-thread buffers and the
+     * shared fork-join pool must not mix them.
+     */
+    @Test
+    void twoTrainingsSideBySideEndAsEachAlone() throws Exception {
+        // 28 × 28, so that the convolutions take their direct paths (with per-thread buffers) too
+        var rng = new java.util.SplittableRandom(6);
+        int count = 32;
+        byte[] pixels = new byte[count * 28 * 28];
+        for (int i = 0; i < pixels.length; i++) pixels[i] = (byte) rng.nextInt(256);
+        int[] labels = new int[count];
+        for (int i = 0; i < count; i++) labels[i] = i % 4;
+        Dataset data = new Dataset("random28", pixels, labels, count, 1, 28, 28, 4, List.of("a", "b", "c", "d"));
+        var config = TrainConfig.defaults().withEpochs(1).withBatchSize(16).withSeed(2);
+        java.util.function.BiFunction<Backend, String, Map<String, Tensor>> train = (backend, activation) -> {
+            var model = new ResNet(backend, new ResNet.Config(18, 4, 1, 4, ResNet.Stem.CIFAR, activation), 7);
+            new Trainer(model, sgd(model, 0.05), data, null, config).fit();
+            return model.state();
+        };
+        var aloneRelu = train.apply(new CpuBackend(), "relu");
+        var aloneNami = train.apply(new CpuBackend(), "nami");
+        Backend shared = new CpuBackend();
+        for (Backend[] backends : new Backend[][] {{new CpuBackend(), new CpuBackend()}, {shared, shared}}) {
+            try (var pool = java.util.concurrent.Executors.newFixedThreadPool(2)) {
+                var relu = pool.submit(() -> train.apply(backends[0], "relu"));
+                var nami = pool.submit(() -> train.apply(backends[1], "nami"));
+                assertSameWeights(aloneRelu, relu.get());
+                assertSameWeights(aloneNami, nami.get());
+            }
+        }
+    }
+
+    private static void assertSameWeights(Map<String, Tensor> expected, Map<String, Tensor> actual) {
+        assertEquals(expected.keySet(), actual.keySet());
+        for (String name : expected.keySet())
+            assertArrayEquals(expected.get(name).toFloats(), actual.get(name).toFloats(), name);
+    }
+
     /** Normalisation follows the checkpoint, not whatever training images the resumed run is given. */
     @Test
     void aResumedRunNormalisesAsTheCheckpointSays(@TempDir Path dir) {
