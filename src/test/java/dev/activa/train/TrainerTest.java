@@ -161,6 +161,33 @@ class TrainerTest {
             assertArrayEquals(expected.get(name).toFloats(), actual.get(name).toFloats(), name);
     }
 
+    /** cancel from another thread stops the run after the step in progress, and the log says why. */
+    @Test
+    void cancelFromAnotherThreadStopsTheRun(@TempDir Path dir) throws Exception {
+        Dataset data = TinyData.make(64, 8);
+        var model = model("relu");
+        var trainer = new Trainer(model, sgd(model, 0.05), data, data,
+                TrainConfig.defaults().withEpochs(50).withBatchSize(16).withRunDir(dir));
+        var firstStep = new java.util.concurrent.CountDownLatch(1);
+        var steps = new java.util.concurrent.atomic.AtomicLong();
+        trainer.addCallback(new Callback() {
+            @Override
+            public void onStep(Step s, Control c) {
+                steps.incrementAndGet();
+                firstStep.countDown();
+            }
+        });
+        try (var pool = java.util.concurrent.Executors.newSingleThreadExecutor()) {
+            var run = pool.submit(trainer::fit);
+            assertTrue(firstStep.await(60, java.util.concurrent.TimeUnit.SECONDS), "the run started");
+            trainer.cancel("service shutting down");
+            var result = run.get(60, java.util.concurrent.TimeUnit.SECONDS);
+            assertEquals("stopped: service shutting down", result.log().status());
+            assertTrue(steps.get() < 50 * 4, steps.get() + " of " + 50 * 4 + " steps ran");
+            assertEquals(result.log().status(), RunLog.read(result.logFile()).status(), "the log on disk says so too");
+        }
+    }
+
     /** Normalisation follows the checkpoint, not whatever training images the resumed run is given. */
     @Test
     void aResumedRunNormalisesAsTheCheckpointSays(@TempDir Path dir) {
