@@ -1,6 +1,7 @@
 package dev.activa.cli;
 
 import dev.activa.activation.Activation;
+import dev.activa.report.EpochRecord;
 import dev.activa.report.PlotSupport;
 import dev.activa.report.Plots;
 import dev.activa.report.RunLog;
@@ -34,13 +35,18 @@ final class PlotCommand {
                 throw new UsageException("plot: with --logs, --out names a folder (a chart per log and a comparison go there),"
                         + " not a file: " + outDir);
             List<RunLog> logs = files.stream().map(f -> TrainCommand.read(Path.of(f))).toList();
+            String metric = a.string("metric", "valTop1");
+            if (!EpochRecord.METRICS.contains(metric))
+                throw new UsageException("plot: unknown metric '" + metric + "'; choose one of " + EpochRecord.METRICS);
+            if (logs.stream().flatMap(l -> l.epochs().stream()).noneMatch(e -> Double.isFinite(e.metric(metric))))
+                throw new UsageException("plot: none of the logs has a value of " + metric + (metric.equals("lossScale")
+                        ? " (it is logged for mixed-precision runs only)" : " (they hold no finished epoch)"));
             Files.createDirectories(outDir);
             for (int i = 0; i < logs.size(); i++) {
                 Path png = outDir.resolve(Path.of(files.get(i)).getFileName().toString().replaceAll("\\.json$", "") + "_curves.png");
                 Plots.trainingCurves(logs.get(i), png, a.integer("smoothing", 3));
                 out.println("wrote " + png);
             }
-            String metric = a.string("metric", "valTop1");
             Path cmp = outDir.resolve("comparison_" + metric + ".png");
             try {
                 Plots.comparison(logs, metric, cmp);

@@ -126,4 +126,25 @@ class CliErrorsTest {
         assertTrue(logsToAFile.err().contains("--out names a folder"), logsToAFile.err());
         assertFalse(Files.exists(dir.resolve("chart.png")));
     }
+
+    /** A metric the logs lack, or misspell, is a usage error before any chart is written. */
+    @Test
+    void plotsOfAMetricTheLogsLackAreAUsageError(@TempDir Path dir) throws Exception {
+        Path fp32 = dir.resolve("relu_tiny.json");
+        dev.activa.report.RunLog.start("relu", "tiny", 0, "test", "cpu", java.util.Map.of(), java.time.Instant.EPOCH)
+                .withEpoch(new dev.activa.report.EpochRecord(1, 1.2, 0.5, 1.3, 0.4, 0.9, 0.4, 0.4, 0.4,
+                        java.util.List.of(), 0.1, 2, 100, null))
+                .write(fp32);
+        var lossScale = run("plot", "--logs", fp32.toString(), "--metric", "lossScale", "--out", dir.resolve("a").toString());
+        assertEquals(2, lossScale.status(), lossScale.err());
+        assertTrue(lossScale.err().contains("none of the logs has a value of lossScale (it is logged for mixed-precision runs only)"),
+                lossScale.err());
+        var typo = run("plot", "--logs", fp32.toString(), "--metric", "valAcc", "--out", dir.resolve("b").toString());
+        assertEquals(2, typo.status(), typo.err());
+        assertTrue(typo.err().contains("unknown metric 'valAcc'; choose one of [trainLoss"), typo.err());
+        assertFalse(Files.exists(dir.resolve("a")) || Files.exists(dir.resolve("b")), "nothing written");
+        var fine = run("plot", "--logs", fp32.toString(), "--metric", "valLoss", "--out", dir.resolve("c").toString());
+        assertEquals(0, fine.status(), fine.err());
+        assertTrue(Files.exists(dir.resolve("c").resolve("comparison_valLoss.png")));
+    }
 }
