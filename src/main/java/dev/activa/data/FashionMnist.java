@@ -35,7 +35,7 @@ public final class FashionMnist {
         String imagesName = prefix + "-images-idx3-ubyte";
         if (!Files.exists(dir.resolve(imagesName)) && !Files.exists(dir.resolve(imagesName + ".gz")) && Files.isDirectory(sub))
             dir = sub;
-        Path imagesFile = find(dir, prefix + "-images-idx3-ubyte");
+        Path imagesFile = find(dir, imagesName);
         Path labelsFile = find(dir, prefix + "-labels-idx1-ubyte");
         IdxReader.Idx images = IdxReader.read(imagesFile, IdxReader.IMAGES_MAGIC);
         IdxReader.Idx labels = IdxReader.read(labelsFile, IdxReader.LABELS_MAGIC);
