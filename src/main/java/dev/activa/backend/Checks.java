@@ -1,5 +1,6 @@
 package dev.activa.backend;
 
+import dev.activa.activation.Activation;
 import dev.activa.tensor.Shape;
 import dev.activa.tensor.Tensor;
 
@@ -37,6 +38,13 @@ public final class Checks {
         if (ho < 1 || wo < 1)
             throw new IllegalArgumentException("max pool: window " + kernel + " does not fit input " + Shape.str(x.shape()));
         return new int[] {x.dim(0), x.dim(1), ho, wo};
+    }
+
+    /** The residual of a fused act(x + residual), where there is one: x's shape and dtype. */
+    public static void residual(Activation act, Tensor x, Tensor residual) {
+        if (residual == null) return;
+        Shape.requireSame(act.name() + "(x + residual)", x, residual);
+        Shape.requireDType(act.name() + "(x + residual)", x, residual);
     }
 
     public static void channelBias(Tensor x, Tensor bias) {

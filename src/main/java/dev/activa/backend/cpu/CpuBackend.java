@@ -202,7 +202,7 @@ public final class CpuBackend implements Backend {
 
     @Override
     public Tensor activationForward(Activation act, double[] params, Tensor x, Tensor residual) {
-        checkActivationInputs(act, x, residual);
+        Checks.residual(act, x, residual);
         if (exact(x)) {
             double[] y = new double[(int) x.numel()];
             CpuReference.activationForward(act, params, doubles(x), residual == null ? null : doubles(residual), y);
@@ -216,7 +216,7 @@ public final class CpuBackend implements Backend {
     /** FP32 writes straight into out's array; other dtypes take the interface's compute-and-copy. */
     @Override
     public Tensor activationForwardInto(Activation act, double[] params, Tensor x, Tensor residual, Tensor out) {
-        checkActivationInputs(act, x, residual);
+        Checks.residual(act, x, residual);
         Shape.requireSame(act.name() + " into out", x, out);
         if (x.dtype() != DType.F32 || !(storage(out) instanceof CpuStorage.F32(float[] y)))
             return Backend.super.activationForwardInto(act, params, x, residual, out);
@@ -234,7 +234,7 @@ public final class CpuBackend implements Backend {
     @Override
     public double[] activationBackwardInto(Activation act, double[] params, Tensor x, Tensor residual, Tensor dy,
                                            Tensor dx) {
-        checkActivationInputs(act, x, residual);
+        Checks.residual(act, x, residual);
         Shape.requireSame(act.name() + " backward", x, dy);
         Shape.requireSame(act.name() + " backward into dx", x, dx);
         if (exact(x)) {
@@ -249,12 +249,6 @@ public final class CpuBackend implements Backend {
                 residual == null ? null : floats(residual), floats(dy), out);
         if (!(storage(dx) instanceof CpuStorage.F32)) copyInto(dx, wrap(out, DType.F32, dx.shape()));
         return sums;
-    }
-
-    private static void checkActivationInputs(Activation act, Tensor x, Tensor residual) {
-        if (residual == null) return;
-        Shape.requireSame(act.name() + "(x + residual)", x, residual);
-        Shape.requireDType(act.name() + "(x + residual)", x, residual);
     }
 
     @Override

@@ -274,25 +274,18 @@ public final class CudaBackend implements Backend, AutoCloseable {
     @Override
     public Tensor activationForward(Activation act, double[] params, Tensor x, Tensor residual) {
         begin(act.name(), x, residual);
-        checkResidual(act, x, residual);
+        Checks.residual(act, x, residual);
         Tensor y = device.allocate(act.name(), x.dtype(), x.shape());
         kernels.activationForward(act, x.dtype(), kernelParams(params), address(x), addressOrNull(residual), address(y),
                 x.numel());
         return y;
     }
 
-    /** The fused add's residual: x's shape and dtype, as on the CPU. */
-    private static void checkResidual(Activation act, Tensor x, Tensor residual) {
-        if (residual == null) return;
-        Shape.requireSame(act.name() + "(x + residual)", x, residual);
-        Shape.requireDType(act.name() + "(x + residual)", x, residual);
-    }
-
     @Override
     public ActivationGrad activationBackward(Activation act, double[] params, Tensor x, Tensor residual, Tensor dy) {
         String op = act.name() + " backward";
         begin(op, x, residual, dy);
-        checkResidual(act, x, residual);
+        Checks.residual(act, x, residual);
         Shape.requireSame(op, x, dy);
         Tensor dx = device.allocate(op, dy.dtype(), x.shape());
         return new ActivationGrad(dx, backwardInto(op, act, params, x, residual, dy, dx));
@@ -304,7 +297,7 @@ public final class CudaBackend implements Backend, AutoCloseable {
                                            Tensor dx) {
         String op = act.name() + " backward";
         begin(op, x, residual, dy, dx);
-        checkResidual(act, x, residual);
+        Checks.residual(act, x, residual);
         Shape.requireSame(op, x, dy);
         Shape.requireSame(op + " into dx", x, dx);
         return backwardInto(op, act, params, x, residual, dy, dx);
