@@ -47,8 +47,7 @@ final class CompareCommand {
             }
         }).toList();
         // Mistakes that would otherwise surface only when their run comes, after the runs before it.
-        if (!base.containsKey("epochs"))
-            throw new UsageException("compare: how many epochs? Give --epochs N, or a --preset (" + TrainCommand.presetNames() + ")");
+        TrainCommand.requireEpochs("compare", base.containsKey("epochs"));
         for (String act : activations) {
             try {
                 Activation.of(act);

@@ -56,6 +56,11 @@ final class TrainCommand {
         return String.join(", ", new TreeSet<>(PRESETS.keySet()));
     }
 
+    /** Without a preset nothing says how long to train: a usage error, before any data is read. */
+    static void requireEpochs(String verb, boolean given) {
+        if (!given) throw new UsageException(verb + ": how many epochs? Give --epochs N, or a --preset (" + presetNames() + ")");
+    }
+
     /** Flags over the preset's values: the effective options of a run. */
     static Map<String, String> resolve(Args args, List<String> argv) {
         Map<String, String> o = new LinkedHashMap<>();
@@ -88,8 +93,7 @@ final class TrainCommand {
         Args a = Args.parse("train", toArgv(o), OPTIONS, FLAGS);
         // A mistyped number is a usage error whether or not the data is installed: parse before loading it.
         for (String name : List.of("lr", "momentum", "weight-decay", "warmup", "min-lr", "label-smoothing")) a.number(name, 0);
-        if (!a.has("epochs"))
-            throw new UsageException("train: how many epochs? Give --epochs N, or a --preset (" + presetNames() + ")");
+        requireEpochs("train", a.has("epochs"));
         int epochs = positive(a, "epochs"), batch = positive(a, "batch", 128);
         String dataset = a.string("dataset", "fashion-mnist");
         Path dir = a.has("data") ? Path.of(a.string("data", null)) : null;
