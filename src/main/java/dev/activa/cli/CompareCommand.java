@@ -57,7 +57,7 @@ final class CompareCommand {
         }
         for (String dataset : datasets) Datasets.canonicalName(dataset);
         Path outDir = Path.of(base.getOrDefault("out", "runs/compare"));
-        Backend be = Devices.open(base.getOrDefault("device", "cpu"), out);
+        Backend be = Devices.open(base.getOrDefault("device", "cpu"), base.get("threads"), out);
         List<RunLog> logs = new ArrayList<>();
         for (String dataset : datasets)
             for (String act : activations)

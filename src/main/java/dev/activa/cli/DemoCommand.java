@@ -15,15 +15,15 @@ import java.util.SplittableRandom;
 final class DemoCommand {
     static final String USAGE = """
             usage: activa demo [--depth 18] [--width 64] [--batch 128] [--size 32] [--channels 3] [--steps 5]
-                               [--activation tanhrelu] [--dtype fp32|fp16] [--device cpu|cuda|auto]
+                               [--activation tanhrelu] [--dtype fp32|fp16] [--device cpu|cuda|auto] [--threads N]
             """;
 
     private DemoCommand() {}
 
     static int run(List<String> argv, PrintStream out) {
         Args a = Args.parse("demo", argv, Set.of("depth", "width", "batch", "size", "channels", "steps", "activation",
-                "dtype", "device"), Set.of());
-        Backend be = Devices.open(a.string("device", "cpu"), out);
+                "dtype", "device", "threads"), Set.of());
+        Backend be = Devices.open(a.string("device", "cpu"), a.string("threads", null), out);
         int batch = a.integer("batch", 128), size = a.integer("size", 32), channels = a.integer("channels", 3);
         DType dtype = ActivationsCommand.parseDType(a.string("dtype", "fp32"));
         var config = new ResNet.Config(a.integer("depth", 18), a.integer("width", 64), channels, 10, ResNet.Stem.CIFAR,
@@ -37,7 +37,7 @@ final class DemoCommand {
         for (int i = 0; i < batch; i++) labels[i] = i % 10;
         Tensor x = be.fromFloats(images, dtype, batch, channels, size, size);
         out.printf("resnet-%d width %d, %,d parameters, batch %d×%d×%d×%d %s on %s%n", config.depth(), config.width(),
-                model.parameterCount(), batch, channels, size, size, dtype, be.name());
+                model.parameterCount(), batch, channels, size, size, dtype, Devices.describe(be));
         for (int step = 1; step <= a.integer("steps", 5); step++) {
             long t0 = System.nanoTime();
             Tensor loss = Ops.crossEntropy(model.forward(x), labels, 0);

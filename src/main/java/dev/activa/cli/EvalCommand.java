@@ -18,7 +18,7 @@ import java.util.Set;
 /** {@code eval}: a checkpoint's loss, accuracy and per-class metrics on a dataset's test split. */
 final class EvalCommand {
     static final String USAGE = """
-            usage: activa eval --checkpoint FILE [--dataset NAME] [--data DIR] [--batch 256] [--device cpu|cuda|auto]
+            usage: activa eval --checkpoint FILE [--dataset NAME] [--data DIR] [--batch 256] [--device cpu|cuda|auto] [--threads N]
               The model, dataset and input normalisation are read from the checkpoint; --dataset evaluates on
               another with the same shape.
             """;
@@ -26,13 +26,13 @@ final class EvalCommand {
     private EvalCommand() {}
 
     static int run(List<String> argv, PrintStream out) {
-        Args a = Args.parse("eval", argv, Set.of("checkpoint", "dataset", "data", "batch", "device"), Set.of());
+        Args a = Args.parse("eval", argv, Set.of("checkpoint", "dataset", "data", "batch", "device", "threads"), Set.of());
         Path file = Path.of(a.required("checkpoint"));
+        Backend be = Devices.open(a.string("device", "cpu"), a.string("threads", null), out);
         if (!Files.exists(file)) throw new UsageException("eval: checkpoint " + file + " does not exist");
         var meta = Checkpoint.read(file).metadata();
         String[] m = meta.getOrDefault("model", "").split(",");
         if (m.length != 6) throw new IllegalArgumentException("eval: " + file + " does not describe its model (no 'model' metadata)");
-        Backend be = Devices.open(a.string("device", "cpu"), out);
         var config = new ResNet.Config(Integer.parseInt(m[0]), Integer.parseInt(m[1]), Integer.parseInt(m[2]),
                 Integer.parseInt(m[3]), ResNet.Stem.valueOf(m[4]), m[5]);
         var model = new ResNet(be, config, 0);

@@ -33,11 +33,12 @@ final class TrainCommand {
               --warmup EPOCHS  --min-lr X  --label-smoothing X  --precision fp32|mixed  --no-augment
               --train-limit N (train on the first N images)  --seed N  --out DIR (default runs)
               --resume CHECKPOINT  --device cpu|cuda|auto  --quiet
+              --threads N (the CPU backend's threads; default every core; a fixed N repeats runs across machines)
             """;
 
     static final Set<String> OPTIONS = Set.of("preset", "dataset", "data", "activation", "depth", "width", "stem", "epochs",
             "batch", "lr", "momentum", "weight-decay", "warmup", "min-lr", "label-smoothing", "precision", "train-limit",
-            "seed", "out", "resume", "device");
+            "seed", "out", "resume", "device", "threads");
     static final Set<String> FLAGS = Set.of("nesterov", "decay-norm-and-bias", "no-augment", "quiet");
 
     /** The presets: the two write-ups, and a CPU quick start that takes a few minutes on two cores. */
@@ -79,7 +80,7 @@ final class TrainCommand {
     static int run(List<String> argv, PrintStream out) {
         Args args = Args.parse("train", argv, OPTIONS, FLAGS);
         var o = resolve(args, argv);
-        Backend be = Devices.open(o.getOrDefault("device", "cpu"), out);
+        Backend be = Devices.open(o.getOrDefault("device", "cpu"), o.get("threads"), out);
         Trainer.Result r = train(be, o, out, !o.containsKey("quiet"));
         out.println("log:    " + r.logFile().toAbsolutePath());
         out.println("model:  " + r.checkpoint().toAbsolutePath());
@@ -125,7 +126,7 @@ final class TrainCommand {
                 progress, runDir, seed == 0 ? null : "seed" + seed);
         out.printf("train: resnet-%d width %d (%,d parameters), %s, %s on %s: %,d train / %,d test images, %d epochs, "
                         + "batch %d, lr %s cosine, %s, augmentation %s, seed %d%n",
-                mc.depth(), mc.width(), model.parameterCount(), mc.activation(), dataset, be.name(), train.count(),
+                mc.depth(), mc.width(), model.parameterCount(), mc.activation(), dataset, Devices.describe(be), train.count(),
                 test.count(), config.epochs(), config.batchSize(), sgd.options().lr(), precision,
                 config.augment() ? "crop+flip" : "off", seed);
         var trainer = new Trainer(model, sgd, train, test, config);

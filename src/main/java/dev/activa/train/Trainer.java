@@ -3,6 +3,7 @@ package dev.activa.train;
 import dev.activa.autograd.Autograd;
 import dev.activa.autograd.Ops;
 import dev.activa.backend.Backend;
+import dev.activa.backend.cpu.CpuBackend;
 import dev.activa.data.Batch;
 import dev.activa.data.BatchLoader;
 import dev.activa.data.Dataset;
@@ -161,6 +162,8 @@ public final class Trainer {
         c.put("optimizer", Map.of("name", "sgd", "lr", o.lr(), "momentum", o.momentum(), "weightDecay", o.weightDecay(),
                 "nesterov", o.nesterov(), "decayNormAndBias", o.decayNormAndBias()));
         c.putAll(config.toMap());
+        // the loops' cut, which the weight gradients' rounding follows: the same count repeats a run elsewhere
+        if (backend instanceof CpuBackend cpu) c.put("cpuThreads", cpu.threads());
         if (startEpoch > 0) c.put("resumedAfterEpoch", startEpoch); // whether or not the earlier epochs' log was found
         return c;
     }

@@ -10,7 +10,9 @@ import dev.activa.tensor.Tensor;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ForkJoinPool;
 
 /**
  * The CPU backend. FP32 runs the fast kernels ({@link FloatKernels}, {@link Im2colConv},
@@ -18,7 +20,30 @@ import java.util.concurrent.ConcurrentHashMap;
  * plain reference kernels ({@link CpuReference}) that gradient checks rely on.
  */
 public final class CpuBackend implements Backend {
+    private final Parallel parallel;
     private final Map<Im2colConv.Geometry, Im2colConv> convolutions = new ConcurrentHashMap<>();
+
+    /**
+     * Parallel loops on the common fork-join pool: every core, shared with the rest of the JVM
+     * (parallel streams, {@code CompletableFuture}'s default executor).
+     */
+    public CpuBackend() { this(Parallel.COMMON); }
+
+    /**
+     * Parallel loops on a pool of this backend's own with {@code threads} workers (its idle workers
+     * end after a minute), or on the calling thread alone for 1: a service keeps training off
+     * the common pool, and, since loops are cut by the thread count alone, a run repeats bit for
+     * bit on any machine with the same vector width.
+     */
+    public CpuBackend(int threads) { this(Parallel.ofThreads(threads)); }
+
+    /** Parallel loops on the given pool (a service's own), cut for its parallelism. */
+    public CpuBackend(ForkJoinPool pool) { this(Parallel.on(Objects.requireNonNull(pool, "pool"))); }
+
+    private CpuBackend(Parallel parallel) { this.parallel = parallel; }
+
+    /** The threads a parallel loop runs on, which also decide how its work is cut. */
+    public int threads() { return parallel.threads(); }
 
     @Override
     public String name() { return "cpu"; }
@@ -161,7 +186,7 @@ public final class CpuBackend implements Backend {
             return wrap(out, a.dtype(), a.shape());
         }
         float[] out = new float[(int) a.numel()];
-        FloatKernels.add(floats(a), floats(b), out);
+        FloatKernels.add(parallel, floats(a), floats(b), out);
         return wrap(out, a.dtype(), a.shape());
     }
 
@@ -173,7 +198,7 @@ public final class CpuBackend implements Backend {
                 double[] src = doubles(x);
                 for (int i = 0; i < d.length; i++) d[i] += src[i];
             }
-            case CpuStorage.F32(float[] d) -> FloatKernels.add(d, floats(x), d);
+            case CpuStorage.F32(float[] d) -> FloatKernels.add(parallel, d, floats(x), d);
             case CpuStorage.F16(short[] bits) -> {
                 float[] src = floats(x);
                 for (int i = 0; i < bits.length; i++)
@@ -190,7 +215,7 @@ public final class CpuBackend implements Backend {
             return wrap(out, a.dtype(), a.shape());
         }
         float[] out = new float[(int) a.numel()];
-        FloatKernels.scale(floats(a), (float) factor, out);
+        FloatKernels.scale(parallel, floats(a), (float) factor, out);
         return wrap(out, a.dtype(), a.shape());
     }
 
@@ -209,7 +234,7 @@ public final class CpuBackend implements Backend {
             return wrap(y, x.dtype(), x.shape());
         }
         float[] y = new float[(int) x.numel()];
-        FloatKernels.activationForward(act, toFloat(params), floats(x), residual == null ? null : floats(residual), y);
+        FloatKernels.activationForward(parallel, act, toFloat(params), floats(x), residual == null ? null : floats(residual), y);
         return wrap(y, x.dtype(), x.shape());
     }
 
@@ -220,7 +245,7 @@ public final class CpuBackend implements Backend {
         Shape.requireSame(act.name() + " into out", x, out);
         if (x.dtype() != DType.F32 || !(storage(out) instanceof CpuStorage.F32(float[] y)))
             return Backend.super.activationForwardInto(act, params, x, residual, out);
-        FloatKernels.activationForward(act, toFloat(params), floats(x), residual == null ? null : floats(residual), y);
+        FloatKernels.activationForward(parallel, act, toFloat(params), floats(x), residual == null ? null : floats(residual), y);
         return out;
     }
 
@@ -245,7 +270,7 @@ public final class CpuBackend implements Backend {
             return sums;
         }
         float[] out = storage(dx) instanceof CpuStorage.F32(float[] d) ? d : new float[(int) dx.numel()];
-        double[] sums = FloatKernels.activationBackward(act, toFloat(params), floats(x),
+        double[] sums = FloatKernels.activationBackward(parallel, act, toFloat(params), floats(x),
                 residual == null ? null : floats(residual), floats(dy), out);
         if (!(storage(dx) instanceof CpuStorage.F32)) copyInto(dx, wrap(out, DType.F32, dx.shape()));
         return sums;
@@ -297,7 +322,8 @@ public final class CpuBackend implements Backend {
 
     private Im2colConv convolution(Checks.ConvShape s, Conv2dSpec spec) {
         return convolutions.computeIfAbsent(
-                new Im2colConv.Geometry(s.c(), s.h(), s.w(), s.r(), s.s(), spec.stride(), spec.padding()), Im2colConv::new);
+                new Im2colConv.Geometry(s.c(), s.h(), s.w(), s.r(), s.s(), spec.stride(), spec.padding()),
+                g -> new Im2colConv(g, parallel));
     }
 
     @Override
@@ -357,7 +383,7 @@ public final class CpuBackend implements Backend {
         float[] out = new float[(int) x.numel()];
         float[] ones = new float[c];
         Arrays.fill(ones, 1f);
-        FloatKernels.channelAffine(floats(x), out, sh[0], c, hw, ones, floats(bias));
+        FloatKernels.channelAffine(parallel, floats(x), out, sh[0], c, hw, ones, floats(bias));
         return wrap(out, x.dtype(), sh);
     }
 
@@ -389,14 +415,14 @@ public final class CpuBackend implements Backend {
         }
         float[] xs = floats(x);
         float[] mean = new float[c], invStd = new float[c], var = new float[c];
-        FloatKernels.batchStats(xs, n, c, hw, eps, mean, invStd, var);
+        FloatKernels.batchStats(parallel, xs, n, c, hw, eps, mean, invStd, var);
         float[] g = floats(gamma), b = floats(beta), scale = new float[c], shift = new float[c];
         for (int ch = 0; ch < c; ch++) {
             scale[ch] = g[ch] * invStd[ch];
             shift[ch] = b[ch] - mean[ch] * scale[ch];
         }
         float[] y = new float[xs.length];
-        FloatKernels.channelAffine(xs, y, n, c, hw, scale, shift);
+        FloatKernels.channelAffine(parallel, xs, y, n, c, hw, scale, shift);
         double[] meanD = new double[c], varD = new double[c];
         for (int ch = 0; ch < c; ch++) {
             meanD[ch] = mean[ch];
@@ -454,7 +480,7 @@ public final class CpuBackend implements Backend {
             shift[ch] = (float) (b[ch] - mean[ch] * g[ch] * invStd[ch]);
         }
         float[] y = new float[(int) x.numel()];
-        FloatKernels.channelAffine(floats(x), y, n, c, hw, scale, shift);
+        FloatKernels.channelAffine(parallel, floats(x), y, n, c, hw, scale, shift);
         return wrap(y, x.dtype(), x.shape());
     }
 
@@ -469,7 +495,7 @@ public final class CpuBackend implements Backend {
             return new BatchNormGrad(wrap(dx, x.dtype(), x.shape()), wrap(dg, gamma.dtype(), c), wrap(db, gamma.dtype(), c));
         }
         float[] dx = new float[(int) x.numel()], dg = new float[c], db = new float[c];
-        FloatKernels.batchNormBackward(floats(x), floats(dy), floats(gamma), floats(savedMean), floats(savedInvStd),
+        FloatKernels.batchNormBackward(parallel, floats(x), floats(dy), floats(gamma), floats(savedMean), floats(savedInvStd),
                 n, c, hw, dx, dg, db);
         return new BatchNormGrad(wrap(dx, dy.dtype(), x.shape()), wrap(dg, gamma.dtype(), c), wrap(db, gamma.dtype(), c));
     }
@@ -491,7 +517,7 @@ public final class CpuBackend implements Backend {
             return wrap(y, x.dtype(), n, c);
         }
         float[] y = new float[n * c];
-        FloatKernels.planeMean(floats(x), y, n * c, hw);
+        FloatKernels.planeMean(parallel, floats(x), y, n * c, hw);
         return wrap(y, x.dtype(), n, c);
     }
 
@@ -504,7 +530,7 @@ public final class CpuBackend implements Backend {
             return wrap(dx, dy.dtype(), inputShape);
         }
         float[] dx = new float[planes * hw];
-        FloatKernels.planeBroadcast(floats(dy), dx, planes, hw, 1f / hw);
+        FloatKernels.planeBroadcast(parallel, floats(dy), dx, planes, hw, 1f / hw);
         return wrap(dx, dy.dtype(), inputShape);
     }
 
@@ -537,7 +563,7 @@ public final class CpuBackend implements Backend {
             return wrap(c, a.dtype(), m, n);
         }
         float[] c = new float[m * n];
-        Sgemm.gemm(transposeA, transposeB, m, n, k, 1f, floats(a), 0, a.dim(1), floats(b), 0, b.dim(1), 0f, c, 0, n);
+        Sgemm.gemm(parallel, transposeA, transposeB, m, n, k, 1f, floats(a), 0, a.dim(1), floats(b), 0, b.dim(1), 0f, c, 0, n);
         return wrap(c, a.dtype(), m, n);
     }
 
@@ -595,7 +621,7 @@ public final class CpuBackend implements Backend {
         if (weight.dtype() != DType.F32 || momentumBuffer.dtype() != DType.F32)
             throw new IllegalArgumentException("sgd: weights and momentum must be FP32 (master weights), got "
                     + weight.dtype() + " and " + momentumBuffer.dtype());
-        FloatKernels.sgdStep(floats(weight), floats(grad), floats(momentumBuffer), (float) lr, (float) momentum,
+        FloatKernels.sgdStep(parallel, floats(weight), floats(grad), floats(momentumBuffer), (float) lr, (float) momentum,
                 (float) weightDecay, nesterov, (float) gradScale);
     }
 }

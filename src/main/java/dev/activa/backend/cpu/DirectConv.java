@@ -40,22 +40,22 @@ final class DirectConv {
      * src [n, c, h, w] copied into [n, c, h+2·pad, w+2·pad] with zero borders, plus 4L floats of
      * slack so the kernel's last vector loads stay inside the array.
      */
-    static float[] padded(float[] src, int n, int c, int h, int w, int pad) {
-        return padded(src, n, c, h, w, pad, w + 2 * pad, 0, PADDED);
+    static float[] padded(Parallel parallel, float[] src, int n, int c, int h, int w, int pad) {
+        return padded(parallel, src, n, c, h, w, pad, w + 2 * pad, 0, PADDED);
     }
 
     /**
-     * As {@link #padded(float[], int, int, int, int, int)}, rows widened with zeros to wp ≥ w + 2·pad
+     * As {@link #padded(Parallel, float[], int, int, int, int, int)}, rows widened with zeros to wp ≥ w + 2·pad
      * and {@code extraRows} more rows of zeros at the bottom of each plane.
      */
-    private static float[] padded(float[] src, int n, int c, int h, int w, int pad, int wp, int extraRows,
-                                  ThreadLocal<float[][]> buffer) {
+    private static float[] padded(Parallel parallel, float[] src, int n, int c, int h, int w, int pad, int wp,
+                                  int extraRows, ThreadLocal<float[][]> buffer) {
         int hp = h + 2 * pad + extraRows, planeP = hp * wp;
         long size = (long) n * c * planeP + 4L * L;
         float[][] holder = buffer.get();
         if (holder[0].length < size) holder[0] = new float[Math.toIntExact(size)];
         float[] out = holder[0];
-        Parallel.forRange(n * c, Math.max(1, (1 << 14) / planeP), (p0, p1) -> {
+        parallel.forRange(n * c, Math.max(1, (1 << 14) / planeP), (p0, p1) -> {
             for (int pl = p0; pl < p1; pl++) {
                 int d = pl * planeP, sIn = pl * h * w;
                 Arrays.fill(out, d, d + pad * wp, 0f);
@@ -125,7 +125,8 @@ final class DirectConv {
      * The outputs of a block are then the lanes with ox &lt; wo, consecutive in y: each half is
      * compressed to them and stored.
      */
-    static void forward(float[] xp, int n, int c, int hp, int wp, int r, int s, float[] wk, int k, float[] y) {
+    static void forward(Parallel parallel, float[] xp, int n, int c, int hp, int wp, int r, int s, float[] wk, int k,
+                        float[] y) {
         int ho = hp - r + 1, wo = wp - s + 1, taps = c * r * s, kBlocks = ceilDiv(k, KB);
         int[] off = offsets(c, hp, wp, r, s);
         int image = c * hp * wp, outPlane = ho * wo, block = 2 * L;
@@ -133,7 +134,7 @@ final class DirectConv {
         // Per image, blocks start at flattened positions (flat) or at row positions.
         int rowBlocks = ceilDiv(wo, block), span = (ho - 1) * wp + wo;
         int blocks = flat ? ceilDiv(span, block) : ho * rowBlocks;
-        Parallel.forRange(n * blocks, Math.max(1, (1 << 16) / Math.max(1, k * block * taps)), (j0, j1) -> {
+        parallel.forRange(n * blocks, Math.max(1, (1 << 16) / Math.max(1, k * block * taps)), (j0, j1) -> {
             for (int j = j0; j < j1; j++) {
                 int b = j / blocks, at = j - b * blocks, p0, first;
                 long lanes = 0; // bit l: lane l holds an output
@@ -243,7 +244,8 @@ final class DirectConv {
      * than once per image. Chunks are as many images as keep their dY and x in L2. The ranges'
      * sums are added in a fixed order.
      */
-    static void weightGrad(float[] dy, float[] x, int n, int k, int c, int h, int w, int r, int s, int pad, float[] dw) {
+    static void weightGrad(Parallel parallel, float[] dy, float[] x, int n, int k, int c, int h, int w, int r, int s,
+                           int pad, float[] dw) {
         int hp = h + 2 * pad, ho = hp - r + 1, wo = w + 2 * pad - s + 1, wv = ceilDiv(wo, L) * L;
         int flatSpan = ceilDiv(ho * (w + 2 * pad), L) * L;
         boolean flat = flatSpan <= ho * wv;
@@ -252,15 +254,15 @@ final class DirectConv {
         int rows = flat ? 1 : ho, width = flat ? flatSpan : wv;
         int extraRows = flat ? ceilDiv(flatSpan - ho * wp, wp) : 0, dyWidth = flat ? wp : wv;
         int outPlane = (ho + extraRows) * dyWidth;
-        float[] xp = padded(x, n, c, h, w, pad, wp, 0, PADDED);
-        float[] dyp = padded(dy, n, k, ho, wo, 0, dyWidth, extraRows, PADDED_DY);
+        float[] xp = padded(parallel, x, n, c, h, w, pad, wp, 0, PADDED);
+        float[] dyp = padded(parallel, dy, n, k, ho, wo, 0, dyWidth, extraRows, PADDED_DY);
         int[] off = offsets(c, hp, wp, r, s);
         int chunk = Math.max(1, CHUNK_FLOATS / (image + k * outPlane));
         // Lanes for whole blocks: the clamped repeats at the edges land past k or taps and are dropped.
         int kRound = ceilDiv(k, WK) * WK, tRound = ceilDiv(taps, WT) * WT;
-        int parts = Math.max(1, Math.min(n, Parallel.threads()));
+        int parts = Math.max(1, Math.min(n, parallel.threads()));
         float[][] partial = new float[parts][];
-        Parallel.forTasks(parts, part -> {
+        parallel.forTasks(parts, part -> {
             int b0 = (int) ((long) n * part / parts), b1 = (int) ((long) n * (part + 1) / parts);
             float[] lanes = new float[kRound * tRound * L];
             for (int c0 = b0; c0 < b1; c0 += chunk)

@@ -24,19 +24,20 @@ final class FloatKernels {
      * arrays, so they stay fast however many activations the process has run.
      */
 
-    static void activationForward(Activation act, float[] p, float[] x, float[] r, float[] y) {
-        Parallel.forRange(x.length, GRAIN, (from, to) -> new FloatBlock(0).forward(act, p, x, r, y, from, to));
+    static void activationForward(Parallel parallel, Activation act, float[] p, float[] x, float[] r, float[] y) {
+        parallel.forRange(x.length, GRAIN, (from, to) -> new FloatBlock(0).forward(act, p, x, r, y, from, to));
     }
 
     /**
      * Writes dx = dy·f'(x) and returns Σ dy·∂f/∂p_k. The sums are taken over a fixed split of the
      * elements (independent of the number of threads) and added in order, so they repeat exactly.
      */
-    static double[] activationBackward(Activation act, float[] p, float[] x, float[] r, float[] dy, float[] dx) {
+    static double[] activationBackward(Parallel parallel, Activation act, float[] p, float[] x, float[] r,
+                                       float[] dy, float[] dx) {
         int np = act.parameters().size();
         int chunks = Math.max(1, x.length / GRAIN);
         double[][] partial = new double[chunks][];
-        Parallel.forRange(chunks, 1, (c0, c1) -> {
+        parallel.forRange(chunks, 1, (c0, c1) -> {
             var block = new FloatBlock(np);
             for (int c = c0; c < c1; c++) {
                 java.util.Arrays.fill(block.parameterSums, 0);
@@ -55,8 +56,8 @@ final class FloatKernels {
         return (int) ((long) n * chunk / chunks / FloatBlock.ROW * FloatBlock.ROW);
     }
 
-    static void add(float[] a, float[] b, float[] y) {
-        Parallel.forRange(a.length, GRAIN, (from, to) -> {
+    static void add(Parallel parallel, float[] a, float[] b, float[] y) {
+        parallel.forRange(a.length, GRAIN, (from, to) -> {
             for (int i = from; i < to; i += L) {
                 var m = S.indexInRange(i, to);
                 load(a, i, m).add(load(b, i, m)).intoArray(y, i, m);
@@ -64,8 +65,8 @@ final class FloatKernels {
         });
     }
 
-    static void scale(float[] a, float s, float[] y) {
-        Parallel.forRange(a.length, GRAIN, (from, to) -> {
+    static void scale(Parallel parallel, float[] a, float s, float[] y) {
+        parallel.forRange(a.length, GRAIN, (from, to) -> {
             for (int i = from; i < to; i += L) {
                 var m = S.indexInRange(i, to);
                 load(a, i, m).mul(s).intoArray(y, i, m);
@@ -99,9 +100,10 @@ final class FloatKernels {
     }
 
     /** Mean and 1/sqrt(biased var + eps) per channel; also the unbiased variance for running stats. */
-    static void batchStats(float[] x, int n, int c, int hw, double eps, float[] mean, float[] invStd, float[] unbiasedVar) {
+    static void batchStats(Parallel parallel, float[] x, int n, int c, int hw, double eps,
+                           float[] mean, float[] invStd, float[] unbiasedVar) {
         int count = n * hw;
-        Parallel.forRange(c, 1, (c0, c1) -> {
+        parallel.forRange(c, 1, (c0, c1) -> {
             float[] lanes = new float[L];
             for (int ch = c0; ch < c1; ch++) {
                 double sum = 0;
@@ -133,8 +135,8 @@ final class FloatKernels {
     }
 
     /** y = x·scale[ch] + shift[ch]: batch norm folded into one multiply-add per element. */
-    static void channelAffine(float[] x, float[] y, int n, int c, int hw, float[] scale, float[] shift) {
-        Parallel.forRange(n * c, Math.max(1, GRAIN / Math.max(1, hw)), (p0, p1) -> {
+    static void channelAffine(Parallel parallel, float[] x, float[] y, int n, int c, int hw, float[] scale, float[] shift) {
+        parallel.forRange(n * c, Math.max(1, GRAIN / Math.max(1, hw)), (p0, p1) -> {
             for (int plane = p0; plane < p1; plane++) {
                 int ch = plane % c, off = plane * hw;
                 float a = scale[ch], b = shift[ch];
@@ -146,10 +148,10 @@ final class FloatKernels {
         });
     }
 
-    static void batchNormBackward(float[] x, float[] dy, float[] gamma, float[] mean, float[] invStd,
+    static void batchNormBackward(Parallel parallel, float[] x, float[] dy, float[] gamma, float[] mean, float[] invStd,
                                   int n, int c, int hw, float[] dx, float[] dgamma, float[] dbeta) {
         int count = n * hw;
-        Parallel.forRange(c, 1, (c0, c1) -> {
+        parallel.forRange(c, 1, (c0, c1) -> {
             float[] lanes = new float[L];
             for (int ch = c0; ch < c1; ch++) {
                 float mu = mean[ch];
@@ -186,15 +188,15 @@ final class FloatKernels {
     }
 
     /** [n·c planes of hw] → one mean per plane. */
-    static void planeMean(float[] x, float[] y, int planes, int hw) {
-        Parallel.forRange(planes, Math.max(1, GRAIN / Math.max(1, hw)), (p0, p1) -> {
+    static void planeMean(Parallel parallel, float[] x, float[] y, int planes, int hw) {
+        parallel.forRange(planes, Math.max(1, GRAIN / Math.max(1, hw)), (p0, p1) -> {
             float[] lanes = new float[L];
             for (int p = p0; p < p1; p++) y[p] = (float) (sumRange(x, p * hw, hw, lanes) / hw);
         });
     }
 
-    static void planeBroadcast(float[] dy, float[] dx, int planes, int hw, float factor) {
-        Parallel.forRange(planes, Math.max(1, GRAIN / Math.max(1, hw)), (p0, p1) -> {
+    static void planeBroadcast(Parallel parallel, float[] dy, float[] dx, int planes, int hw, float factor) {
+        parallel.forRange(planes, Math.max(1, GRAIN / Math.max(1, hw)), (p0, p1) -> {
             for (int p = p0; p < p1; p++) {
                 FloatVector v = FloatVector.broadcast(S, dy[p] * factor);
                 for (int i = 0; i < hw; i += L) v.intoArray(dx, p * hw + i, S.indexInRange(i, hw));
@@ -202,8 +204,9 @@ final class FloatKernels {
         });
     }
 
-    static void sgdStep(float[] w, float[] g, float[] buf, float lr, float momentum, float wd, boolean nesterov, float gradScale) {
-        Parallel.forRange(w.length, GRAIN, (from, to) -> {
+    static void sgdStep(Parallel parallel, float[] w, float[] g, float[] buf, float lr, float momentum, float wd,
+                        boolean nesterov, float gradScale) {
+        parallel.forRange(w.length, GRAIN, (from, to) -> {
             for (int i = from; i < to; i += L) {
                 var m = S.indexInRange(i, to);
                 FloatVector wv = load(w, i, m);

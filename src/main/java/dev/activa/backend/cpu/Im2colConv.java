@@ -81,8 +81,8 @@ final class Im2colConv {
          * and each packed line is gathered (positions fixed per panel, one offset per row), else
          * the panels are split into runs along one grid row.
          */
-        Sgemm.Packer columns(float[] src, int images) {
-            return gridW < L ? gathered(src, images) : runs(src);
+        Sgemm.Packer columns(Parallel parallel, float[] src, int images) {
+            return gridW < L ? gathered(parallel, src, images) : runs(src);
         }
 
         /** The zero border, on every side, that puts every read of this unfolding inside a padded copy of the source. */
@@ -103,18 +103,18 @@ final class Im2colConv {
          */
         private record Bordered(float[] data, int wp, int imageP, int[] rowStart) {}
 
-        private Bordered bordered(float[] src, int images) {
+        private Bordered bordered(Parallel parallel, float[] src, int images) {
             int pad = padding(), wp = srcW + 2 * pad, planeP = (srcH + 2 * pad) * wp;
             int channels = srcImage / (srcH * srcW);
-            float[] data = DirectConv.padded(src, images, channels, srcH, srcW, pad);
+            float[] data = DirectConv.padded(parallel, src, images, channels, srcH, srcW, pad);
             int[] rowStart = new int[chan.length];
             for (int t = 0; t < chan.length; t++)
                 rowStart[t] = chan[t] / (srcH * srcW) * planeP + (dy[t] + pad) * wp + dx[t] + pad;
             return new Bordered(data, wp, channels * planeP, rowStart);
         }
 
-        private Sgemm.Packer gathered(float[] src, int images) {
-            Bordered source = bordered(src, images);
+        private Sgemm.Packer gathered(Parallel parallel, float[] src, int images) {
+            Bordered source = bordered(parallel, src, images);
             float[] padded = source.data();
             int wp = source.wp(), imageP = source.imageP();
             int[] rowStart = source.rowStart();
@@ -186,8 +186,8 @@ final class Im2colConv {
          * masks for the padding: 3×3 weight gradients at 4×4 to 14×14 (32–128 channels) take
          * 11–25% less time than with masked gathers straight from src.
          */
-        Sgemm.Packer transposed(float[] src, int images) {
-            Bordered source = bordered(src, images);
+        Sgemm.Packer transposed(Parallel parallel, float[] src, int images) {
+            Bordered source = bordered(parallel, src, images);
             float[] padded = source.data();
             int wp = source.wp(), imageP = source.imageP();
             int[] rowStart = source.rowStart();
@@ -218,6 +218,7 @@ final class Im2colConv {
     }
 
     private final Geometry g;
+    private final Parallel parallel;
     private final Unfold unfold;
     /** Per output-channel count: the unfolding of dY for the transposed (input-gradient) convolution. */
     private final Map<Integer, Unfold> transposedUnfolds = new ConcurrentHashMap<>();
@@ -225,8 +226,9 @@ final class Im2colConv {
     /** Whether this geometry's weight gradient runs {@link DirectConv} (the other two passes decide per call, by channels). */
     private final boolean directWeight;
 
-    Im2colConv(Geometry g) {
+    Im2colConv(Geometry g, Parallel parallel) {
         this.g = g;
+        this.parallel = parallel;
         this.directWeight = directWeightFits(g);
         int rows = g.rows(), taps = g.r() * g.s();
         int[] chan = new int[rows], dy = new int[rows], dx = new int[rows];
@@ -308,17 +310,18 @@ final class Im2colConv {
     void forward(float[] x, float[] w, float[] y, int n, int k) {
         if (directFits(g, k)) {
             int p = g.pad();
-            DirectConv.forward(DirectConv.padded(x, n, g.c(), g.h(), g.w(), p), n, g.c(), g.h() + 2 * p, g.w() + 2 * p,
-                    g.r(), g.s(), DirectConv.packed(w, k, g.rows()), k, y);
+            float[] xp = DirectConv.padded(parallel, x, n, g.c(), g.h(), g.w(), p);
+            DirectConv.forward(parallel, xp, n, g.c(), g.h() + 2 * p, g.w() + 2 * p, g.r(), g.s(),
+                    DirectConv.packed(w, k, g.rows()), k, y);
             return;
         }
-        if (PointwiseConv.fits(g, n)) {
-            PointwiseConv.forward(g, x, w, y, n, k);
+        if (PointwiseConv.fits(parallel, g, n)) {
+            PointwiseConv.forward(parallel, g, x, w, y, n, k);
             return;
         }
         int rows = g.rows(), plane = g.outPlane(), cols = n * plane;
         float[] out = scratch((long) k * cols);
-        Sgemm.gemm(k, cols, rows, 1f, matrix(w, rows), unfold.columns(x, n), 0f, out, 0, cols);
+        Sgemm.gemm(parallel, k, cols, rows, 1f, matrix(w, rows), unfold.columns(parallel, x, n), 0f, out, 0, cols);
         toImages(out, y, n, k, plane);
     }
 
@@ -330,18 +333,19 @@ final class Im2colConv {
         int c = g.c(), taps = g.r() * g.s(), inPlane = g.h() * g.w();
         if (directFits(g, k)) {
             int p = g.r() - 1 - g.pad();
-            DirectConv.forward(DirectConv.padded(dy, n, k, g.ho(), g.wo(), p), n, k, g.ho() + 2 * p, g.wo() + 2 * p,
-                    g.r(), g.s(), DirectConv.packedTransposed(w, k, c, g.r(), g.s()), c, dx);
+            float[] dyp = DirectConv.padded(parallel, dy, n, k, g.ho(), g.wo(), p);
+            DirectConv.forward(parallel, dyp, n, k, g.ho() + 2 * p, g.wo() + 2 * p, g.r(), g.s(),
+                    DirectConv.packedTransposed(w, k, c, g.r(), g.s()), c, dx);
             return;
         }
-        if (PointwiseConv.fits(g, n)) {
-            PointwiseConv.backwardInput(g, dy, w, dx, n, k);
+        if (PointwiseConv.fits(parallel, g, n)) {
+            PointwiseConv.backwardInput(parallel, g, dy, w, dx, n, k);
             return;
         }
         if (g.stride() == 1) {
             int cols = n * inPlane;
             float[] out = scratch((long) c * cols);
-            Sgemm.gemm(c, cols, k * taps, 1f, transposedKernel(w, c, taps), transposedUnfold(k).columns(dy, n),
+            Sgemm.gemm(parallel, c, cols, k * taps, 1f, transposedKernel(w, c, taps), transposedUnfold(k).columns(parallel, dy, n),
                     0f, out, 0, cols);
             toImages(out, dx, n, c, inPlane);
             return;
@@ -354,12 +358,12 @@ final class Im2colConv {
         int st = g.stride();
         for (int b0 = 0; b0 < n; b0 += chunk) {
             int nb = Math.min(chunk, n - b0), cols = nb * plane, first = b0;
-            Sgemm.gemm(rows, cols, k, 1f,
+            Sgemm.gemm(parallel, rows, cols, k, 1f,
                     (from, count, k0, kc, o) -> transposedMatrix(w, rows, from, count, k0, kc, o),
                     new Planes(dy, b0, k, plane), 0f, dcol, 0, cols);
             // col2im: every row of channel ci lands in plane (b, ci) of dx alone, so planes fold
             // independently, in parallel and in a fixed order.
-            Parallel.forRange(nb * c, 1, (p0, p1) -> {
+            parallel.forRange(nb * c, 1, (p0, p1) -> {
                 for (int bc = p0; bc < p1; bc++) {
                     int b = bc / c, ci = bc % c, dst = (first + b) * image + ci * inPlane;
                     for (int t = ci * taps; t < (ci + 1) * taps; t++) {
@@ -381,14 +385,14 @@ final class Im2colConv {
         int rows = g.rows(), plane = g.outPlane();
         if (directWeight) {
             int p = g.pad();
-            DirectConv.weightGrad(dy, x, n, k, g.c(), g.h(), g.w(), g.r(), g.s(), p, dw);
+            DirectConv.weightGrad(parallel, dy, x, n, k, g.c(), g.h(), g.w(), g.r(), g.s(), p, dw);
             return;
         }
-        if (PointwiseConv.fits(g, n)) {
-            PointwiseConv.backwardWeight(g, dy, x, dw, n, k);
+        if (PointwiseConv.fits(parallel, g, n)) {
+            PointwiseConv.backwardWeight(parallel, g, dy, x, dw, n, k);
             return;
         }
-        Sgemm.gemm(k, rows, n * plane, 1f, new Planes(dy, 0, k, plane).asRows(), unfold.transposed(x, n),
+        Sgemm.gemm(parallel, k, rows, n * plane, 1f, new Planes(dy, 0, k, plane).asRows(), unfold.transposed(parallel, x, n),
                 0f, dw, 0, rows);
     }
 
@@ -487,9 +491,9 @@ final class Im2colConv {
     }
 
     /** [channels, n·plane] → [n, channels, plane], images in parallel. */
-    private static void toImages(float[] in, float[] out, int n, int channels, int plane) {
+    private void toImages(float[] in, float[] out, int n, int channels, int plane) {
         int cols = n * plane;
-        Parallel.forRange(n, Math.max(1, (1 << 15) / Math.max(1, channels * plane)), (b0, b1) -> {
+        parallel.forRange(n, Math.max(1, (1 << 15) / Math.max(1, channels * plane)), (b0, b1) -> {
             for (int b = b0; b < b1; b++)
                 for (int ch = 0; ch < channels; ch++)
                     System.arraycopy(in, ch * cols + b * plane, out, (b * channels + ch) * plane, plane);

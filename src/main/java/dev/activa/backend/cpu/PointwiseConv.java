@@ -21,18 +21,18 @@ final class PointwiseConv {
     private static final int L = S.length();
 
     /** Whether a batch of n is worth splitting by image: every thread gets one. */
-    static boolean fits(Im2colConv.Geometry g, int n) {
-        return g.r() == 1 && g.s() == 1 && g.pad() == 0 && n >= Parallel.threads();
+    static boolean fits(Parallel parallel, Im2colConv.Geometry g, int n) {
+        return g.r() == 1 && g.s() == 1 && g.pad() == 0 && n >= parallel.threads();
     }
 
     /**
      * y [n, k, ho, wo] = x [n, c, h, w] ⊛ w [k, c, 1, 1]. At stride &gt; 1 each image is compacted
      * just before its GEMM, into a per-thread buffer that the GEMM then reads from L2.
      */
-    static void forward(Im2colConv.Geometry g, float[] x, float[] w, float[] y, int n, int k) {
+    static void forward(Parallel parallel, Im2colConv.Geometry g, float[] x, float[] w, float[] y, int n, int k) {
         int c = g.c(), plane = g.outPlane(), image = c * plane;
         Sgemm.Packer weights = Sgemm.packerA(false, w, 0, c);
-        Parallel.forRange(n, 1, (b0, b1) -> {
+        parallel.forRange(n, 1, (b0, b1) -> {
             for (int b = b0; b < b1; b++) {
                 Sgemm.Packer positions = g.stride() == 1 ? Sgemm.packerB(false, x, b * image, plane)
                         : Sgemm.packerB(false, compacted(g, x, b), 0, plane);
@@ -45,10 +45,10 @@ final class PointwiseConv {
      * dx [n, c, h, w] = Wᵀ · dY per image, spread back onto the strided positions; the positions
      * in between are left as they are, dx arriving zeroed (see {@link Im2colConv#backwardInput}).
      */
-    static void backwardInput(Im2colConv.Geometry g, float[] dy, float[] w, float[] dx, int n, int k) {
+    static void backwardInput(Parallel parallel, Im2colConv.Geometry g, float[] dy, float[] w, float[] dx, int n, int k) {
         int c = g.c(), plane = g.outPlane(), image = g.inImage();
         Sgemm.Packer weightsT = Sgemm.packerA(true, w, 0, c);
-        Parallel.forRange(n, 1, (b0, b1) -> {
+        parallel.forRange(n, 1, (b0, b1) -> {
             for (int b = b0; b < b1; b++) {
                 Sgemm.Packer grads = Sgemm.packerB(false, dy, b * k * plane, plane);
                 if (g.stride() == 1) {
@@ -67,11 +67,11 @@ final class PointwiseConv {
      * (its depth one image's positions; each image compacted just before, at stride &gt; 1), summed
      * into the thread's result.
      */
-    static void backwardWeight(Im2colConv.Geometry g, float[] dy, float[] x, float[] dw, int n, int k) {
+    static void backwardWeight(Parallel parallel, Im2colConv.Geometry g, float[] dy, float[] x, float[] dw, int n, int k) {
         int c = g.c(), plane = g.outPlane(), image = c * plane;
-        int parts = Math.min(n, Parallel.threads());
+        int parts = Math.min(n, parallel.threads());
         float[][] partial = new float[parts][];
-        Parallel.forTasks(parts, part -> {
+        parallel.forTasks(parts, part -> {
             int b0 = (int) ((long) n * part / parts), b1 = (int) ((long) n * (part + 1) / parts);
             float[] out = part == 0 ? dw : new float[k * c];
             for (int b = b0; b < b1; b++) {

@@ -67,10 +67,10 @@ public final class Sgemm {
         void pack(int from, int count, int k0, int kc, float[] out);
     }
 
-    public static void gemm(boolean transA, boolean transB, int m, int n, int k, float alpha,
-                            float[] a, int aOff, int lda, float[] b, int bOff, int ldb,
-                            float beta, float[] c, int cOff, int ldc) {
-        gemm(m, n, k, alpha, packerA(transA, a, aOff, lda), packerB(transB, b, bOff, ldb), beta, c, cOff, ldc);
+    static void gemm(Parallel parallel, boolean transA, boolean transB, int m, int n, int k, float alpha,
+                     float[] a, int aOff, int lda, float[] b, int bOff, int ldb,
+                     float beta, float[] c, int cOff, int ldc) {
+        gemm(parallel, m, n, k, alpha, packerA(transA, a, aOff, lda), packerB(transB, b, bOff, ldb), beta, c, cOff, ldc);
     }
 
     /** A stored matrix (row-major at aOff, lda; transposed if transA) as the A operand. */
@@ -92,14 +92,14 @@ public final class Sgemm {
     }
 
     /** C[m, n] (row-major at cOff, ldc) = α·A·B + β·C, the operands [m, k] and [k, n] given by their packers. */
-    static void gemm(int m, int n, int k, float alpha, Packer packA, Packer packB,
+    static void gemm(Parallel parallel, int m, int n, int k, float alpha, Packer packA, Packer packB,
                      float beta, float[] c, int cOff, int ldc) {
         if (m == 0 || n == 0) return;
         if (k == 0 || alpha == 0) {
             scale(c, cOff, ldc, m, n, beta);
             return;
         }
-        int threads = (long) m * n * k < PARALLEL_WORK ? 1 : Parallel.threads();
+        int threads = (long) m * n * k < PARALLEL_WORK ? 1 : parallel.threads();
         // Split C into tm × tn tiles, one per thread: tiles cut across N share A's packing cost,
         // tiles cut across M share B's, so cut the longer side (in units of micro-tiles) first.
         int tm = 1, tn = 1;
@@ -113,7 +113,7 @@ public final class Sgemm {
             t /= f;
         }
         int gridM = tm, gridN = tn;
-        Parallel.forTasks(gridM * gridN, task -> {
+        parallel.forTasks(gridM * gridN, task -> {
             int ti = task / gridN, tj = task % gridN;
             int m0 = split(m, MR, gridM, ti), m1 = split(m, MR, gridM, ti + 1);
             int n0 = split(n, NR, gridN, tj), n1 = split(n, NR, gridN, tj + 1);
