@@ -12,12 +12,13 @@ import jdk.incubator.vector.FloatVector;
  * {@link FloatBlock} for the fast FP32/FP16 CPU path. Everything else in the engine (kernels,
  * autograd, layers, CLI) treats activations generically through this interface, so a new
  * activation is one new file plus its name here ({@link #NAMES}, {@link #of}, {@code permits});
- * its double definitions suffice, the FP32 path then tabulating them ({@link Tabulated}).
+ * its double definitions suffice, the FP32 path then tabulating them ({@link Tabulated}). Without
+ * changing the engine, {@link #define} makes one from its formulas alone, for the CPU backend.
  *
  * <p>Parameter values passed in are the effective (already clamped) values, in the order of
  * {@link #parameters()}.
  */
-public sealed interface Activation permits Relu, Elu, Swish, Mish, TanhRelu, Nami {
+public sealed interface Activation permits Relu, Elu, Swish, Mish, TanhRelu, Nami, Defined {
 
     /** The activations the engine ships, by CLI name. */
     List<String> NAMES = List.of("relu", "elu", "swish", "mish", "tanhrelu", "nami");
@@ -68,6 +69,25 @@ public sealed interface Activation permits Relu, Elu, Swish, Mish, TanhRelu, Nam
     default void backward(FloatBlock b, float[] p) {
         Tabulated.Kernel byElement = (block, q) -> block.backwardByElement(this, q, 0, block.n);
         if (!Tabulated.backward(this, b, p, byElement)) byElement.run(b, p);
+    }
+
+    /**
+     * A new activation from its value and derivative in double, for the CPU backend: fast where
+     * it is smooth on each side of zero and the CPU has 16 float lanes (it is tabulated), else
+     * computed per element. {@code name} names its runs' files and must not be one of {@link #NAMES}.
+     */
+    static Activation define(String name, Defined.Formula value, Defined.Formula derivative) {
+        return new Defined(name, List.of(), value, derivative, null);
+    }
+
+    /**
+     * As {@link #define(String, Defined.Formula, Defined.Formula)}, with learnable scalars: each
+     * layer gets its own, clamped to their ranges before use (the formulas see the clamped values,
+     * in the order given), and {@code partials} writes ∂f/∂p_k for them.
+     */
+    static Activation define(String name, List<Parameter> parameters, Defined.Formula value, Defined.Formula derivative,
+                             Defined.Partials partials) {
+        return new Defined(name, parameters, value, derivative, partials);
     }
 
     static Activation of(String name) {

@@ -41,9 +41,11 @@ final class Tabulated {
         private static final Tables[] CACHE = new Tables[64];
 
         static Tables of(Activation act, float[] p) {
-            int slot = (act.getClass().hashCode() * 31 + Arrays.hashCode(p)) & (CACHE.length - 1);
+            // the name spreads the slots (the built-in activations' records have no fields, so one
+            // hash code); equals tells activations apart, a defined one by identity
+            int slot = (act.name().hashCode() * 31 + Arrays.hashCode(p)) & (CACHE.length - 1);
             Tables t = CACHE[slot]; // a racy read is safe: a record's fields are final
-            if (t == null || t.act.getClass() != act.getClass() || !Arrays.equals(t.p, p))
+            if (t == null || !t.act.equals(act) || !Arrays.equals(t.p, p))
                 CACHE[slot] = t = build(act, p.clone());
             return t;
         }

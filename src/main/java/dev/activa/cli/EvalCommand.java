@@ -1,5 +1,6 @@
 package dev.activa.cli;
 
+import dev.activa.activation.Activation;
 import dev.activa.backend.Backend;
 import dev.activa.data.Dataset;
 import dev.activa.data.Datasets;
@@ -33,6 +34,10 @@ final class EvalCommand {
         var meta = Checkpoint.read(file).metadata();
         String[] m = meta.getOrDefault("model", "").split(",");
         if (m.length != 6) throw new IllegalArgumentException("eval: " + file + " does not describe its model (no 'model' metadata)");
+        if (!Activation.NAMES.contains(m[5]))
+            throw new UsageException("eval: " + file.getFileName() + " holds a model with the activation '" + m[5]
+                    + "', which is not one of the engine's (" + String.join(", ", Activation.NAMES) + "); a model with an "
+                    + "activation defined in Java (Activation.define) is evaluated through the API, with that definition");
         var config = new ResNet.Config(Integer.parseInt(m[0]), Integer.parseInt(m[1]), Integer.parseInt(m[2]),
                 Integer.parseInt(m[3]), ResNet.Stem.valueOf(m[4]), m[5]);
         var model = new ResNet(be, config, 0);

@@ -18,14 +18,19 @@ public final class ResNet extends Module {
     public enum Stem { CIFAR, IMAGENET }
 
     /** {@code width} is the first stage's channel count (64 in the papers). */
-    public record Config(int depth, int width, int inChannels, int classes, Stem stem, String activation) {
+    public record Config(int depth, int width, int inChannels, int classes, Stem stem, Activation activation) {
         public Config {
             if (!List.of(18, 34, 50).contains(depth))
                 throw new IllegalArgumentException("resnet: depth must be 18, 34 or 50, got " + depth);
             if (width < 1) throw new IllegalArgumentException("resnet: width must be positive, got " + width);
             if (inChannels < 1) throw new IllegalArgumentException("resnet: input channels must be positive");
             if (classes < 2) throw new IllegalArgumentException("resnet: needs at least 2 classes, got " + classes);
-            Activation.of(activation);
+            java.util.Objects.requireNonNull(activation, "activation");
+        }
+
+        /** With one of the engine's activations, by name ({@link Activation#NAMES}). */
+        public Config(int depth, int width, int inChannels, int classes, Stem stem, String activation) {
+            this(depth, width, inChannels, classes, stem, Activation.of(activation));
         }
 
         public static Config of(int depth, int inChannels, int classes, String activation) {
@@ -50,7 +55,7 @@ public final class ResNet extends Module {
         this.config = config;
         DType master = DType.F32;
         SplittableRandom rng = new SplittableRandom(seed);
-        Activation act = Activation.of(config.activation());
+        Activation act = config.activation();
         boolean cifar = config.stem() == Stem.CIFAR;
         stemConv = child("conv1", new Conv2d(be, master, rng, config.inChannels(), config.width(),
                 cifar ? 3 : 7, cifar ? 1 : 2, cifar ? 1 : 3, false));

@@ -65,7 +65,7 @@ public final class Trainer {
         this.backend = model.parameters().getFirst().tensor().backend();
         this.mean = train.mean();
         this.std = train.std();
-        this.activation = model instanceof ResNet r ? r.config().activation() : "custom";
+        this.activation = model instanceof ResNet r ? r.config().activation().name() : "custom";
         if (model instanceof ResNet r && r.config().classes() < train.classes())
             throw new IllegalArgumentException("trainer: the model has " + r.config().classes() + " outputs but "
                     + train.name() + " has " + train.classes() + " classes");
@@ -338,7 +338,7 @@ public final class Trainer {
         if (model instanceof ResNet r) {
             var m = r.config();
             meta.put("model", m.depth() + "," + m.width() + "," + m.inChannels() + "," + m.classes() + "," + m.stem()
-                    + "," + m.activation());
+                    + "," + m.activation().name());
         }
         Checkpoint.save(file, model, sgd, meta);
     }

@@ -74,4 +74,23 @@ class EvalCommandTest {
         assertEquals(2, eval.status(), eval.err());
         assertTrue(eval.err().contains("1-channel images and 10 classes (fashion-mnist); cifar10 has 3 channels"), eval.err());
     }
+    /** A model trained through the API with an activation of its own: the CLI cannot rebuild it, and says so. */
+    @Test
+    void aCheckpointWithAnActivationDefinedInJavaIsAUsageErrorThatSaysSo(@TempDir Path dir) {
+        DataFiles.writeFashionMnist(dir, "train", 32, 28, 28, 1);
+        DataFiles.writeFashionMnist(dir, "t10k", 16, 28, 28, 2);
+        var data = dev.activa.data.Datasets.open("fashion-mnist", dir, dev.activa.data.Split.TRAIN);
+        var softsign = dev.activa.activation.Activation.define("softsign", (x, p) -> x / (1 + Math.abs(x)),
+                (x, p) -> 1 / ((1 + Math.abs(x)) * (1 + Math.abs(x))));
+        var model = new dev.activa.nn.ResNet(new dev.activa.backend.cpu.CpuBackend(),
+                new dev.activa.nn.ResNet.Config(18, 4, 1, 10, dev.activa.nn.ResNet.Stem.CIFAR, softsign), 0);
+        var result = new dev.activa.train.Trainer(model, new dev.activa.optim.Sgd(model.parameters(),
+                dev.activa.optim.Sgd.Options.defaults(0.05)), data, null, dev.activa.train.TrainConfig.defaults()
+                .withEpochs(1).withBatchSize(16).withRunDir(dir.resolve("runs"))).fit();
+        assertTrue(result.checkpoint().getFileName().toString().startsWith("softsign_"), result.checkpoint().toString());
+        var eval = ActivationsCommandTest.run("eval", "--checkpoint", result.checkpoint().toString(), "--data", dir.toString());
+        assertEquals(2, eval.status(), eval.err());
+        assertTrue(eval.err().contains("the activation 'softsign', which is not one of the engine's")
+                && eval.err().contains("evaluated through the API"), eval.err());
+    }
 }

@@ -1,6 +1,7 @@
 package dev.activa.backend.cuda;
 
 import dev.activa.activation.Activation;
+import dev.activa.activation.Defined;
 import dev.activa.tensor.DType;
 
 /**
@@ -44,8 +45,12 @@ final class CudaKernels {
         return dtype == DType.F16 ? 8 : 4;
     }
 
-    /** {@code activa_[add_]act_{fwd,bwd}_{act}_{dt}}. */
+    /** {@code activa_[add_]act_{fwd,bwd}_{act}_{dt}}; an activation defined in Java has none. */
     static String activationKernel(Activation act, boolean fusedResidual, boolean backward, DType dtype) {
+        if (act instanceof Defined)
+            throw new IllegalArgumentException("cuda backend: activation '" + act.name() + "' is defined in Java "
+                    + "(Activation.define), and the GPU runs compiled kernels only, for " + String.join(", ", Activation.NAMES)
+                    + "; train it on the CPU backend, or add its functor to kernels/activations.cuh");
         return "activa_" + (fusedResidual ? "add_act_" : "act_") + (backward ? "bwd_" : "fwd_") + act.name() + "_"
                 + suffix(dtype);
     }

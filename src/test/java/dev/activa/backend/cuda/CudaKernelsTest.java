@@ -20,6 +20,15 @@ class CudaKernelsTest {
     }
 
     @Test
+    void anActivationDefinedInJavaHasNoKernelAndTheErrorSaysWhatToDo() {
+        Activation gelu = Activation.define("gelu", (x, p) -> x, (x, p) -> 1);
+        var e = assertThrows(IllegalArgumentException.class, () -> CudaKernels.activationKernel(gelu, false, false, DType.F32));
+        assertEquals("cuda backend: activation 'gelu' is defined in Java (Activation.define), and the GPU runs compiled "
+                + "kernels only, for relu, elu, swish, mish, tanhrelu, nami; train it on the CPU backend, or add its functor "
+                + "to kernels/activations.cuh", e.getMessage());
+    }
+
+    @Test
     void everyActivationKernelIsInTheExpectedSymbols() throws Exception {
         var symbols = java.nio.file.Files.readAllLines(java.nio.file.Path.of("native-tests/expected_symbols.txt"));
         for (String name : Activation.NAMES)
