@@ -58,7 +58,7 @@ public sealed interface Activation permits Relu, Elu, Swish, Mish, TanhRelu, Nam
      */
     default void forward(FloatBlock b, float[] p) {
         Tabulated.Kernel byElement = (block, q) -> block.forwardByElement(this, q, 0, block.n);
-        if (!Tabulated.forward(this, b, p, byElement)) byElement.run(b, p);
+        if (!Tabulated.forward(this, b, p, byElement, Tabulated.INSTEAD_OF_DOUBLES)) byElement.run(b, p);
     }
 
     /**
@@ -68,13 +68,14 @@ public sealed interface Activation permits Relu, Elu, Swish, Mish, TanhRelu, Nam
      */
     default void backward(FloatBlock b, float[] p) {
         Tabulated.Kernel byElement = (block, q) -> block.backwardByElement(this, q, 0, block.n);
-        if (!Tabulated.backward(this, b, p, byElement)) byElement.run(b, p);
+        if (!Tabulated.backward(this, b, p, byElement, Tabulated.INSTEAD_OF_DOUBLES)) byElement.run(b, p);
     }
 
     /**
-     * A new activation from its value and derivative in double, for the CPU backend: fast where
-     * it is smooth on each side of zero and the CPU has 16 float lanes (it is tabulated), else
-     * computed per element. {@code name} names its runs' files and must not be one of {@link #NAMES}.
+     * A new activation from its value and derivative in double, for the CPU backend: tabulated
+     * where it is smooth on each side of zero and the CPU has 8 float lanes or more (AVX2), else
+     * computed per element in double, 5–7 times slower. {@code name} names its runs' files and
+     * must not be one of {@link #NAMES}.
      */
     static Activation define(String name, Defined.Formula value, Defined.Formula derivative) {
         return new Defined(name, List.of(), value, derivative, null);

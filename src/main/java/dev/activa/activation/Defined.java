@@ -7,8 +7,8 @@ import java.util.Objects;
 /**
  * An activation defined from the Java API by its formulas in double ({@link Activation#define}),
  * for trying a new function without changing the engine. The CPU backend runs it on every path:
- * FP64 from the formulas, FP32 and FP16 through tables fitted to them or per element in double
- * ({@link Tabulated}). The CUDA backend does not: its activations are compiled kernels.
+ * FP64 from the formulas, FP32 and FP16 through tables fitted to them (from 8 float lanes) or per
+ * element in double ({@link Tabulated}). The CUDA backend does not: its activations are compiled kernels.
  *
  * <p>Two definitions are the same activation only if they are the same object: formulas given as
  * lambdas cannot be compared.

@@ -43,7 +43,7 @@ public record Mish() implements Activation {
 
     /** From {@link Tabulated}'s tables where they serve (faster), else, and beyond them, the lanes below. */
     public void forward(FloatBlock b, float[] p) {
-        if (!Tabulated.forward(this, b, p, this::forwardLanes)) forwardLanes(b, p);
+        if (!Tabulated.forward(this, b, p, this::forwardLanes, Tabulated.INSTEAD_OF_LANE_CODE)) forwardLanes(b, p);
     }
 
     void forwardLanes(FloatBlock b, float[] p) {
@@ -57,7 +57,7 @@ public record Mish() implements Activation {
 
     /** From {@link Tabulated}'s tables where they serve (faster), else, and beyond them, the lanes below. */
     public void backward(FloatBlock b, float[] p) {
-        if (!Tabulated.backward(this, b, p, this::backwardLanes)) backwardLanes(b, p);
+        if (!Tabulated.backward(this, b, p, this::backwardLanes, Tabulated.INSTEAD_OF_LANE_CODE)) backwardLanes(b, p);
     }
 
     void backwardLanes(FloatBlock b, float[] p) {

@@ -44,7 +44,7 @@ public record Swish() implements Activation {
 
     /** From {@link Tabulated}'s tables where they serve (faster), else, and beyond them, the lanes below. */
     public void backward(FloatBlock b, float[] p) {
-        if (!Tabulated.backward(this, b, p, this::backwardLanes)) backwardLanes(b, p);
+        if (!Tabulated.backward(this, b, p, this::backwardLanes, Tabulated.INSTEAD_OF_LANE_CODE)) backwardLanes(b, p);
     }
 
     void backwardLanes(FloatBlock b, float[] p) {

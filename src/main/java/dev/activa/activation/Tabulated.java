@@ -7,14 +7,16 @@ import java.util.function.DoubleUnaryOperator;
 
 /**
  * An activation's FP32 path from its double definitions: f, f' and each ∂f/∂p_k tabulated by
- * {@link PiecewiseTable} for each parameter values, over −8 ≤ x &lt; 8 at 16 lanes, and evaluated
- * with lookups, at about the speed of hand-written lanes or faster. It is the path of an activation
- * without lane code of its own ({@link Activation#forward}'s default), of mish, and of the backward
- * passes of swish and tanhrelu, which it computes faster than their lane code does.
+ * {@link PiecewiseTable} for each parameter values, over −8 ≤ x &lt; 8 at 16 lanes (−4 ≤ x &lt; 4
+ * at 8), and evaluated with lookups. At 16 lanes that is about the speed of hand-written lanes or
+ * faster: the path of mish, and of the backward passes of swish and tanhrelu, which it computes
+ * faster than their lane code does. At 8 lanes it is slower than lane code but 5–7 times faster than
+ * computing each element in double: the path of an activation without lane code of its own
+ * ({@link Activation#forward}'s default, as for {@link Defined} ones) from 8 lanes up.
  *
  * <p>The tables are checked against the definitions when they are built, at 16 points per
  * interval. Where one misses by more than {@link #TOLERANCE} (a kink away from zero, a steep
- * stretch), and on CPUs with fewer than 16 lanes, the caller takes another way: its lane code, or
+ * stretch), and on CPUs with fewer lanes than the caller asks for, the caller takes another way: its lane code, or
  * by element in double ({@link FloatBlock#forwardByElement}), as the vectors that reach past the
  * tables always do. So a new activation is right from its math alone, and fast wherever its math
  * is smooth on each side of zero.
@@ -22,7 +24,7 @@ import java.util.function.DoubleUnaryOperator;
 final class Tabulated {
     private Tabulated() {}
 
-    /** The tables' reach on each side of zero: intervals 0.5 wide at 16 lanes. */
+    /** The tables' reach on each side of zero: intervals 0.5 wide. */
     static final double REACH = LANES / 2.0;
     /** How close a table must come to its function, relative to max(1, |value|). */
     static final double TOLERANCE = 4e-7;
@@ -103,12 +105,18 @@ final class Tabulated {
     }
 
     /**
+     * The fewest lanes at which the tables serve in place of an activation's lane code (at 8 they
+     * took Nami 1.5× and 2× its lane path's time), and in place of computing each element in double.
+     */
+    static final int INSTEAD_OF_LANE_CODE = 16, INSTEAD_OF_DOUBLES = 8;
+
+    /**
      * The forward pass from the tables, true, the vectors beyond them by {@code others} (run on
      * each run of such vectors as if it were the span); or false, nothing done, where the tables
-     * do not serve (fewer than 16 lanes, or a table that missed the check).
+     * do not serve (fewer than {@code fromLanes} lanes, or a table that missed the check).
      */
-    static boolean forward(Activation act, FloatBlock b, float[] p, Kernel others) {
-        Tables t = serving(act, p);
+    static boolean forward(Activation act, FloatBlock b, float[] p, Kernel others, int fromLanes) {
+        Tables t = serving(act, p, fromLanes);
         if (t == null) return false;
         for (int at = 0; at < b.n; at += FloatBlock.ROW) {
             int n = Math.min(FloatBlock.ROW, b.n - at);
@@ -120,8 +128,8 @@ final class Tabulated {
     }
 
     /** The activation's tables for p if they serve here, else null. */
-    private static Tables serving(Activation act, float[] p) {
-        if (!PiecewiseTable.AVAILABLE) return null;
+    static Tables serving(Activation act, float[] p, int fromLanes) {
+        if (LANES < fromLanes) return null;
         Tables t = Tables.of(act, p);
         return t.usable() ? t : null;
     }
@@ -132,8 +140,8 @@ final class Tabulated {
     }
 
     /** The backward pass from the tables, true; or false, as {@link #forward}. */
-    static boolean backward(Activation act, FloatBlock b, float[] p, Kernel others) {
-        Tables t = serving(act, p);
+    static boolean backward(Activation act, FloatBlock b, float[] p, Kernel others, int fromLanes) {
+        Tables t = serving(act, p, fromLanes);
         if (t == null) return false;
         for (int at = 0; at < b.n; at += FloatBlock.ROW) {
             int n = Math.min(FloatBlock.ROW, b.n - at);

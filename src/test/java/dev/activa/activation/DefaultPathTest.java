@@ -94,18 +94,21 @@ class DefaultPathTest {
 
     @Test
     void tablesServeEveryShippedActivationAndAgreeWithItsDoubleDefinitions() {
-        assumeTrue(PiecewiseTable.AVAILABLE, "the tables need vectors of 16 lanes or more; this CPU has " + FloatBlock.LANES);
+        assumeTrue(FloatBlock.LANES >= Tabulated.INSTEAD_OF_LANE_CODE, "the tables need vectors of "
+                + Tabulated.INSTEAD_OF_LANE_CODE + " lanes or more; this CPU has " + FloatBlock.LANES);
         for (String name : Activation.NAMES) {
             Activation act = Activation.of(name);
             assertTrue(Tabulated.Tables.of(act, parameters(act)).usable(), name + ": its tables missed the check");
         }
         agreesWithDoublePrecision("tabulated", new Path() {
             public void forward(Activation act, FloatBlock b, float[] p) {
-                assertTrue(Tabulated.forward(act, b, p, (block, q) -> block.forwardByElement(act, q, 0, block.n)));
+                assertTrue(Tabulated.forward(act, b, p, (block, q) -> block.forwardByElement(act, q, 0, block.n),
+                        Tabulated.INSTEAD_OF_LANE_CODE));
             }
 
             public void backward(Activation act, FloatBlock b, float[] p) {
-                assertTrue(Tabulated.backward(act, b, p, (block, q) -> block.backwardByElement(act, q, 0, block.n)));
+                assertTrue(Tabulated.backward(act, b, p, (block, q) -> block.backwardByElement(act, q, 0, block.n),
+                        Tabulated.INSTEAD_OF_LANE_CODE));
             }
         }, Activation.NAMES);
     }
@@ -132,7 +135,8 @@ class DefaultPathTest {
 
     @Test
     void theCheckTakesSmoothSidesAndRefusesAKinkAwayFromZero() {
-        assumeTrue(PiecewiseTable.AVAILABLE, "the tables need vectors of 16 lanes or more; this CPU has " + FloatBlock.LANES);
+        assumeTrue(FloatBlock.LANES >= Tabulated.INSTEAD_OF_DOUBLES, "the tables need vectors of "
+                + Tabulated.INSTEAD_OF_DOUBLES + " lanes or more; this CPU has " + FloatBlock.LANES);
         assertNotNull(Tabulated.checked(Math::tanh));
         assertNotNull(Tabulated.checked(x -> Math.max(0, x))); // a kink at zero: each side is fitted alone
         assertNull(Tabulated.checked(x -> Math.max(-1, Math.min(1, x)))); // hard tanh: kinks at ±1
