@@ -1,6 +1,5 @@
 package dev.activa.train;
 
-import dev.activa.autograd.Autograd;
 import dev.activa.autograd.Ops;
 import dev.activa.backend.Backend;
 import dev.activa.backend.cpu.CpuBackend;
@@ -278,46 +277,22 @@ public final class Trainer {
                 : "; the last good checkpoint is kept in " + file(".safetensors")));
     }
 
+    /**
+     * The model as it classifies now: eval mode, inputs normalised as this run normalises them, in
+     * its precision, in batches of its batch size.
+     */
+    public Classifier classifier() {
+        return new Classifier(model, mean, std, config.mixedPrecision() ? DType.F16 : DType.F32, config.batchSize());
+    }
+
     /** Loss, top-1/top-5 and per-class precision, recall and F1 on a dataset, in eval mode, without gradients. */
     public ClassificationMetrics.Summary evaluate(Dataset data) {
-        var metrics = new ClassificationMetrics(data.classes());
-        boolean wasTraining = model.isTraining();
-        model.train(false);
-        try (var _ = Autograd.noGrad();
-             var loader = new BatchLoader(data, config.batchSize(), 0, false, false, false, mean, std)) {
-            for (Batch batch : loader.epoch(0)) {
-                Tensor logits = model.forward(input(batch));
-                double loss = Ops.crossEntropy(logits, batch.labels(), 0).item();
-                metrics.add(logits.toFloats(), batch.labels(), batch.size(), logits.dim(1));
-                metrics.addLoss(loss * batch.size(), batch.size());
-            }
-        } finally {
-            model.train(wasTraining);
-        }
-        return metrics.summary();
+        return classifier().evaluate(data);
     }
 
     /** The predicted class of each image of a dataset. */
     public int[] predict(Dataset data) {
-        int[] out = new int[data.count()];
-        boolean wasTraining = model.isTraining();
-        model.train(false);
-        try (var _ = Autograd.noGrad();
-             var loader = new BatchLoader(data, config.batchSize(), 0, false, false, false, mean, std)) {
-            int i = 0;
-            for (Batch batch : loader.epoch(0)) {
-                float[] logits = model.forward(input(batch)).toFloats();
-                int classes = logits.length / batch.size();
-                for (int r = 0; r < batch.size(); r++) {
-                    int best = 0;
-                    for (int c = 1; c < classes; c++) if (logits[r * classes + c] > logits[r * classes + best]) best = c;
-                    out[i++] = best;
-                }
-            }
-        } finally {
-            model.train(wasTraining);
-        }
-        return out;
+        return classifier().predict(data);
     }
 
     private void saveCheckpoint(int epochsDone) {
@@ -335,6 +310,9 @@ public final class Trainer {
         meta.put("engine_version", ENGINE_VERSION);
         meta.put("normalisation_mean", join(mean));
         meta.put("normalisation_std", join(std));
+        // what Classifier.load needs to evaluate as this run did
+        meta.put("precision", config.mixedPrecision() ? "mixed" : "fp32");
+        meta.put("batch_size", Integer.toString(config.batchSize()));
         if (model instanceof ResNet r) {
             var m = r.config();
             meta.put("model", m.depth() + "," + m.width() + "," + m.inChannels() + "," + m.classes() + "," + m.stem()

@@ -1,0 +1,174 @@
+package dev.activa.train;
+
+import dev.activa.activation.Activation;
+import dev.activa.autograd.Autograd;
+import dev.activa.autograd.Ops;
+import dev.activa.backend.Backend;
+import dev.activa.data.Batch;
+import dev.activa.data.BatchLoader;
+import dev.activa.data.Dataset;
+import dev.activa.nn.Module;
+import dev.activa.nn.ResNet;
+import dev.activa.report.ClassificationMetrics;
+import dev.activa.tensor.DType;
+import dev.activa.tensor.Tensor;
+import java.nio.file.Path;
+import java.util.Map;
+
+/**
+ * A trained network as it classifies: in eval mode, without gradients, its inputs normalised by
+ * the per-channel mean and std its training used, in the precision it trained in (FP16 inputs for
+ * a mixed-precision run) and in batches of the size it was evaluated in. {@link Trainer#evaluate}
+ * and {@link Trainer#predict} run through one; {@link #load} makes one from a checkpoint, for a
+ * service that only classifies, and repeats the figures of the run that wrote it.
+ */
+public final class Classifier {
+    private final Module model;
+    private final float[] mean, std;
+    private final DType inputType;
+    private final int batchSize;
+
+    public Classifier(Module model, float[] mean, float[] std, DType inputType, int batchSize) {
+        if (mean.length != std.length)
+            throw new IllegalArgumentException("classifier: " + mean.length + " means but " + std.length + " stds");
+        if (inputType == DType.F64) throw new IllegalArgumentException("classifier: inputs are FP32 or FP16");
+        if (batchSize < 1) throw new IllegalArgumentException("classifier: batch size must be positive, got " + batchSize);
+        this.model = model;
+        this.mean = mean.clone();
+        this.std = std.clone();
+        this.inputType = inputType;
+        this.batchSize = batchSize;
+    }
+
+    /** The network of a checkpoint written by a run with one of the engine's activations. */
+    public static Classifier load(Path checkpoint, Backend backend) {
+        return load(checkpoint, backend, null);
+    }
+
+    /**
+     * The network of a checkpoint; {@code activation} is the one the run trained with, for an
+     * activation defined in Java ({@link Activation#define}), whose formulas a checkpoint cannot
+     * hold; null for the engine's own, which the checkpoint names.
+     */
+    public static Classifier load(Path checkpoint, Backend backend, Activation activation) {
+        ResNet model = network(checkpoint, backend, activation);
+        Map<String, String> meta = Checkpoint.read(checkpoint).metadata();
+        float[][] normalisation = Checkpoint.normalisation(meta);
+        if (normalisation == null)
+            throw new IllegalArgumentException("classifier: " + checkpoint + " does not record the mean and std its run "
+                    + "normalised inputs by (it was written before checkpoints did); build a Classifier from network() "
+                    + "and the training set's mean() and std()");
+        if (normalisation[0].length != model.config().inChannels())
+            throw new IllegalArgumentException("classifier: " + checkpoint + " records a normalisation for "
+                    + normalisation[0].length + " channels, but its model takes " + model.config().inChannels());
+        DType inputs = "mixed".equals(meta.get("precision")) ? DType.F16 : DType.F32;
+        int batch;
+        try {
+            batch = Integer.parseInt(meta.getOrDefault("batch_size", Integer.toString(DEFAULT_BATCH)));
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("classifier: " + checkpoint + " has an unreadable batch_size '"
+                    + meta.get("batch_size") + "'");
+        }
+        return new Classifier(model, normalisation[0], normalisation[1], inputs, batch);
+    }
+
+    /**
+     * The ResNet a checkpoint describes, with its weights and batch-norm statistics: for
+     * {@link #load}, and to fine-tune or inspect. {@code activation} as in {@link #load}.
+     */
+    public static ResNet network(Path checkpoint, Backend backend, Activation activation) {
+        Map<String, String> meta = Checkpoint.read(checkpoint).metadata();
+        String[] m = meta.getOrDefault("model", "").split(",");
+        if (m.length != 6)
+            throw new IllegalArgumentException("classifier: " + checkpoint + " does not describe its model (no 'model' metadata)");
+        String name = m[5];
+        if (activation == null && !Activation.NAMES.contains(name))
+            throw new IllegalArgumentException("classifier: " + checkpoint.getFileName() + " holds a model with the "
+                    + "activation '" + name + "', which is not one of the engine's (" + String.join(", ", Activation.NAMES)
+                    + "); pass the definition it trained with (Activation.define)");
+        if (activation != null && !activation.name().equals(name))
+            throw new IllegalArgumentException("classifier: " + checkpoint.getFileName() + " holds a model with the "
+                    + "activation '" + name + "', not '" + activation.name() + "'");
+        ResNet.Config config;
+        try {
+            config = new ResNet.Config(Integer.parseInt(m[0]), Integer.parseInt(m[1]), Integer.parseInt(m[2]),
+                    Integer.parseInt(m[3]), ResNet.Stem.valueOf(m[4]),
+                    activation != null ? activation : Activation.of(name));
+        } catch (IllegalArgumentException e) { // NumberFormatException included
+            throw new IllegalArgumentException("classifier: " + checkpoint + " has unreadable model metadata '"
+                    + meta.get("model") + "': " + e.getMessage(), e);
+        }
+        var model = new ResNet(backend, config, 0);
+        Checkpoint.load(checkpoint, model, null);
+        return model;
+    }
+
+    /** Images per forward pass where a checkpoint does not say: eval mode classifies each image alone. */
+    public static final int DEFAULT_BATCH = 256;
+
+    /** The same network with another batch size (memory against calls; the loss's last bits follow it). */
+    public Classifier withBatchSize(int images) {
+        return new Classifier(model, mean, std, inputType, images);
+    }
+
+    public Module model() { return model; }
+
+    public float[] mean() { return mean.clone(); }
+
+    public float[] std() { return std.clone(); }
+
+    public DType inputType() { return inputType; }
+
+    public int batchSize() { return batchSize; }
+
+    /** Loss (without label smoothing), top-1/top-5 and per-class precision, recall and F1 on a labelled dataset. */
+    public ClassificationMetrics.Summary evaluate(Dataset data) {
+        var metrics = new ClassificationMetrics(data.classes());
+        forEachBatch(data, (batch, logits) -> {
+            double loss = Ops.crossEntropy(logits, batch.labels(), 0).item();
+            metrics.add(logits.toFloats(), batch.labels(), batch.size(), logits.dim(1));
+            metrics.addLoss(loss * batch.size(), batch.size());
+        });
+        return metrics.summary();
+    }
+
+    /** The predicted class of each image of a dataset (its labels are not read). */
+    public int[] predict(Dataset data) {
+        int[] out = new int[data.count()];
+        int[] next = {0};
+        forEachBatch(data, (batch, logits) -> {
+            float[] l = logits.toFloats();
+            int classes = logits.dim(1);
+            for (int r = 0; r < batch.size(); r++) {
+                int best = 0;
+                for (int c = 1; c < classes; c++) if (l[r * classes + c] > l[r * classes + best]) best = c;
+                out[next[0]++] = best;
+            }
+        });
+        return out;
+    }
+
+    private interface BatchLogits {
+        void accept(Batch batch, Tensor logits);
+    }
+
+    /** Runs the network over the data in order, in eval mode, without gradients; restores the model's mode. */
+    private void forEachBatch(Dataset data, BatchLogits each) {
+        if (data.channels() != mean.length)
+            throw new IllegalArgumentException("classifier: " + data.name() + " has " + data.channels()
+                    + "-channel images, but the network takes " + mean.length);
+        Backend backend = model.parameters().getFirst().tensor().backend();
+        boolean wasTraining = model.isTraining();
+        model.train(false);
+        try (var _ = Autograd.noGrad();
+             var loader = new BatchLoader(data, batchSize, 0, false, false, false, mean, std)) {
+            for (Batch batch : loader.epoch(0)) {
+                Tensor x = backend.fromFloats(batch.images(), inputType, batch.size(), data.channels(), data.height(),
+                        data.width());
+                each.accept(batch, model.forward(x));
+            }
+        } finally {
+            model.train(wasTraining);
+        }
+    }
+}
