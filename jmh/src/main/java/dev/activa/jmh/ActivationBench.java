@@ -34,6 +34,10 @@ import org.openjdk.jmh.annotations.Warmup;
  * before the measured one is warmed up), as a process that trains or plots several activations
  * does. The kernels' call sites into {@link Activation} then have seen six receiver classes, a
  * megamorphic profile; {@code mono} is a process that only ever saw the measured one.
+ *
+ * <p>{@code gelu-defined} is GELU (tanh form) made with {@link Activation#define} from its
+ * formulas in double, as a user adds an activation: the engine's tables from 8 lanes, each element
+ * in double below.
  */
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
@@ -44,8 +48,16 @@ import org.openjdk.jmh.annotations.Warmup;
 public class ActivationBench {
     static final int ELEMENTS = 1 << 24;
 
-    @Param({"relu", "elu", "swish", "mish", "tanhrelu", "nami"})
+    @Param({"relu", "elu", "swish", "mish", "tanhrelu", "nami", "gelu-defined"})
     public String name;
+
+    private static final double C = Math.sqrt(2 / Math.PI);
+    static final Activation DEFINED_GELU = Activation.define("gelu",
+            (x, p) -> 0.5 * x * (1 + Math.tanh(C * (x + 0.044715 * x * x * x))),
+            (x, p) -> {
+                double t = Math.tanh(C * (x + 0.044715 * x * x * x));
+                return 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * C * (1 + 3 * 0.044715 * x * x);
+            });
 
     @Param({"mono", "mixed"})
     public String profile;
@@ -68,7 +80,7 @@ public class ActivationBench {
     @Setup(Level.Trial)
     public void setup() {
         if (profile.equals("mixed")) pollute(cpu);
-        act = Activation.of(name);
+        act = name.equals("gelu-defined") ? DEFINED_GELU : Activation.of(name);
         params = act.initialParameters();
         var t = Tensors.of(cpu);
         x = t.x();
