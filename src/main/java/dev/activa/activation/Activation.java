@@ -74,7 +74,7 @@ public sealed interface Activation permits Relu, Elu, Swish, Mish, TanhRelu, Nam
     /**
      * A new activation from its value and derivative in double, for the CPU backend: tabulated
      * where it is smooth on each side of zero and the CPU has 8 float lanes or more (AVX2), else
-     * computed per element in double, 5–7 times slower. {@code name} names its runs' files and
+     * computed per element in double, 10–14 times slower. {@code name} names its runs' files and
      * must not be one of {@link #NAMES}.
      */
     static Activation define(String name, Defined.Formula value, Defined.Formula derivative) {
@@ -91,17 +91,23 @@ public sealed interface Activation permits Relu, Elu, Swish, Mish, TanhRelu, Nam
         return new Defined(name, parameters, value, derivative, partials);
     }
 
+    /** One of the engine's activations by name ({@link #NAMES}, any case, or the alias silu). */
     static Activation of(String name) {
-        return switch (name.toLowerCase(java.util.Locale.ROOT)) {
+        return find(name).orElseThrow(() -> new IllegalArgumentException(
+                "unknown activation '" + name + "'; choose one of " + String.join(", ", NAMES)));
+    }
+
+    /** {@link #of}, or empty for a name that is none of the engine's. */
+    static java.util.Optional<Activation> find(String name) {
+        return java.util.Optional.ofNullable(switch (name.toLowerCase(java.util.Locale.ROOT)) {
             case "relu" -> new Relu();
             case "elu" -> new Elu();
             case "swish", "silu" -> new Swish();
             case "mish" -> new Mish();
             case "tanhrelu" -> new TanhRelu();
             case "nami" -> new Nami();
-            default -> throw new IllegalArgumentException(
-                    "unknown activation '" + name + "'; choose one of " + String.join(", ", NAMES));
-        };
+            default -> null;
+        });
     }
 
     /**

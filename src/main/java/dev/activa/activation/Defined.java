@@ -8,13 +8,15 @@ import java.util.Objects;
  * An activation defined from the Java API by its formulas in double ({@link Activation#define}),
  * for trying a new function without changing the engine. The CPU backend runs it on every path:
  * FP64 from the formulas, FP32 and FP16 through tables fitted to them (from 8 float lanes) or per
- * element in double ({@link Tabulated}). The CUDA backend does not: its activations are compiled kernels.
+ * element in double ({@link Tabulated}). The CUDA backend does not: its activations are compiled
+ * kernels.
  *
- * <p>Two definitions are the same activation only if they are the same object: formulas given as
- * lambdas cannot be compared.
+ * <p>The formulas must be pure functions of x and p: the backend calls them from several threads
+ * at once, and fits its tables to them once per parameter values. Two definitions are the same
+ * activation only if they are the same object (lambdas cannot be compared), so define one once and
+ * use it for the whole model and run: each new definition is fitted anew.
  */
-public record Defined(String name, List<Parameter> parameters, Formula value, Formula derivative, Partials partials)
-        implements Activation {
+public final class Defined implements Activation {
 
     /** f(x) or f'(x) at the effective (clamped) parameter values p. */
     @FunctionalInterface
@@ -28,23 +30,31 @@ public record Defined(String name, List<Parameter> parameters, Formula value, Fo
         void at(double x, double[] p, double[] out);
     }
 
-    public Defined {
+    private final String name;
+    private final List<Parameter> parameters;
+    private final Formula value, derivative;
+    private final Partials partials;
+
+    Defined(String name, List<Parameter> parameters, Formula value, Formula derivative, Partials partials) {
         Objects.requireNonNull(name, "name");
-        Objects.requireNonNull(value, "value");
-        Objects.requireNonNull(derivative, "derivative");
-        parameters = List.copyOf(parameters);
+        this.value = Objects.requireNonNull(value, "value");
+        this.derivative = Objects.requireNonNull(derivative, "derivative");
+        this.parameters = List.copyOf(parameters);
+        this.partials = partials;
+        this.name = name;
         // The name goes into file names (the run log, the checkpoint) and the checkpoint's model.
         if (!name.matches("[a-z][a-z0-9_-]*"))
             throw new IllegalArgumentException("activation name '" + name + "': use lower-case letters, digits, '_' and "
                     + "'-', starting with a letter (it names the run's files)");
-        if (NAMES.contains(name) || name.equals("silu"))
-            throw new IllegalArgumentException("activation name '" + name + "' is the engine's own " + name
+        Activation.find(name).ifPresent(own -> {
+            throw new IllegalArgumentException("activation name '" + name + "' is the engine's own " + own.name()
                     + "; give the new one another name");
-        if (!parameters.isEmpty() && partials == null)
-            throw new IllegalArgumentException(name + ": learnable parameters " + parameterNames(parameters)
+        });
+        if (!this.parameters.isEmpty() && partials == null)
+            throw new IllegalArgumentException(name + ": learnable parameters " + parameterNames()
                     + " need their partial derivatives");
         var seen = new HashSet<String>();
-        for (Parameter q : parameters) {
+        for (Parameter q : this.parameters) {
             if (!seen.add(q.name())) throw new IllegalArgumentException(name + ": parameter '" + q.name() + "' twice");
             if (!(q.min() <= q.initial() && q.initial() <= q.max()))
                 throw new IllegalArgumentException(name + ": parameter '" + q.name() + "' starts at " + q.initial()
@@ -52,27 +62,29 @@ public record Defined(String name, List<Parameter> parameters, Formula value, Fo
         }
     }
 
-    private static List<String> parameterNames(List<Parameter> parameters) {
+    private List<String> parameterNames() {
         return parameters.stream().map(Parameter::name).toList();
     }
 
+    @Override
+    public String name() { return name; }
+
+    @Override
+    public List<Parameter> parameters() { return parameters; }
+
+    @Override
     public double value(double x, double[] p) { return value.at(x, p); }
 
+    @Override
     public double derivative(double x, double[] p) { return derivative.at(x, p); }
 
+    @Override
     public void parameterPartials(double x, double[] p, double[] out) {
         if (partials != null) partials.at(x, p, out);
     }
 
-    // Identity, not the components': two lambdas with the same code may differ in what they capture.
-    @Override
-    public boolean equals(Object o) { return this == o; }
-
-    @Override
-    public int hashCode() { return System.identityHashCode(this); }
-
     @Override
     public String toString() {
-        return name + (parameters.isEmpty() ? "" : parameterNames(parameters).toString());
+        return name + (parameters.isEmpty() ? "" : parameterNames().toString());
     }
 }

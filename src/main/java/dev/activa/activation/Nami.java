@@ -59,8 +59,8 @@ public record Nami() implements Activation {
             out[1] = x * Activation.sech2(a * x);
             out[2] = 0;
         } else {
-            double s = Math.sin(w * x);
-            out[0] = a * x * Math.cos(w * x) / b;
+            double s = StrictMath.sin(w * x);
+            out[0] = a * x * StrictMath.cos(w * x) / b;
             out[1] = s / b;
             out[2] = -a * s / (b * b);
         }

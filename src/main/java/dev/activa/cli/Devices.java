@@ -69,7 +69,8 @@ public final class Devices {
         return threads == null ? new CpuBackend() : new CpuBackend(threads);
     }
 
-    private static Integer threads(String value) {
+    /** The --threads value as a count, null where not given; a usage error where it is not one. */
+    static Integer threads(String value) {
         if (value == null) return null;
         try {
             int n = Integer.parseInt(value.strip());

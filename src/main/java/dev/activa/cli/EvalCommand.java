@@ -29,20 +29,24 @@ final class EvalCommand {
     static int run(List<String> argv, PrintStream out) {
         Args a = Args.parse("eval", argv, Set.of("checkpoint", "dataset", "data", "batch", "device", "threads"), Set.of());
         Path file = Path.of(a.required("checkpoint"));
-        Backend be = Devices.open(a.string("device", "cpu"), a.string("threads", null), out);
+        // flag mistakes first, before anything is read or started
+        Devices.threads(a.string("threads", null));
+        int batch = a.integer("batch", Classifier.DEFAULT_BATCH);
+        if (batch < 1) throw new UsageException("eval: --batch must be a positive integer");
         if (!Files.exists(file)) throw new UsageException("eval: checkpoint " + file + " does not exist");
-        var meta = Checkpoint.read(file).metadata();
+        Backend be = Devices.open(a.string("device", "cpu"), a.string("threads", null), out);
+        var loaded = Checkpoint.read(file);
+        var meta = loaded.metadata();
         String[] m = meta.getOrDefault("model", "").split(",");
-        if (m.length != 6) throw new IllegalArgumentException("eval: " + file + " does not describe its model (no 'model' metadata)");
-        if (!Activation.NAMES.contains(m[5]))
+        if (m.length == 6 && Activation.find(m[5]).isEmpty())
             throw new UsageException("eval: " + file.getFileName() + " holds a model with the activation '" + m[5]
                     + "', which is not one of the engine's (" + String.join(", ", Activation.NAMES) + "); a model with an "
                     + "activation defined in Java (Activation.define) is evaluated through the API, with that definition");
         // Inputs normalised, in the precision and batches of the run's own evaluation, as the
         // checkpoint records them. Only a checkpoint without a normalisation (an older one) takes
         // the whole training split's, below.
-        Classifier classifier = Checkpoint.normalisation(meta) != null ? Classifier.load(file, be) : null;
-        ResNet model = classifier != null && classifier.model() instanceof ResNet r ? r : Classifier.network(file, be, null);
+        Classifier classifier = Checkpoint.normalisation(meta) != null ? Classifier.load(file, loaded, be, null) : null;
+        ResNet model = classifier != null ? (ResNet) classifier.model() : Classifier.network(file, loaded, be, null);
         var config = model.config();
         String dataset = a.string("dataset", meta.get("dataset"));
         Path data = a.has("data") ? Path.of(a.string("data", null)) : null;
@@ -54,11 +58,8 @@ final class EvalCommand {
                     + " classes. --dataset must name a dataset of the same shape");
         if (classifier == null) {
             Dataset train = Datasets.open(dataset, data, Split.TRAIN);
-            classifier = new Classifier(model, train.mean(), train.std(), DType.F32, Classifier.DEFAULT_BATCH);
-        }
-        if (a.has("batch")) {
-            int batch = a.integer("batch", 0);
-            if (batch < 1) throw new UsageException("eval: --batch must be a positive integer");
+            classifier = new Classifier(model, train.mean(), train.std(), DType.F32, batch);
+        } else if (a.has("batch")) {
             classifier = classifier.withBatchSize(batch);
         }
         var s = classifier.evaluate(test);

@@ -55,7 +55,11 @@ public final class Checkpoint {
 
     /** Loads weights, buffers and (if sgd is given) momentum into existing tensors; returns the metadata. */
     public static Map<String, String> load(Path file, Module model, Sgd sgd) {
-        Safetensors.Loaded loaded = read(file);
+        return load(file, read(file), model, sgd);
+    }
+
+    /** As {@link #load(Path, Module, Sgd)}, from the file already {@link #read} (a large one is read once). */
+    public static Map<String, String> load(Path file, Safetensors.Loaded loaded, Module model, Sgd sgd) {
         model.state().forEach((name, t) -> restore(file, name, t, loaded.tensors()));
         if (sgd != null)
             for (var p : sgd.parameters()) restore(file, MOMENTUM + p.name(), sgd.momentumBuffer(p), loaded.tensors());

@@ -4,6 +4,7 @@ import dev.activa.activation.Activation;
 import dev.activa.autograd.Autograd;
 import dev.activa.autograd.Ops;
 import dev.activa.backend.Backend;
+import dev.activa.checkpoint.Safetensors;
 import dev.activa.data.Batch;
 import dev.activa.data.BatchLoader;
 import dev.activa.data.Dataset;
@@ -21,6 +22,10 @@ import java.util.Map;
  * a mixed-precision run) and in batches of the size it was evaluated in. {@link Trainer#evaluate}
  * and {@link Trainer#predict} run through one; {@link #load} makes one from a checkpoint, for a
  * service that only classifies, and repeats the figures of the run that wrote it.
+ *
+ * <p>A loaded Classifier keeps its network in eval mode: several threads may classify with it at
+ * once. One from {@link Trainer#classifier} shares the trainer's live network, which it switches
+ * to eval mode for each call: use it between epochs, not while {@code fit} runs.
  */
 public final class Classifier {
     private final Module model;
@@ -51,55 +56,73 @@ public final class Classifier {
      * hold; null for the engine's own, which the checkpoint names.
      */
     public static Classifier load(Path checkpoint, Backend backend, Activation activation) {
-        ResNet model = network(checkpoint, backend, activation);
-        Map<String, String> meta = Checkpoint.read(checkpoint).metadata();
+        return load(checkpoint, Checkpoint.read(checkpoint), backend, activation);
+    }
+
+    /** As {@link #load(Path, Backend, Activation)}, from the file already read ({@link Checkpoint#read}). */
+    public static Classifier load(Path checkpoint, Safetensors.Loaded loaded, Backend backend, Activation activation) {
+        Map<String, String> meta = loaded.metadata();
         float[][] normalisation = Checkpoint.normalisation(meta);
         if (normalisation == null)
             throw new IllegalArgumentException("classifier: " + checkpoint + " does not record the mean and std its run "
                     + "normalised inputs by (it was written before checkpoints did); build a Classifier from network() "
                     + "and the training set's mean() and std()");
-        if (normalisation[0].length != model.config().inChannels())
-            throw new IllegalArgumentException("classifier: " + checkpoint + " records a normalisation for "
-                    + normalisation[0].length + " channels, but its model takes " + model.config().inChannels());
-        DType inputs = "mixed".equals(meta.get("precision")) ? DType.F16 : DType.F32;
+        String precision = meta.getOrDefault("precision", "fp32");
+        if (!precision.equals("fp32") && !precision.equals("mixed"))
+            throw new IllegalArgumentException("classifier: " + checkpoint + " has precision '" + precision
+                    + "'; expected fp32 or mixed");
         int batch;
         try {
             batch = Integer.parseInt(meta.getOrDefault("batch_size", Integer.toString(DEFAULT_BATCH)));
         } catch (NumberFormatException e) {
-            throw new IllegalArgumentException("classifier: " + checkpoint + " has an unreadable batch_size '"
-                    + meta.get("batch_size") + "'");
+            batch = 0;
         }
-        return new Classifier(model, normalisation[0], normalisation[1], inputs, batch);
+        if (batch < 1)
+            throw new IllegalArgumentException("classifier: " + checkpoint + " has batch_size '" + meta.get("batch_size")
+                    + "'; expected a positive integer");
+        ResNet model = network(checkpoint, loaded, backend, activation);
+        if (normalisation[0].length != model.config().inChannels())
+            throw new IllegalArgumentException("classifier: " + checkpoint + " records a normalisation for "
+                    + normalisation[0].length + " channels, but its model takes " + model.config().inChannels());
+        model.train(false);
+        return new Classifier(model, normalisation[0], normalisation[1], precision.equals("mixed") ? DType.F16 : DType.F32,
+                batch);
     }
 
     /**
-     * The ResNet a checkpoint describes, with its weights and batch-norm statistics: for
-     * {@link #load}, and to fine-tune or inspect. {@code activation} as in {@link #load}.
+     * The ResNet a checkpoint describes, with its weights and batch-norm statistics, in training
+     * mode: to fine-tune or inspect. {@code activation} as in {@link #load(Path, Backend, Activation)}.
      */
     public static ResNet network(Path checkpoint, Backend backend, Activation activation) {
-        Map<String, String> meta = Checkpoint.read(checkpoint).metadata();
+        return network(checkpoint, Checkpoint.read(checkpoint), backend, activation);
+    }
+
+    /** As {@link #network(Path, Backend, Activation)}, from the file already read ({@link Checkpoint#read}). */
+    public static ResNet network(Path checkpoint, Safetensors.Loaded loaded, Backend backend, Activation activation) {
+        Map<String, String> meta = loaded.metadata();
         String[] m = meta.getOrDefault("model", "").split(",");
         if (m.length != 6)
             throw new IllegalArgumentException("classifier: " + checkpoint + " does not describe its model (no 'model' metadata)");
         String name = m[5];
-        if (activation == null && !Activation.NAMES.contains(name))
+        Activation act = activation;
+        if (act == null)
+            act = Activation.find(name).orElseThrow(() -> new IllegalArgumentException("classifier: "
+                    + checkpoint.getFileName() + " holds a model with the activation '" + name + "', which is not one of "
+                    + "the engine's (" + String.join(", ", Activation.NAMES) + "); pass the definition it trained with "
+                    + "(Activation.define)"));
+        else if (!act.name().equals(name))
             throw new IllegalArgumentException("classifier: " + checkpoint.getFileName() + " holds a model with the "
-                    + "activation '" + name + "', which is not one of the engine's (" + String.join(", ", Activation.NAMES)
-                    + "); pass the definition it trained with (Activation.define)");
-        if (activation != null && !activation.name().equals(name))
-            throw new IllegalArgumentException("classifier: " + checkpoint.getFileName() + " holds a model with the "
-                    + "activation '" + name + "', not '" + activation.name() + "'");
+                    + "activation '" + name + "', not '" + act.name() + "'");
         ResNet.Config config;
         try {
             config = new ResNet.Config(Integer.parseInt(m[0]), Integer.parseInt(m[1]), Integer.parseInt(m[2]),
-                    Integer.parseInt(m[3]), ResNet.Stem.valueOf(m[4]),
-                    activation != null ? activation : Activation.of(name));
+                    Integer.parseInt(m[3]), ResNet.Stem.valueOf(m[4]), act);
         } catch (IllegalArgumentException e) { // NumberFormatException included
             throw new IllegalArgumentException("classifier: " + checkpoint + " has unreadable model metadata '"
                     + meta.get("model") + "': " + e.getMessage(), e);
         }
         var model = new ResNet(backend, config, 0);
-        Checkpoint.load(checkpoint, model, null);
+        Checkpoint.load(checkpoint, loaded, model, null);
         return model;
     }
 
@@ -158,8 +181,10 @@ public final class Classifier {
             throw new IllegalArgumentException("classifier: " + data.name() + " has " + data.channels()
                     + "-channel images, but the network takes " + mean.length);
         Backend backend = model.parameters().getFirst().tensor().backend();
+        // A loaded network stays in eval mode, so several threads can classify with it at once; a
+        // trainer's is switched for the call and back (not thread-safe: not while it trains).
         boolean wasTraining = model.isTraining();
-        model.train(false);
+        if (wasTraining) model.train(false);
         try (var _ = Autograd.noGrad();
              var loader = new BatchLoader(data, batchSize, 0, false, false, false, mean, std)) {
             for (Batch batch : loader.epoch(0)) {
@@ -168,7 +193,7 @@ public final class Classifier {
                 each.accept(batch, model.forward(x));
             }
         } finally {
-            model.train(wasTraining);
+            if (wasTraining) model.train(true);
         }
     }
 }

@@ -74,7 +74,7 @@ class DefinedActivationTest {
         for (int i = 0; i < xs.length; i++) assertEquals(xs[i] * sigmoid(2 * xs[i]), ys[i], 1e-15);
     }
 
-    /** FP32 and FP16 on the CPU (tables at 16 lanes, else per element) against FP64. */
+    /** FP32 and FP16 on the CPU (tables from 8 lanes, else per element) against FP64. */
     @Test
     void fp32AndFp16FollowTheFormulas() {
         int n = 4099;
@@ -173,6 +173,8 @@ class DefinedActivationTest {
         Defined.Formula zero = (x, p) -> 0;
         assertEquals("activation name 'relu' is the engine's own relu; give the new one another name",
                 assertThrows(IllegalArgumentException.class, () -> Activation.define("relu", zero, zero)).getMessage());
+        assertEquals("activation name 'silu' is the engine's own swish; give the new one another name",
+                assertThrows(IllegalArgumentException.class, () -> Activation.define("silu", zero, zero)).getMessage());
         assertTrue(assertThrows(IllegalArgumentException.class, () -> Activation.define("My Act", zero, zero))
                 .getMessage().contains("use lower-case letters"));
         var beta = List.of(new Activation.Parameter("beta", 1.0, 0.5, 2.0));
@@ -188,5 +190,6 @@ class DefinedActivationTest {
         assertEquals(GELU, GELU);
         assertTrue(!GELU.equals(Activation.define("gelu", (x, p) -> 0, (x, p) -> 0)));
         assertArrayEquals(new double[0], GELU.initialParameters());
+        assertEquals("swish-beta[beta]", SWISH_BETA.toString());
     }
 }

@@ -93,4 +93,25 @@ class EvalCommandTest {
         assertTrue(eval.err().contains("the activation 'softsign', which is not one of the engine's")
                 && eval.err().contains("evaluated through the API"), eval.err());
     }
+
+    /** Checkpoints before the activation's name was canonical hold it as typed (silu, Swish): they still evaluate. */
+    @Test
+    void aCheckpointNamingItsActivationByAnAliasEvaluates(@TempDir Path dir) throws Exception {
+        DataFiles.writeFashionMnist(dir, "train", 32, 28, 28, 1);
+        DataFiles.writeFashionMnist(dir, "t10k", 16, 28, 28, 2);
+        var train = ActivationsCommandTest.run("train", "--data", dir.toString(), "--epochs", "1", "--width", "4",
+                "--activation", "swish", "--batch", "16", "--quiet", "--out", dir.resolve("runs").toString());
+        assertEquals(0, train.status(), train.err());
+        Path checkpoint = dir.resolve("runs").resolve("swish_fashion-mnist.safetensors");
+        var loaded = Safetensors.read(checkpoint);
+        var metadata = new java.util.LinkedHashMap<>(loaded.metadata());
+        assertTrue(metadata.get("model").endsWith(",swish"), metadata.get("model"));
+        metadata.put("model", metadata.get("model").replace(",swish", ",silu"));
+        Path older = dir.resolve("older.safetensors");
+        Safetensors.write(older, loaded.tensors(), metadata);
+        var eval = ActivationsCommandTest.run("eval", "--checkpoint", older.toString(), "--data", dir.toString());
+        assertEquals(0, eval.status(), eval.err());
+        var trained = Pattern.compile("loss ([0-9.]+), macro F1").matcher(train.out());
+        assertTrue(trained.find() && eval.out().contains("loss " + trained.group(1)), train.out() + eval.out());
+    }
 }

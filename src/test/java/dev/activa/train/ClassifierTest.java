@@ -52,7 +52,28 @@ class ClassifierTest {
             assertEquals(final_.loss(), s.loss(), "loss, mixed " + mixed);
             assertEquals(final_.top1(), s.top1(), "top-1, mixed " + mixed);
             assertEquals(final_.f1(), s.macroF1(), "macro F1, mixed " + mixed);
+            // The precision matters: the same network fed FP32 inputs scores otherwise when it
+            // trained in mixed precision (its FP16 rounding is part of what it computes).
+            var inFp32 = new Classifier(classifier.model(), classifier.mean(), classifier.std(), DType.F32, 24);
+            if (mixed) assertTrue(inFp32.evaluate(data(50, 2)).loss() != s.loss(), "FP32 inputs gave the FP16 loss");
+            else assertEquals(s.loss(), inFp32.evaluate(data(50, 2)).loss());
         }
+    }
+
+    /** A loaded classifier stays in eval mode: threads classify with it at once, and it does not change. */
+    @Test
+    void severalThreadsClassifyWithOneLoadedClassifier(@TempDir Path dir) throws Exception {
+        var run = train(dir, "nami", false);
+        var classifier = Classifier.load(run.checkpoint(), new CpuBackend());
+        Dataset test = data(50, 2);
+        double alone = classifier.evaluate(test).loss();
+        try (var threads = java.util.concurrent.Executors.newFixedThreadPool(4)) {
+            var losses = new java.util.ArrayList<java.util.concurrent.Future<Double>>();
+            for (int i = 0; i < 12; i++) losses.add(threads.submit(() -> classifier.evaluate(test).loss()));
+            for (var loss : losses) assertEquals(alone, loss.get());
+        }
+        assertEquals(alone, classifier.evaluate(test).loss(), "the network changed");
+        assertTrue(!classifier.model().isTraining());
     }
 
     @Test

@@ -19,7 +19,7 @@ import java.util.concurrent.ForkJoinPool;
  * {@link Sgemm}); FP16 is stored in 16 bits and computed through them in float; FP64 runs the
  * plain reference kernels ({@link CpuReference}) that gradient checks rely on.
  */
-public final class CpuBackend implements Backend {
+public final class CpuBackend implements Backend, AutoCloseable {
     private final Parallel parallel;
     private final Map<Im2colConv.Geometry, Im2colConv> convolutions = new ConcurrentHashMap<>();
 
@@ -30,20 +30,25 @@ public final class CpuBackend implements Backend {
     public CpuBackend() { this(Parallel.COMMON); }
 
     /**
-     * Parallel loops on a pool of this backend's own with {@code threads} workers (its idle workers
-     * end after a minute), or on the calling thread alone for 1: a service keeps training off
-     * the common pool, and, since loops are cut by the thread count alone, a run repeats bit for
-     * bit on any machine with the same vector width.
+     * Parallel loops on a pool of this backend's own with {@code threads} workers (idle workers end
+     * after a minute; {@link #close} ends them all), or on the calling thread alone for 1: a
+     * service keeps training off the common pool, and, since loops are cut by the thread count
+     * alone, a run repeats bit for bit on another machine of the same architecture, JDK and vector
+     * width.
      */
     public CpuBackend(int threads) { this(Parallel.ofThreads(threads)); }
 
-    /** Parallel loops on the given pool (a service's own), cut for its parallelism. */
+    /** Parallel loops on the given pool (a service's own), cut for its parallelism; a pool of 1 leaves them to the caller. */
     public CpuBackend(ForkJoinPool pool) { this(Parallel.on(Objects.requireNonNull(pool, "pool"))); }
 
     private CpuBackend(Parallel parallel) { this.parallel = parallel; }
 
     /** The threads a parallel loop runs on, which also decide how its work is cut. */
     public int threads() { return parallel.threads(); }
+
+    /** Shuts down the pool of a backend made with a thread count; a given pool, or the common one, stays. */
+    @Override
+    public void close() { parallel.close(); }
 
     @Override
     public String name() { return "cpu"; }

@@ -12,29 +12,47 @@ import java.util.stream.IntStream;
  * count cuts every loop the same way on every machine; the sums that add one partial result per
  * piece (a convolution's weight gradient) then round the same way too.
  */
-final class Parallel {
+final class Parallel implements AutoCloseable {
     /** The common pool: threads are the cores, up to its parallelism plus the caller. */
     static final Parallel COMMON = new Parallel(null, Math.max(1, Math.min(Runtime.getRuntime().availableProcessors(),
-            ForkJoinPool.getCommonPoolParallelism() + 1)));
+            ForkJoinPool.getCommonPoolParallelism() + 1)), false);
+
+    /** The most workers a ForkJoinPool takes. */
+    static final int MAX_THREADS = 0x7fff;
 
     /** The pool the loops run in (null: the common pool, or the caller alone when threads is 1). */
     private final ForkJoinPool pool;
     private final int threads;
+    /** Whether the pool is this object's own, to shut down on close. */
+    private final boolean owned;
 
-    private Parallel(ForkJoinPool pool, int threads) {
+    private Parallel(ForkJoinPool pool, int threads, boolean owned) {
         this.pool = pool;
         this.threads = threads;
+        this.owned = owned;
     }
 
-    /** Loops on the given pool, cut for its parallelism. */
+    /** Loops on the given pool, cut for its parallelism (a pool of 1: on the caller alone). */
     static Parallel on(ForkJoinPool pool) {
-        return pool == ForkJoinPool.commonPool() ? COMMON : new Parallel(pool, pool.getParallelism());
+        return pool == ForkJoinPool.commonPool() ? COMMON : new Parallel(pool, pool.getParallelism(), false);
     }
 
     /** Loops on a new pool of {@code threads} workers (on the calling thread alone for 1). */
     static Parallel ofThreads(int threads) {
-        if (threads < 1) throw new IllegalArgumentException("cpu backend: threads must be at least 1, got " + threads);
-        return new Parallel(threads == 1 ? null : new ForkJoinPool(threads), threads);
+        if (threads < 1 || threads > MAX_THREADS)
+            throw new IllegalArgumentException("cpu backend: threads must be from 1 to " + MAX_THREADS + ", got " + threads);
+        return new Parallel(threads == 1 ? null : new ForkJoinPool(threads), threads, true);
+    }
+
+    private void requireOpen() {
+        if (owned && pool != null && pool.isShutdown())
+            throw new IllegalStateException("cpu backend: closed, its threads ended; make a new CpuBackend");
+    }
+
+    /** Shuts down a pool of this object's own (its workers end once idle); a given or common pool stays. */
+    @Override
+    public void close() {
+        if (owned && pool != null) pool.shutdown();
     }
 
     interface RangeBody {
@@ -50,6 +68,7 @@ final class Parallel {
 
     /** Runs body over [0, n) in chunks of at least {@code grain}; small ranges stay on this thread. */
     void forRange(int n, int grain, RangeBody body) {
+        requireOpen();
         int chunks = Math.max(1, Math.min(n / Math.max(1, grain), 4 * threads));
         if (chunks == 1) {
             body.run(0, n);
@@ -60,14 +79,35 @@ final class Parallel {
 
     /** Runs tasks 0 … n−1, in parallel when there is more than one. */
     void forTasks(int n, TaskBody body) {
+        requireOpen();
         if (n == 1 || threads == 1) {
             for (int t = 0; t < n; t++) body.run(t);
-        } else if (pool == null || ForkJoinTask.getPool() == pool) {
-            // in the common pool, or already on one of this pool's workers (a loop inside a loop)
-            IntStream.range(0, n).parallel().forEach(body::run);
-        } else {
-            // a parallel stream forks its tasks into the pool of the thread that starts it
-            pool.invoke(ForkJoinTask.adapt(() -> IntStream.range(0, n).parallel().forEach(body::run)));
+            return;
         }
+        // A parallel stream forks its tasks into the pool of the thread that starts it, or into the
+        // common pool from a thread outside every pool; so a stream starts there directly, and
+        // from anywhere else (another pool's worker included) through the target pool.
+        ForkJoinPool target = pool != null ? pool : ForkJoinPool.commonPool();
+        Runnable loop = () -> IntStream.range(0, n).parallel().forEach(body::run);
+        ForkJoinPool current = ForkJoinTask.getPool();
+        try {
+            if (current == target || (current == null && pool == null)) loop.run();
+            else target.invoke(ForkJoinTask.adapt(loop));
+        } catch (RuntimeException e) {
+            throw thrownByTheTask(e);
+        } catch (Error e) {
+            throw thrownByTheTask(e);
+        }
+    }
+
+    /**
+     * What a task threw on another thread: a fork-join join rethrows it as a new exception of the
+     * same class with the original as its cause (and "java.lang.X: " before its message); the
+     * caller gets the original, with its own message.
+     */
+    @SuppressWarnings("unchecked") // the cause is of e's own class
+    private static <T extends Throwable> T thrownByTheTask(T e) {
+        Throwable cause = e.getCause();
+        return cause != null && cause.getClass() == e.getClass() ? (T) cause : e;
     }
 }

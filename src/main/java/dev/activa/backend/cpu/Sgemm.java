@@ -16,7 +16,7 @@ import jdk.incubator.vector.VectorSpecies;
  * L1 while all MR-row micro-panels of A stream past), MR rows. Each thread packs into its own
  * buffers, reused across calls, so a call allocates nothing once the buffers have grown.
  */
-public final class Sgemm {
+final class Sgemm {
     private Sgemm() {}
 
     static final VectorSpecies<Float> S = FloatBlock.SPECIES;
