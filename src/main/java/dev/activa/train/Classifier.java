@@ -171,6 +171,26 @@ public final class Classifier {
         return out;
     }
 
+    /** Each image's class probabilities, the softmax of the network's outputs: [image][class]. */
+    public float[][] probabilities(Dataset data) {
+        float[][] out = new float[data.count()][];
+        int[] next = {0};
+        forEachBatch(data, (batch, logits) -> {
+            float[] l = logits.toFloats();
+            int classes = logits.dim(1);
+            for (int r = 0; r < batch.size(); r++) {
+                double max = Double.NEGATIVE_INFINITY, sum = 0;
+                for (int c = 0; c < classes; c++) max = Math.max(max, l[r * classes + c]);
+                double[] e = new double[classes];
+                for (int c = 0; c < classes; c++) sum += e[c] = Math.exp(l[r * classes + c] - max);
+                float[] p = new float[classes];
+                for (int c = 0; c < classes; c++) p[c] = (float) (e[c] / sum);
+                out[next[0]++] = p;
+            }
+        });
+        return out;
+    }
+
     private interface BatchLogits {
         void accept(Batch batch, Tensor logits);
     }

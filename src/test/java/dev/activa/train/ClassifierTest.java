@@ -87,6 +87,11 @@ class ClassifierTest {
         assertArrayEquals(expected, Classifier.load(run.checkpoint(), new CpuBackend()).predict(unseen));
         assertArrayEquals(expected, Classifier.load(run.checkpoint(), new CpuBackend()).withBatchSize(7).predict(unseen),
                 "another batch size classified differently");
+        float[][] p = Classifier.load(run.checkpoint(), new CpuBackend()).probabilities(unseen);
+        for (int i = 0; i < p.length; i++) {
+            assertEquals(1, p[i][0] + p[i][1], 1e-6, "image " + i + "'s probabilities");
+            assertEquals(expected[i], p[i][1] > p[i][0] ? 1 : 0, "image " + i + ": the likelier class is not the predicted one");
+        }
         int right = 0;
         for (int i = 0; i < expected.length; i++) if (expected[i] == unseen.labels()[i]) right++;
         assertTrue(right > 30, "the network learnt little: " + right + " of 40 right");
