@@ -28,6 +28,9 @@ import java.util.Map;
  * to eval mode for each call: use it between epochs, not while {@code fit} runs.
  */
 public final class Classifier {
+    /** Images per forward pass where a checkpoint does not say: eval mode classifies each image alone. */
+    public static final int DEFAULT_BATCH = 256;
+
     private final Module model;
     private final float[] mean, std;
     private final DType inputType;
@@ -125,9 +128,6 @@ public final class Classifier {
         Checkpoint.load(checkpoint, loaded, model, null);
         return model;
     }
-
-    /** Images per forward pass where a checkpoint does not say: eval mode classifies each image alone. */
-    public static final int DEFAULT_BATCH = 256;
 
     /** The same network with another batch size (memory against calls; the loss's last bits follow it). */
     public Classifier withBatchSize(int images) {

@@ -129,13 +129,7 @@ class TrainerTest {
     @Test
     void twoTrainingsSideBySideEndAsEachAlone() throws Exception {
         // 28 × 28, so that the convolutions take their direct paths (with per-thread buffers) too
-        var rng = new java.util.SplittableRandom(6);
-        int count = 32;
-        byte[] pixels = new byte[count * 28 * 28];
-        for (int i = 0; i < pixels.length; i++) pixels[i] = (byte) rng.nextInt(256);
-        int[] labels = new int[count];
-        for (int i = 0; i < count; i++) labels[i] = i % 4;
-        Dataset data = new Dataset("random28", pixels, labels, count, 1, 28, 28, 4, List.of("a", "b", "c", "d"));
+        Dataset data = TinyData.random28(32, 6);
         var config = TrainConfig.defaults().withEpochs(1).withBatchSize(16).withSeed(2);
         java.util.function.BiFunction<Backend, String, Map<String, Tensor>> train = (backend, activation) -> {
             var model = new ResNet(backend, new ResNet.Config(18, 4, 1, 4, ResNet.Stem.CIFAR, activation), 7);

@@ -102,12 +102,16 @@ final class Parallel implements AutoCloseable {
 
     /**
      * What a task threw on another thread: a fork-join join rethrows it as a new exception of the
-     * same class with the original as its cause (and "java.lang.X: " before its message); the
-     * caller gets the original, with its own message.
+     * same class with the original as its cause (its message the cause's toString, "java.lang.X:
+     * " first), once per join on another thread up the stream's task tree; the caller gets the
+     * original, with its own message.
      */
-    @SuppressWarnings("unchecked") // the cause is of e's own class
+    @SuppressWarnings("unchecked") // each cause unwrapped is of e's own class
     private static <T extends Throwable> T thrownByTheTask(T e) {
-        Throwable cause = e.getCause();
-        return cause != null && cause.getClass() == e.getClass() ? (T) cause : e;
+        Throwable t = e;
+        for (Throwable cause = t.getCause(); cause != null && cause.getClass() == t.getClass()
+                && (t.getMessage() == null || t.getMessage().equals(cause.toString())); cause = t.getCause())
+            t = cause;
+        return (T) t;
     }
 }

@@ -12,6 +12,7 @@ import dev.activa.optim.Sgd;
 import dev.activa.tensor.DType;
 import dev.activa.tensor.Tensor;
 import dev.activa.train.TrainConfig;
+import dev.activa.train.TinyData;
 import dev.activa.train.Trainer;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
@@ -39,13 +40,7 @@ class CpuThreadsTest {
      * partial sum per thread.
      */
     static String trainedDigest(Backend backend) {
-        var rng = new SplittableRandom(6);
-        int count = 32;
-        byte[] pixels = new byte[count * 28 * 28];
-        for (int i = 0; i < pixels.length; i++) pixels[i] = (byte) rng.nextInt(256);
-        int[] labels = new int[count];
-        for (int i = 0; i < count; i++) labels[i] = i % 4;
-        Dataset data = new Dataset("random28", pixels, labels, count, 1, 28, 28, 4, List.of("a", "b", "c", "d"));
+        Dataset data = TinyData.random28(32, 6);
         var model = new ResNet(backend, new ResNet.Config(18, 4, 1, 4, ResNet.Stem.CIFAR, "nami"), 7);
         var sgd = new Sgd(model.parameters(), Sgd.Options.defaults(0.05));
         new Trainer(model, sgd, data, null, TrainConfig.defaults().withEpochs(1).withBatchSize(16).withSeed(2)).fit();
@@ -160,11 +155,14 @@ class CpuThreadsTest {
         }, (x, p) -> 1);
         int n = 1 << 18;
         for (var backend : new CpuBackend[] {new CpuBackend(), new CpuBackend(2)}) {
-            float[] xs = new float[n];
-            xs[n - 5] = 0.95f; // in the last piece, which a worker runs
-            var e = assertThrows(IllegalArgumentException.class, () ->
-                    backend.activationForward(failing, new double[0], backend.fromFloats(xs, DType.F32, n), null));
-            assertEquals("no values above 0.9, got 0.95", e.getMessage());
+            // which thread runs the failing piece, and how many joins it passes, vary: several rounds
+            for (int round = 0; round < 8; round++) {
+                float[] xs = new float[n];
+                xs[n - 1 - round * (n / 8)] = 0.95f;
+                var e = assertThrows(IllegalArgumentException.class, () ->
+                        backend.activationForward(failing, new double[0], backend.fromFloats(xs, DType.F32, n), null));
+                assertEquals("no values above 0.9, got 0.95", e.getMessage());
+            }
             backend.close();
         }
     }
