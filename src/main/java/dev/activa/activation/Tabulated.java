@@ -10,15 +10,15 @@ import java.util.function.DoubleUnaryOperator;
  * {@link PiecewiseTable} for each parameter values, over −8 ≤ x &lt; 8 at 16 lanes (−4 ≤ x &lt; 4
  * at 8), and evaluated with lookups. At 16 lanes that is about the speed of hand-written lanes or
  * faster: the path of mish, and of the backward passes of swish and tanhrelu, which it computes
- * faster than their lane code does. At 8 lanes it is slower than lane code but 10–14 times faster than
- * computing each element in double: the path of an activation without lane code of its own
+ * faster than their lane code does. At 8 lanes it is slower than lane code but 10–14 times faster
+ * than computing each element in double: the path of an activation without lane code of its own
  * ({@link Activation#forward}'s default, as for {@link Defined} ones) from 8 lanes up.
  *
  * <p>The tables are checked against the definitions when they are built, at 16 points per
  * interval. Where one misses by more than {@link #TOLERANCE} (a kink away from zero, a steep
- * stretch), and on CPUs with fewer lanes than the caller asks for, the caller takes another way: its lane code, or
- * by element in double ({@link FloatBlock#forwardByElement}), as the vectors that reach past the
- * tables always do. So a new activation is right from its math alone, and fast wherever its math
+ * stretch), and on CPUs with fewer lanes than the caller asks for, the caller takes another way:
+ * its lane code, or by element in double ({@link FloatBlock#forwardByElement}), as the vectors
+ * that reach past the tables always do. So a new activation is right from its math alone, and fast wherever its math
  * is smooth on each side of zero.
  */
 final class Tabulated {

@@ -126,8 +126,8 @@ final class TrainCommand {
                 progress, runDir, seed == 0 ? null : "seed" + seed);
         out.printf("train: resnet-%d width %d (%,d parameters), %s, %s on %s: %,d train / %,d test images, %d epochs, "
                         + "batch %d, lr %s cosine, %s, augmentation %s, seed %d%n",
-                mc.depth(), mc.width(), model.parameterCount(), mc.activation().name(), dataset, Devices.describe(be), train.count(),
-                test.count(), config.epochs(), config.batchSize(), sgd.options().lr(), precision,
+                mc.depth(), mc.width(), model.parameterCount(), mc.activation().name(), dataset, Devices.describe(be),
+                train.count(), test.count(), config.epochs(), config.batchSize(), sgd.options().lr(), precision,
                 config.augment() ? "crop+flip" : "off", seed);
         var trainer = new Trainer(model, sgd, train, test, config);
         if (a.has("resume")) trainer.resumeFrom(Path.of(a.string("resume", null)));
