@@ -34,14 +34,21 @@ public final class Defined implements Activation {
     private final List<Parameter> parameters;
     private final Formula value, derivative;
     private final Partials partials;
+    private final String source;
 
     Defined(String name, List<Parameter> parameters, Formula value, Formula derivative, Partials partials) {
+        this(name, parameters, value, derivative, partials, null);
+    }
+
+    /** {@code source}: the {@code NAME=FORMULA} text an {@link Expression} came from, which rebuilds it; else null. */
+    Defined(String name, List<Parameter> parameters, Formula value, Formula derivative, Partials partials, String source) {
         Objects.requireNonNull(name, "name");
         this.value = Objects.requireNonNull(value, "value");
         this.derivative = Objects.requireNonNull(derivative, "derivative");
         this.parameters = List.copyOf(parameters);
         this.partials = partials;
         this.name = name;
+        this.source = source;
         // The name goes into file names (the run log, the checkpoint) and the checkpoint's model.
         if (!name.matches("[a-z][a-z0-9_-]*"))
             throw new IllegalArgumentException("activation name '" + name + "': use lower-case letters, digits, '_' and "
@@ -68,6 +75,9 @@ public final class Defined implements Activation {
 
     @Override
     public String name() { return name; }
+
+    /** The {@code NAME=FORMULA} text it was made from on the command line ({@link Expression}), or null. */
+    public String source() { return source; }
 
     @Override
     public List<Parameter> parameters() { return parameters; }

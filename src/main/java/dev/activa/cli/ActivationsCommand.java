@@ -22,8 +22,8 @@ import java.util.Set;
 public final class ActivationsCommand {
     static final String USAGE = """
             usage: activa activations --name NAME --points FILE [--params w=0.3,a=1.0,b=1.5]
-                                      [--device cpu|cuda|auto] [--dtype fp32|fp64|fp16]
-              NAME is one of %s; FILE holds one x per line (blank lines and # comments skipped).
+                                      [--device cpu|cuda|auto] [--dtype fp32|fp64|fp16] [--define NAME=FORMULA]
+              NAME is one of %s, or --define's (CPU); FILE holds one x per line (blank lines and # comments skipped).
               The dtype defaults to fp64 on the CPU and fp32 on CUDA (which has fp32 and fp16 only).
             """.formatted(String.join(", ", Activation.NAMES));
 
@@ -33,11 +33,11 @@ public final class ActivationsCommand {
     public record Row(String name, double x, double y, double dydx, double[] dydp) {}
 
     static int run(List<String> argv, PrintStream out) {
-        Args args = Args.parse("activations", argv, Set.of("name", "points", "params", "device", "dtype"), Set.of());
+        Args args = Args.parse("activations", argv, Set.of("name", "points", "params", "device", "dtype", "define"), Set.of());
         Activation act;
         try {
-            act = Activation.of(args.required("name"));
-        } catch (IllegalArgumentException e) {
+            act = TrainCommand.activation(args.required("name"), args.string("define", null));
+        } catch (UsageException e) {
             throw new UsageException("activations: " + e.getMessage());
         }
         double[] raw = parseParams(act, args.string("params", null));

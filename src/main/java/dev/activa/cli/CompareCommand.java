@@ -1,6 +1,5 @@
 package dev.activa.cli;
 
-import dev.activa.activation.Activation;
 import dev.activa.backend.Backend;
 import dev.activa.data.Datasets;
 import dev.activa.report.ComparisonTable;
@@ -50,8 +49,8 @@ final class CompareCommand {
         TrainCommand.requireEpochs("compare", base.containsKey("epochs"));
         for (String act : activations) {
             try {
-                Activation.of(act);
-            } catch (IllegalArgumentException e) {
+                TrainCommand.activation(act, base.get("define"));
+            } catch (UsageException e) {
                 throw new UsageException("compare: " + e.getMessage());
             }
         }

@@ -38,7 +38,7 @@ final class EvalCommand {
         var loaded = Checkpoint.read(file);
         var meta = loaded.metadata();
         String[] m = meta.getOrDefault("model", "").split(",");
-        if (m.length == 6 && Activation.find(m[5]).isEmpty())
+        if (m.length == 6 && Activation.find(m[5]).isEmpty() && !meta.containsKey("activation_definition"))
             throw new UsageException("eval: " + file.getFileName() + " holds a model with the activation '" + m[5]
                     + "', which is not one of the engine's (" + String.join(", ", Activation.NAMES) + "); a model with an "
                     + "activation defined in Java (Activation.define) is evaluated through the API, with that definition");

@@ -18,13 +18,14 @@ final class PlotCommand {
     static final String USAGE = """
             usage: activa plot --logs a.json,b.json [--metric valTop1] [--smoothing 3] [--out DIR]
                    activa plot --activation NAME [--params w=0.3,a=1.0,b=1.5] [--range -5,5] [--out FILE.png]
+                               [--define NAME=FORMULA]
               Logs: one training-curve PNG per log, and a comparison PNG of the metric across them.
             """;
 
     private PlotCommand() {}
 
     static int run(List<String> argv, PrintStream out) {
-        Args a = Args.parse("plot", argv, Set.of("logs", "metric", "smoothing", "out", "activation", "params", "range"), Set.of());
+        Args a = Args.parse("plot", argv, Set.of("logs", "metric", "smoothing", "out", "activation", "params", "range", "define"), Set.of());
         if (!PlotSupport.available()) throw new IllegalStateException("plot: " + PlotSupport.MISSING);
         try {
             if (a.has("activation")) return activation(a, out);
@@ -63,8 +64,8 @@ final class PlotCommand {
     private static int activation(Args a, PrintStream out) throws IOException {
         Activation act;
         try {
-            act = Activation.of(a.string("activation", null));
-        } catch (IllegalArgumentException e) {
+            act = TrainCommand.activation(a.string("activation", null), a.string("define", null));
+        } catch (UsageException e) {
             throw new UsageException("plot: " + e.getMessage());
         }
         double[] p = act.effective(ActivationsCommand.parseParams(act, a.string("params", null)));

@@ -1,6 +1,10 @@
 package dev.activa.cli;
 
+import dev.activa.activation.Activation;
+import dev.activa.activation.Defined;
+import dev.activa.activation.Expression;
 import dev.activa.backend.Backend;
+import dev.activa.backend.cpu.CpuBackend;
 import dev.activa.data.Dataset;
 import dev.activa.data.Datasets;
 import dev.activa.data.Split;
@@ -34,11 +38,14 @@ final class TrainCommand {
               --train-limit N (train on the first N images)  --seed N  --out DIR (default runs)
               --resume CHECKPOINT  --device cpu|cuda|auto  --quiet
               --threads N (the CPU backend's threads; default every core; a fixed N repeats runs across machines)
+              --define NAME=FORMULA[;NAME=FORMULA...]  activations from formulas in x, for --activation(s) NAME (CPU):
+                  e.g. gelu=0.5*x*(1+tanh(0.79788456*(x+0.044715*x^3))); + - * / ^, exp expm1 log log1p sqrt abs
+                  sin cos tanh sinh cosh atan sigmoid softplus min max
             """;
 
     static final Set<String> OPTIONS = Set.of("preset", "dataset", "data", "activation", "depth", "width", "stem", "epochs",
             "batch", "lr", "momentum", "weight-decay", "warmup", "min-lr", "label-smoothing", "precision", "train-limit",
-            "seed", "out", "resume", "device", "threads");
+            "seed", "out", "resume", "device", "threads", "define");
     static final Set<String> FLAGS = Set.of("nesterov", "decay-norm-and-bias", "no-augment", "quiet");
 
     /** The presets: the two write-ups, and a CPU quick start that takes a few minutes on two cores. */
@@ -60,6 +67,27 @@ final class TrainCommand {
     /** Without a preset nothing says how long to train: a usage error, before any data is read. */
     static void requireEpochs(String verb, boolean given) {
         if (!given) throw new UsageException(verb + ": how many epochs? Give --epochs N, or a --preset (" + presetNames() + ")");
+    }
+
+    /**
+     * The activation {@code name} names: one of {@code --define}'s (NAME=FORMULA, ';' between them),
+     * else one of the engine's; a usage error for a malformed formula or an unknown name.
+     */
+    static Activation activation(String name, String defines) {
+        if (defines != null)
+            for (String definition : defines.split(";")) {
+                if (definition.isBlank()) continue;
+                Activation defined;
+                try {
+                    defined = Expression.define(definition);
+                } catch (IllegalArgumentException e) {
+                    throw new UsageException("--define: " + e.getMessage());
+                }
+                if (defined.name().equals(name)) return defined;
+            }
+        return Activation.find(name).orElseThrow(() -> new UsageException("unknown activation '" + name + "'; choose one of "
+                + String.join(", ", Activation.NAMES) + (defines == null ? ", or define one with --define NAME=FORMULA"
+                : " or of --define's")));
     }
 
     /** Flags over the preset's values: the effective options of a run. */
@@ -96,6 +124,10 @@ final class TrainCommand {
         for (String name : List.of("lr", "momentum", "weight-decay", "warmup", "min-lr", "label-smoothing")) a.number(name, 0);
         requireEpochs("train", a.has("epochs"));
         int epochs = positive(a, "epochs"), batch = positive(a, "batch", 128);
+        Activation activation = activation(a.string("activation", "relu"), a.string("define", null));
+        if (activation instanceof Defined && !(be instanceof CpuBackend))
+            throw new UsageException("train: --define's activations run on the CPU only (the GPU runs compiled kernels); "
+                    + "use --device cpu");
         String dataset = a.string("dataset", "fashion-mnist");
         Path dir = a.has("data") ? Path.of(a.string("data", null)) : null;
         Dataset train = Datasets.open(dataset, dir, Split.TRAIN);
@@ -113,7 +145,7 @@ final class TrainCommand {
         ResNet.Config mc;
         try {
             mc = new ResNet.Config(a.integer("depth", 18), a.integer("width", 64), train.channels(), train.classes(),
-                    stem.equals("cifar") ? ResNet.Stem.CIFAR : ResNet.Stem.IMAGENET, a.string("activation", "relu"));
+                    stem.equals("cifar") ? ResNet.Stem.CIFAR : ResNet.Stem.IMAGENET, activation);
         } catch (IllegalArgumentException e) {
             throw new UsageException("train: " + e.getMessage());
         }

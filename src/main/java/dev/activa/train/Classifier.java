@@ -1,6 +1,7 @@
 package dev.activa.train;
 
 import dev.activa.activation.Activation;
+import dev.activa.activation.Expression;
 import dev.activa.autograd.Autograd;
 import dev.activa.autograd.Ops;
 import dev.activa.backend.Backend;
@@ -108,6 +109,8 @@ public final class Classifier {
             throw new IllegalArgumentException("classifier: " + checkpoint + " does not describe its model (no 'model' metadata)");
         String name = m[5];
         Activation act = activation;
+        String definition = meta.get("activation_definition");
+        if (act == null && definition != null) act = Expression.define(definition); // from --define
         if (act == null)
             act = Activation.find(name).orElseThrow(() -> new IllegalArgumentException("classifier: "
                     + checkpoint.getFileName() + " holds a model with the activation '" + name + "', which is not one of "

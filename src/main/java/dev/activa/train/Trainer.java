@@ -1,5 +1,6 @@
 package dev.activa.train;
 
+import dev.activa.activation.Defined;
 import dev.activa.autograd.Ops;
 import dev.activa.backend.Backend;
 import dev.activa.backend.cpu.CpuBackend;
@@ -163,6 +164,8 @@ public final class Trainer {
         c.putAll(config.toMap());
         // the loops' cut, which the weight gradients' rounding follows: the same count repeats a run elsewhere
         if (backend instanceof CpuBackend cpu) c.put("cpuThreads", cpu.threads());
+        if (model instanceof ResNet r && r.config().activation() instanceof Defined d && d.source() != null)
+            c.put("activationDefinition", d.source());
         if (startEpoch > 0) c.put("resumedAfterEpoch", startEpoch); // whether or not the earlier epochs' log was found
         return c;
     }
@@ -317,6 +320,8 @@ public final class Trainer {
             var m = r.config();
             meta.put("model", m.depth() + "," + m.width() + "," + m.inChannels() + "," + m.classes() + "," + m.stem()
                     + "," + m.activation().name());
+            // an activation from --define: its formula rebuilds it (one defined in Java cannot be stored)
+            if (m.activation() instanceof Defined d && d.source() != null) meta.put("activation_definition", d.source());
         }
         Checkpoint.save(file, model, sgd, meta);
     }
