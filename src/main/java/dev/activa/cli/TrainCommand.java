@@ -30,7 +30,7 @@ final class TrainCommand {
             usage: activa train [--preset NAME] [options]
               --preset       quickstart | fashion-resnet18 | cifar100-resnet50 (flags below override it)
               --dataset      fashion-mnist | cifar10 | cifar100      --data DIR   (default: the dataset's folder)
-              --activation   relu | elu | swish | mish | tanhrelu | nami
+              --activation   relu | elu | swish | mish | tanhrelu | nami, or a NAME from --define
               --depth 18|34|50   --width N (first stage's channels, 64 in the papers)   --stem cifar|imagenet
               --epochs N (needed without a preset)  --batch N (128)  --lr X (0.1)  --momentum X (0.9)
               --weight-decay X (5e-4)  --nesterov  --decay-norm-and-bias
