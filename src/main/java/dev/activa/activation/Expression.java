@@ -119,7 +119,8 @@ public final class Expression {
             case "cosh" -> new double[] {Math.cosh(a), Math.sinh(a)};
             case "atan" -> new double[] {Math.atan(a), 1 / (1 + a * a)};
             case "sigmoid" -> { double s = Swish.sigmoid(a); yield new double[] {s, s * (1 - s)}; }
-            case "softplus" -> new double[] {a > 0 ? a + Math.log1p(Math.exp(-a)) : Math.log1p(Math.exp(a)), Swish.sigmoid(a)};
+            case "softplus" -> new double[] {a > 0 ? a + Math.log1p(Math.exp(-a)) : Math.log1p(Math.exp(a)),
+                    Swish.sigmoid(a)};
             default -> throw new IllegalStateException("function " + f);
         };
     }
@@ -129,7 +130,11 @@ public final class Expression {
 
     // ---------------------------------------------------------------- parsing
 
-    /** Recursive descent: sum := term (('+'|'-') term)*; term := unary (('*'|'/') unary)*; unary := '-' unary | power; power := atom ('^' unary)? */
+    /**
+     * Recursive descent: sum := term (('+'|'-') term)*; term := unary (('*'|'/') unary)*;
+     * unary := ('-'|'+') unary | power; power := atom ('^' unary)?; atom := number | x | pi | e |
+     * function '(' sum [',' sum] ')' | '(' sum ')'.
+     */
     private static Node parse(String text) {
         var p = new Parser(text);
         Node n = p.sum();
@@ -163,20 +168,16 @@ public final class Expression {
             return false;
         }
 
-        Node sum() {
-            Node n = term();
-            while (true) {
-                if (take('+')) n = new Binary('+', n, term());
-                else if (take('-')) n = new Binary('-', n, term());
-                else return n;
-            }
-        }
+        Node sum() { return leftAssociative('+', '-', this::term); }
 
-        Node term() {
-            Node n = unary();
+        Node term() { return leftAssociative('*', '/', this::unary); }
+
+        /** operand ((one | other) operand)*, grouped from the left. */
+        private Node leftAssociative(char one, char other, java.util.function.Supplier<Node> operand) {
+            Node n = operand.get();
             while (true) {
-                if (take('*')) n = new Binary('*', n, unary());
-                else if (take('/')) n = new Binary('/', n, unary());
+                if (take(one)) n = new Binary(one, n, operand.get());
+                else if (take(other)) n = new Binary(other, n, operand.get());
                 else return n;
             }
         }
@@ -189,7 +190,8 @@ public final class Expression {
 
         Node power() {
             Node base = atom();
-            return take('^') ? new Binary('^', base, unary()) : base; // right-associative, binds tighter than unary minus on its left
+            // right-associative, and tighter than a minus before it: -x^2 is -(x^2)
+            return take('^') ? new Binary('^', base, unary()) : base;
         }
 
         Node atom() {
@@ -211,7 +213,8 @@ public final class Expression {
                 if (word.equals("e")) return new Constant(Math.E);
                 if (!FUNCTIONS.contains(word)) {
                     at = start;
-                    throw error("unknown name '" + word + "' (the variable is x; functions: " + String.join(", ", FUNCTIONS) + ")");
+                    throw error("unknown name '" + word + "' (the variable is x; functions: "
+                            + String.join(", ", FUNCTIONS) + ")");
                 }
                 if (!take('(')) throw error("'(' expected after " + word);
                 Node a = sum();
