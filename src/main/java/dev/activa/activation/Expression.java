@@ -136,6 +136,9 @@ public final class Expression {
      * function '(' sum [',' sum] ')' | '(' sum ')'.
      */
     private static Node parse(String text) {
+        // bounds for a formula read from a file (a checkpoint): its trees are walked by recursion
+        if (text.length() > MAX_LENGTH)
+            throw new IllegalArgumentException("formula of " + text.length() + " characters: at most " + MAX_LENGTH);
         var p = new Parser(text);
         Node n = p.sum();
         p.skipSpaces();
@@ -143,9 +146,11 @@ public final class Expression {
         return n;
     }
 
+    static final int MAX_LENGTH = 1000, MAX_NESTING = 64;
+
     private static final class Parser {
         final String text;
-        int at;
+        int at, nesting;
 
         Parser(String text) {
             this.text = text;
@@ -183,6 +188,15 @@ public final class Expression {
         }
 
         Node unary() {
+            if (++nesting > MAX_NESTING) throw error("more than " + MAX_NESTING + " levels of nesting");
+            try {
+                return signed();
+            } finally {
+                nesting--;
+            }
+        }
+
+        private Node signed() {
             if (take('-')) return new Unary("neg", unary());
             if (take('+')) return unary();
             return power();

@@ -66,6 +66,19 @@ class ExpressionTest {
                 .contains("is the engine's own relu"));
     }
 
+    /** A formula can come from a file (a checkpoint's metadata): its size and depth are bounded, not a stack overflow. */
+    @Test
+    void formulasAreBoundedInLengthAndNesting() {
+        String deep = "(".repeat(65) + "x" + ")".repeat(65);
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> Expression.of(deep)).getMessage()
+                .contains("more than 64 levels of nesting"));
+        assertEquals(1, Expression.of("(".repeat(60) + "x" + ")".repeat(60)).applyAsDouble(1));
+        String longSum = "x" + "+x".repeat(499);
+        assertEquals(500, Expression.of(longSum).applyAsDouble(1));
+        assertEquals("formula of 1001 characters: at most 1000",
+                assertThrows(IllegalArgumentException.class, () -> Expression.of(longSum + "+1")).getMessage());
+    }
+
     @Test
     void aDefinitionKeepsItsTextToBeRebuilt() {
         var act = (Defined) Expression.define(" gelu = 0.5*x*(1+tanh(0.79788456*(x+0.044715*x^3))) ");
