@@ -46,6 +46,14 @@ public record Dataset(
         classNames = List.copyOf(classNames);
     }
 
+    /**
+     * Images without labels, to classify ({@code Classifier.predict}): pixels as bytes 0–255,
+     * image after image, each channel's plane in rows ({@code [count, channels, height, width]}).
+     */
+    public static Dataset unlabelled(String name, byte[] pixels, int count, int channels, int height, int width) {
+        return new Dataset(name, pixels, new int[count], count, channels, height, width, 1, List.of("unlabelled"));
+    }
+
     /** Bytes (and floats, once normalised) per image: {@code C × H × W}. */
     public int imageSize() {
         return channels * height * width;

@@ -87,6 +87,9 @@ class ClassifierTest {
         assertArrayEquals(expected, Classifier.load(run.checkpoint(), new CpuBackend()).predict(unseen));
         assertArrayEquals(expected, Classifier.load(run.checkpoint(), new CpuBackend()).withBatchSize(7).predict(unseen),
                 "another batch size classified differently");
+        var request = Dataset.unlabelled("request", unseen.pixels(), unseen.count(), 1, 28, 28);
+        assertArrayEquals(expected, Classifier.load(run.checkpoint(), new CpuBackend()).predict(request),
+                "the same images without labels classified differently");
         float[][] p = Classifier.load(run.checkpoint(), new CpuBackend()).probabilities(unseen);
         for (int i = 0; i < p.length; i++) {
             assertEquals(1, p[i][0] + p[i][1], 1e-6, "image " + i + "'s probabilities");
