@@ -61,23 +61,43 @@ class ComparisonTableTest {
         assertEquals(0.89, relu.valF1().mean(), 1e-12);
     }
 
+    /** A peak before the last epoch: the best top-1 and its epoch per run, the first of ties, NaN skipped. */
+    @Test
+    void eachRunsBestEpochIsReportedBesideTheFinalOne() {
+        var peaked = RunLog.start("swish", "cifar100", 0, "test", "cpu", Map.of(), Instant.EPOCH);
+        var flat = RunLog.start("swish", "cifar100", 1, "test", "cpu", Map.of(), Instant.EPOCH);
+        double[][] top1 = {{0.6, 0.8, 0.7, 0.8}, {Double.NaN, 0.5, 0.5, Double.NaN}};
+        for (int e = 0; e < 4; e++) {
+            peaked = peaked.withEpoch(epoch(e + 1, top1[0][e]));
+            flat = flat.withEpoch(epoch(e + 1, top1[1][e]));
+        }
+        var row = ComparisonTable.of(List.of(peaked, flat)).rows().getFirst();
+        assertEquals(0.65, row.bestValTop1().mean(), 1e-12, "0.8 and 0.5");
+        assertEquals(2, row.bestEpoch().mean(), 1e-12, "epoch 2 both: the first of the tied 0.8s, and NaN skipped");
+        assertTrue(Double.isNaN(row.valTop1().mean()), "the final epochs: 0.8 and NaN");
+    }
+
+    private static EpochRecord epoch(int epoch, double valTop1) {
+        return new EpochRecord(epoch, 1, 0.5, 1, valTop1, 1, 0.5, 0.5, 0.5, List.of(), 0.1, 1, 1, null);
+    }
+
     @Test
     void markdown() throws IOException {
         String expected = """
-                Final-epoch validation metrics: mean ± sample standard deviation over seeds (n − 1 denominator; with n = 1 the std shows as 0).
+                Final-epoch validation metrics: mean ± sample standard deviation over seeds (n − 1 denominator; with n = 1 the std shows as 0); then each run's best validation top-1 over its epochs, and the epoch it came in.
 
                 ## cifar10
 
-                | Activation | n | Val top-1 | Val loss | Val precision | Val recall | Val F1 |
-                |---|---:|---:|---:|---:|---:|---:|
-                | relu | 2 | 0.5500 ± 0.0707 | 0.4500 ± 0.0707 | 0.5400 ± 0.0707 | 0.5300 ± 0.0707 | 0.5200 ± 0.0707 |
+                | Activation | n | Val top-1 | Val loss | Val precision | Val recall | Val F1 | Best val top-1 | at epoch |
+                |---|---:|---:|---:|---:|---:|---:|---:|---:|
+                | relu | 2 | 0.5500 ± 0.0707 | 0.4500 ± 0.0707 | 0.5400 ± 0.0707 | 0.5300 ± 0.0707 | 0.5200 ± 0.0707 | 0.5500 ± 0.0707 | 2.0 ± 0.0 |
 
                 ## mnist
 
-                | Activation | n | Val top-1 | Val loss | Val precision | Val recall | Val F1 |
-                |---|---:|---:|---:|---:|---:|---:|
-                | nami | 1 | 0.9500 ± 0.0000 | 0.0500 ± 0.0000 | 0.9400 ± 0.0000 | 0.9300 ± 0.0000 | 0.9200 ± 0.0000 |
-                | relu | 3 | 0.9200 ± 0.0200 | 0.0800 ± 0.0200 | 0.9100 ± 0.0200 | 0.9000 ± 0.0200 | 0.8900 ± 0.0200 |
+                | Activation | n | Val top-1 | Val loss | Val precision | Val recall | Val F1 | Best val top-1 | at epoch |
+                |---|---:|---:|---:|---:|---:|---:|---:|---:|
+                | nami | 1 | 0.9500 ± 0.0000 | 0.0500 ± 0.0000 | 0.9400 ± 0.0000 | 0.9300 ± 0.0000 | 0.9200 ± 0.0000 | 0.9500 ± 0.0000 | 2.0 ± 0.0 |
+                | relu | 3 | 0.9200 ± 0.0200 | 0.0800 ± 0.0200 | 0.9100 ± 0.0200 | 0.9000 ± 0.0200 | 0.8900 ± 0.0200 | 0.9200 ± 0.0200 | 2.0 ± 0.0 |
                 """;
         assertEquals(expected, table().toMarkdown());
         Path file = dir.resolve("summary.md");
