@@ -30,6 +30,11 @@ public final class Autograd {
         return () -> RECORDING.set(previous);
     }
 
+    /** A scope that changes nothing, for code that opens one conditionally. */
+    public static Scope noScope() {
+        return () -> {};
+    }
+
     public interface Scope extends AutoCloseable {
         @Override
         void close();
@@ -51,6 +56,9 @@ public final class Autograd {
         }
         return output;
     }
+
+    /** The profiler's name for adding up the gradients of tensors used more than once, and into the leaves. */
+    static final String GRADIENT_SUMS = "gradient sums";
 
     /** Backpropagates from {@code root}; {@code seed} is its upstream gradient, or null for a scalar loss. */
     public static void backward(Tensor root, Tensor seed) {
@@ -74,11 +82,18 @@ public final class Autograd {
                 Tensor g = pending.take(t);
                 Node node = t.gradFn();
                 if (node == null) {
-                    if (g != null && t.requiresGrad()) pending.keepOutside(accumulate(t, g));
+                    if (g != null && t.requiresGrad()) {
+                        long start = Profiler.begin();
+                        pending.keepOutside(accumulate(t, g));
+                        Profiler.endPhase(GRADIENT_SUMS, start);
+                    }
                     continue;
                 }
                 Tensor[] inputs = node.inputs();
+                long start = Profiler.begin();
                 Tensor[] inputGrads = g == null ? new Tensor[inputs.length] : node.apply(g, pending.isFree(g));
+                Profiler.endBackward(node.op(), start);
+                start = Profiler.begin();
                 for (int i = 0; i < inputs.length; i++) {
                     Tensor in = inputs[i];
                     Tensor ig = inputGrads[i];
@@ -88,6 +103,7 @@ public final class Autograd {
                                 + Shape.str(ig.shape()) + " for input of shape " + Shape.str(in.shape()));
                     pending.add(in, ig);
                 }
+                Profiler.endPhase(GRADIENT_SUMS, start);
                 node.release();
                 t.setGradFn(null);
             }

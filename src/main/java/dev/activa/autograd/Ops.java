@@ -16,11 +16,23 @@ public final class Ops {
 
     private static Backend backendOf(Tensor t) { return t.backend(); }
 
+    /** Ends the op's forward time (see {@link Profiler}) and records it; start is {@link Profiler#begin}'s. */
+    private static Tensor recorded(long start, String op, Tensor y, Node.Backward backward, Tensor... inputs) {
+        Profiler.endForward(op, start);
+        return Autograd.record(op, y, backward, inputs);
+    }
+
+    private static Tensor recorded(long start, String op, Tensor y, Node.OverwritingBackward backward, Tensor... inputs) {
+        Profiler.endForward(op, start);
+        return Autograd.record(op, y, backward, inputs);
+    }
+
     public static Tensor reshape(Tensor x, int... shape) {
+        long start = Profiler.begin();
         Shape.requireViewable("reshape", x, shape);
         int[] original = x.shape();
         Tensor y = backendOf(x).view(x, shape);
-        return Autograd.record("reshape", y, g -> new Tensor[] {g.backend().view(g, original)}, x);
+        return recorded(start, "reshape", y, g -> new Tensor[] {g.backend().view(g, original)}, x);
     }
 
     /** [N, ...] → [N, rest]. */
@@ -29,25 +41,29 @@ public final class Ops {
     }
 
     public static Tensor cast(Tensor x, DType target) {
+        long start = Profiler.begin();
         DType source = x.dtype();
         Tensor y = backendOf(x).cast(x, target);
-        return Autograd.record("cast", y, g -> new Tensor[] {g.backend().cast(g, source)}, x);
+        return recorded(start, "cast", y, g -> new Tensor[] {g.backend().cast(g, source)}, x);
     }
 
     public static Tensor add(Tensor a, Tensor b) {
+        long start = Profiler.begin();
         Tensor y = backendOf(a).add(a, b);
-        return Autograd.record("add", y, g -> new Tensor[] {g, g}, a, b);
+        return recorded(start, "add", y, g -> new Tensor[] {g, g}, a, b);
     }
 
     public static Tensor scale(Tensor x, double factor) {
+        long start = Profiler.begin();
         Tensor y = backendOf(x).scale(x, factor);
-        return Autograd.record("scale", y, g -> new Tensor[] {g.backend().scale(g, factor)}, x);
+        return recorded(start, "scale", y, g -> new Tensor[] {g.backend().scale(g, factor)}, x);
     }
 
     public static Tensor sum(Tensor x) {
+        long start = Profiler.begin();
         int[] shape = x.shape();
         Tensor y = backendOf(x).sum(x);
-        return Autograd.record("sum", y, g -> new Tensor[] {g.backend().full(g.dtype(), g.item(), shape)}, x);
+        return recorded(start, "sum", y, g -> new Tensor[] {g.backend().full(g.dtype(), g.item(), shape)}, x);
     }
 
     public static Tensor mean(Tensor x) {
@@ -59,6 +75,7 @@ public final class Ops {
      * activation's learnable scalars before clamping (null for activations without any).
      */
     public static Tensor activation(Activation act, Tensor rawParams, Tensor x, Tensor residual) {
+        long start = Profiler.begin();
         int np = act.parameters().size();
         if (np > 0 && (rawParams == null || rawParams.numel() != np))
             throw new IllegalArgumentException(act.name() + ": needs " + np + " parameters "
@@ -69,7 +86,7 @@ public final class Ops {
         Backend be = backendOf(x);
         Tensor y = be.activationForward(act, p, x, residual);
         String op = residual == null ? act.name() : "add+" + act.name();
-        return Autograd.record(op, y, (g, gIsFree) -> {
+        return recorded(start, op, y, (g, gIsFree) -> {
             // dx over dy where no one else reads dy: no new tensor, and the kernel's writes land on
             // cache lines its reads just brought in
             Tensor dx;
@@ -94,11 +111,12 @@ public final class Ops {
     }
 
     public static Tensor conv2d(Tensor x, Tensor weight, Tensor bias, Conv2dSpec spec) {
+        long start = Profiler.begin();
         Backend be = backendOf(x);
         int[] xShape = x.shape(), wShape = weight.shape();
         Tensor y = be.conv2d(x, weight, spec);
         if (bias != null) y = be.addChannelBias(y, bias);
-        return Autograd.record("conv2d", y, g -> new Tensor[] {
+        return recorded(start, "conv2d", y, g -> new Tensor[] {
                 x.requiresGrad() ? g.backend().conv2dBackwardInput(g, weight, xShape, spec) : null,
                 weight.requiresGrad() ? g.backend().conv2dBackwardWeight(g, x, wShape, spec) : null,
                 bias != null && bias.requiresGrad() ? g.backend().channelSum(g) : null}, x, weight, bias);
@@ -110,49 +128,54 @@ public final class Ops {
      */
     public static Tensor batchNorm2d(Tensor x, Tensor gamma, Tensor beta, Tensor runningMean, Tensor runningVar,
                                      boolean training, double momentum, double eps) {
+        long start = Profiler.begin();
         Backend be = backendOf(x);
         if (!training) {
             Tensor y = be.batchNormEval(x, gamma, beta, runningMean, runningVar, eps);
-            return Autograd.record("batchnorm2d(eval)", y, g -> {
+            return recorded(start, "batchnorm2d(eval)", y, g -> {
                 throw new UnsupportedOperationException("batchnorm2d in eval mode has no backward here; "
                         + "switch the model to training mode, or run evaluation under Autograd.noGrad()");
             }, x, gamma, beta);
         }
         var out = be.batchNormTrain(x, gamma, beta, runningMean, runningVar, momentum, eps);
-        return Autograd.record("batchnorm2d", out.y(), g -> {
+        return recorded(start, "batchnorm2d", out.y(), g -> {
             var grad = g.backend().batchNormBackward(x, g, gamma, out.savedMean(), out.savedInvStd());
             return new Tensor[] {grad.dx(), grad.dgamma(), grad.dbeta()};
         }, x, gamma, beta);
     }
 
     public static Tensor globalAvgPool(Tensor x) {
+        long start = Profiler.begin();
         int[] shape = x.shape();
         Tensor y = backendOf(x).globalAvgPool(x);
-        return Autograd.record("global_avg_pool", y, g -> new Tensor[] {g.backend().globalAvgPoolBackward(g, shape)}, x);
+        return recorded(start, "global_avg_pool", y, g -> new Tensor[] {g.backend().globalAvgPoolBackward(g, shape)}, x);
     }
 
     public static Tensor maxPool2d(Tensor x, int kernel, Conv2dSpec spec) {
+        long start = Profiler.begin();
         int[] shape = x.shape();
         var out = backendOf(x).maxPool(x, kernel, spec);
-        return Autograd.record("max_pool2d", out.y(),
+        return recorded(start, "max_pool2d", out.y(),
                 g -> new Tensor[] {g.backend().maxPoolBackward(g, out.argmax(), shape)}, x);
     }
 
     public static Tensor matmul(Tensor a, Tensor b) {
+        long start = Profiler.begin();
         Tensor y = backendOf(a).matmul(a, b, false, false);
-        return Autograd.record("matmul", y, g -> new Tensor[] {
+        return recorded(start, "matmul", y, g -> new Tensor[] {
                 g.backend().matmul(g, b, false, true), g.backend().matmul(a, g, true, false)}, a, b);
     }
 
     /** x [N, in] · weightᵀ [in, out] + bias [out], the weight stored [out, in] as PyTorch does. */
     public static Tensor linear(Tensor x, Tensor weight, Tensor bias) {
+        long start = Profiler.begin();
         Backend be = backendOf(x);
         if (x.rank() != 2 || weight.rank() != 2 || x.dim(1) != weight.dim(1))
             throw new IllegalArgumentException("linear: input " + Shape.str(x.shape()) + " does not match weight "
                     + Shape.str(weight.shape()) + " ([out, in])");
         Tensor y = be.matmul(x, weight, false, true);
         if (bias != null) y = be.addRowBias(y, bias);
-        return Autograd.record("linear", y, g -> new Tensor[] {
+        return recorded(start, "linear", y, g -> new Tensor[] {
                 x.requiresGrad() ? g.backend().matmul(g, weight, false, false) : null,
                 weight.requiresGrad() ? g.backend().matmul(g, x, true, false) : null,
                 bias != null && bias.requiresGrad() ? g.backend().rowSum(g) : null}, x, weight, bias);
@@ -160,12 +183,13 @@ public final class Ops {
 
     /** Mean softmax cross-entropy of logits [N, classes] against labels, with optional label smoothing. */
     public static Tensor crossEntropy(Tensor logits, int[] labels, double labelSmoothing) {
+        long start = Profiler.begin();
         if (labelSmoothing < 0 || labelSmoothing >= 1)
             throw new IllegalArgumentException("cross-entropy: label smoothing must be in [0, 1), got " + labelSmoothing);
         DType logitsType = logits.dtype();
         var out = backendOf(logits).softmaxCrossEntropy(logits, labels, labelSmoothing);
         int[] labelsCopy = labels.clone();
-        return Autograd.record("cross_entropy", out.loss(), g -> new Tensor[] {
+        return recorded(start, "cross_entropy", out.loss(), g -> new Tensor[] {
                 g.backend().softmaxCrossEntropyBackward(out.probabilities(), labelsCopy, labelSmoothing, g.item(), logitsType)},
                 logits);
     }

@@ -14,6 +14,9 @@ import java.util.List;
 public interface Backend {
     String name();
 
+    /** Waits until the work queued so far has finished: a no-op where ops run when called (the CPU). */
+    default void synchronize() {}
+
     // --- memory -------------------------------------------------------------------------------
     Tensor zeros(DType dtype, int... shape);
 

@@ -1,6 +1,8 @@
 package dev.activa.cli;
 
+import dev.activa.autograd.Autograd;
 import dev.activa.autograd.Ops;
+import dev.activa.autograd.Profiler;
 import dev.activa.backend.Backend;
 import dev.activa.nn.ResNet;
 import dev.activa.optim.Sgd;
@@ -16,13 +18,14 @@ final class DemoCommand {
     static final String USAGE = """
             usage: activa demo [--depth 18] [--width 64] [--batch 128] [--size 32] [--channels 3] [--steps 5]
                                [--activation tanhrelu] [--dtype fp32|fp16] [--device cpu|cuda|auto] [--threads N]
+                               [--profile]   (each op's time per step, over the steps after the first)
             """;
 
     private DemoCommand() {}
 
     static int run(List<String> argv, PrintStream out) {
         Args a = Args.parse("demo", argv, Set.of("depth", "width", "batch", "size", "channels", "steps", "activation",
-                "dtype", "device", "threads"), Set.of());
+                "dtype", "device", "threads"), Set.of("profile"));
         Backend be = Devices.open(a.string("device", "cpu"), a.string("threads", null), out);
         int batch = a.integer("batch", 128), size = a.integer("size", 32), channels = a.integer("channels", 3);
         DType dtype = ActivationsCommand.parseDType(a.string("dtype", "fp32"));
@@ -38,15 +41,23 @@ final class DemoCommand {
         Tensor x = be.fromFloats(images, dtype, batch, channels, size, size);
         out.printf("resnet-%d width %d, %,d parameters, batch %d×%d×%d×%d %s on %s%n", config.depth(), config.width(),
                 model.parameterCount(), batch, channels, size, size, dtype, Devices.describe(be));
-        for (int step = 1; step <= a.integer("steps", 5); step++) {
+        int steps = a.integer("steps", 5);
+        // The first step compiles the kernels: a profile of it would show the JIT, so it starts after.
+        Profiler profiler = a.flag("profile") ? new Profiler(be) : null;
+        for (int step = 1; step <= steps; step++) {
             long t0 = System.nanoTime();
-            Tensor loss = Ops.crossEntropy(model.forward(x), labels, 0);
-            model.zeroGrad();
-            loss.backward();
-            sgd.step(1);
+            Tensor loss;
+            try (var _ = profiler == null || (step == 1 && steps > 1) ? Autograd.noScope() : profiler.activate()) {
+                loss = Ops.crossEntropy(model.forward(x), labels, 0);
+                Profiler.time("zero grad", model::zeroGrad);
+                loss.backward();
+                Profiler.time("sgd step", () -> sgd.step(1));
+                be.synchronize();
+            }
             double seconds = (System.nanoTime() - t0) / 1e9;
             out.printf("step %d  loss %.4f  %.3f s  %.0f images/s%n", step, loss.item(), seconds, batch / seconds);
         }
+        if (profiler != null) out.print("profile:\n" + profiler.report().table());
         return 0;
     }
 }

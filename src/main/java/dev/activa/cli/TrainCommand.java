@@ -37,6 +37,7 @@ final class TrainCommand {
               --warmup EPOCHS  --min-lr X  --label-smoothing X  --precision fp32|mixed  --no-augment
               --train-limit N (train on the first N images)  --seed N  --out DIR (default runs)
               --resume CHECKPOINT  --device cpu|cuda|auto  --quiet
+              --profile (time each op's forward and backward per training step; printed, and kept in the log)
               --threads N (the CPU backend's threads; default every core; a fixed N repeats runs across machines)
               --define NAME=FORMULA[;NAME=FORMULA...]  activations from formulas in x, for --activation(s) NAME (CPU):
                   e.g. gelu=0.5*x*(1+tanh(0.79788456*(x+0.044715*x^3))); + - * / ^, exp expm1 log log1p sqrt abs
@@ -46,7 +47,7 @@ final class TrainCommand {
     static final Set<String> OPTIONS = Set.of("preset", "dataset", "data", "activation", "depth", "width", "stem", "epochs",
             "batch", "lr", "momentum", "weight-decay", "warmup", "min-lr", "label-smoothing", "precision", "train-limit",
             "seed", "out", "resume", "device", "threads", "define");
-    static final Set<String> FLAGS = Set.of("nesterov", "decay-norm-and-bias", "no-augment", "quiet");
+    static final Set<String> FLAGS = Set.of("nesterov", "decay-norm-and-bias", "no-augment", "quiet", "profile");
 
     /** The presets: the two write-ups, and a CPU quick start that takes a few minutes on two cores. */
     static final Map<String, Map<String, String>> PRESETS = Map.of(
@@ -163,6 +164,7 @@ final class TrainCommand {
                 config.augment() ? "crop+flip" : "off", seed);
         var trainer = new Trainer(model, sgd, train, test, config);
         if (a.has("resume")) trainer.resumeFrom(Path.of(a.string("resume", null)));
+        if (a.flag("profile")) trainer.profile();
         var saved = new AtomicInteger(); // the last epoch whose checkpoint this run wrote
         trainer.addCallback(new dev.activa.train.Callback() {
             @Override
@@ -193,6 +195,7 @@ final class TrainCommand {
         if (f != null)
             out.printf("result: test top-1 %.2f%%, loss %.4f, macro F1 %.4f, %.0f s in all%n", 100 * f.top1(), f.loss(),
                     f.f1(), f.totalSeconds());
+        if (r.log().profile() != null) out.print("profile of the training steps:\n" + r.log().profile().table());
         return r;
     }
 

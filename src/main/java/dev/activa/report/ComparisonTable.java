@@ -1,5 +1,6 @@
 package dev.activa.report;
 
+import dev.activa.autograd.Profiler;
 import dev.activa.checkpoint.AtomicFiles;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -15,7 +16,8 @@ import java.util.function.ToDoubleFunction;
  * Final-epoch validation metrics of many runs, grouped by (activation, dataset) over seeds:
  * mean ± sample standard deviation per group, as Markdown (one table per dataset, activations
  * as rows) or JSON; and each run's best validation top-1 over its epochs with the epoch it came
- * in, as papers that report a peak (the write-ups' "peak around epoch 93") do.
+ * in, as papers that report a peak (the write-ups' "peak around epoch 93") do; and where every
+ * run of a group was profiled, the share of its training step's time the activation took.
  *
  * <p>Every run given counts, whatever its status, so filter out unwanted runs first; a diverged
  * run's NaN makes its group's mean NaN rather than silently vanishing. Runs without any epoch
@@ -26,7 +28,7 @@ public record ComparisonTable(List<Row> rows) {
     /** One (activation, dataset) group; {@code n} runs with the listed seeds. */
     public record Row(String activation, String dataset, int n, List<Long> seeds,
                       Stats valTop1, Stats valLoss, Stats valPrecision, Stats valRecall, Stats valF1,
-                      Stats bestValTop1, Stats bestEpoch) {}
+                      Stats bestValTop1, Stats bestEpoch, Stats activationShare) {}
 
     public ComparisonTable {
         rows = List.copyOf(rows);
@@ -49,7 +51,9 @@ public record ComparisonTable(List<Row> rows) {
                     finalStats(runs, EpochRecord::valPrecision), finalStats(runs, EpochRecord::valRecall),
                     finalStats(runs, EpochRecord::valF1),
                     Stats.of(runs.stream().mapToDouble(r -> best(r).valTop1()).toArray()),
-                    Stats.of(runs.stream().mapToDouble(r -> best(r).epoch()).toArray())));
+                    Stats.of(runs.stream().mapToDouble(r -> best(r).epoch()).toArray()),
+                    runs.stream().allMatch(r -> r.profile() != null)
+                            ? Stats.of(runs.stream().mapToDouble(ComparisonTable::activationShare).toArray()) : null));
         }
         return new ComparisonTable(rows);
     }
@@ -62,6 +66,15 @@ public record ComparisonTable(List<Row> rows) {
         return best != null ? best : run.epochs().getLast();
     }
 
+    /** The fraction of a profiled run's step time spent in its activation, forward and backward, residual adds fused in included. */
+    private static double activationShare(RunLog run) {
+        var p = run.profile();
+        double millis = p.entries().stream()
+                .filter(e -> !e.phase() && (e.name().equals(run.activation()) || e.name().equals("add+" + run.activation())))
+                .mapToDouble(Profiler.Entry::totalMillis).sum();
+        return p.activeMillis() > 0 ? millis / p.activeMillis() : Double.NaN;
+    }
+
     private static Stats finalStats(List<RunLog> runs, ToDoubleFunction<EpochRecord> metric) {
         return Stats.of(runs.stream().mapToDouble(r -> metric.applyAsDouble(r.epochs().getLast())).toArray());
     }
@@ -70,14 +83,16 @@ public record ComparisonTable(List<Row> rows) {
         var md = new StringBuilder("Final-epoch validation metrics: mean ± sample standard deviation over seeds"
                 + " (n − 1 denominator; with n = 1 the std shows as 0); then each run's best validation top-1 over"
                 + " its epochs, and the epoch it came in.\n");
+        boolean profiled = rows.stream().anyMatch(r -> r.activationShare() != null);
+        if (profiled) md.append("The activation's share of the training step's time, from the runs' profiles (--profile).\n");
         String dataset = null;
         for (var row : rows) {
             if (!row.dataset().equals(dataset)) {
                 dataset = row.dataset();
                 md.append("\n## ").append(escape(dataset)).append("\n\n")
                   .append("| Activation | n | Val top-1 | Val loss | Val precision | Val recall | Val F1 | Best val top-1 | "
-                          + "at epoch |\n")
-                  .append("|---|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+                          + "at epoch |" + (profiled ? " Activation share of step |" : "") + "\n")
+                  .append("|---|---:|---:|---:|---:|---:|---:|---:|---:|" + (profiled ? "---:|" : "") + "\n");
             }
             md.append("| ").append(escape(row.activation())).append(" | ").append(row.n());
             for (var s : List.of(row.valTop1(), row.valLoss(), row.valPrecision(), row.valRecall(), row.valF1(),
@@ -85,6 +100,11 @@ public record ComparisonTable(List<Row> rows) {
                 md.append(" | ").append(format(s));
             }
             md.append(" | ").append(String.format(Locale.ROOT, "%.1f ± %.1f", row.bestEpoch().mean(), row.bestEpoch().std()));
+            if (profiled) {
+                var share = row.activationShare();
+                md.append(" | ").append(share == null ? "not profiled"
+                        : String.format(Locale.ROOT, "%.1f%% ± %.1f%%", 100 * share.mean(), 100 * share.std()));
+            }
             md.append(" |\n");
         }
         return md.toString();

@@ -2,6 +2,7 @@ package dev.activa.report;
 
 import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import dev.activa.autograd.Profiler;
 import dev.activa.checkpoint.AtomicFiles;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -23,7 +24,8 @@ import java.util.Optional;
  * <p>Immutable: the trainer appends with {@link #withEpoch} and rewrites the file after each
  * epoch, so a crashed run still leaves a readable log of the epochs it finished. {@code status}
  * is "running" until {@link #completed} or {@link #stopped} sets "completed" or
- * "stopped: reason". Config values should be JSON-friendly (strings, numbers, booleans, lists,
+ * "stopped: reason". {@code profile} is present when the run was profiled ({@code train
+ * --profile}). Config values should be JSON-friendly (strings, numbers, booleans, lists,
  * maps); numbers come back as Integer, Long or Double.
  */
 public record RunLog(
@@ -36,7 +38,8 @@ public record RunLog(
         @JsonProperty(required = true) String status,
         @JsonProperty(required = true) Map<String, Object> config,
         @JsonProperty(required = true) List<EpochRecord> epochs,
-        FinalResult finalResult) {
+        FinalResult finalResult,
+        Profiler.Report profile) {
 
     public static final String RUNNING = "running";
     public static final String COMPLETED = "completed";
@@ -75,7 +78,7 @@ public record RunLog(
     public static RunLog start(String activation, String dataset, long seed, String engineVersion,
                                String device, Map<String, Object> config, Instant startedAt) {
         return new RunLog(activation, dataset, seed, engineVersion, device, startedAt.toString(), RUNNING,
-                config, List.of(), null);
+                config, List.of(), null, null);
     }
 
     /**
@@ -96,17 +99,23 @@ public record RunLog(
     public RunLog withEpoch(EpochRecord epoch) {
         var all = new ArrayList<>(epochs);
         all.add(epoch);
-        return new RunLog(activation, dataset, seed, engineVersion, device, startedAt, status, config, all, finalResult);
+        return new RunLog(activation, dataset, seed, engineVersion, device, startedAt, status, config, all, finalResult, profile);
     }
 
     public RunLog completed(FinalResult result) {
-        return new RunLog(activation, dataset, seed, engineVersion, device, startedAt, COMPLETED, config, epochs, result);
+        return new RunLog(activation, dataset, seed, engineVersion, device, startedAt, COMPLETED, config, epochs, result, profile);
     }
 
     /** Ends the run early, e.g. {@code stopped("loss is NaN at epoch 3")}; a result may still be attached. */
     public RunLog stopped(String reason, FinalResult resultOrNull) {
         return new RunLog(activation, dataset, seed, engineVersion, device, startedAt, "stopped: " + reason,
-                config, epochs, resultOrNull);
+                config, epochs, resultOrNull, profile);
+    }
+
+    /** With the run's profile so far (see {@link Profiler}): where its training steps' time went. */
+    public RunLog withProfile(Profiler.Report report) {
+        return new RunLog(activation, dataset, seed, engineVersion, device, startedAt, status, config, epochs, finalResult,
+                report);
     }
 
     public Optional<EpochRecord> lastEpoch() {

@@ -1,7 +1,9 @@
 package dev.activa.train;
 
 import dev.activa.activation.Defined;
+import dev.activa.autograd.Autograd;
 import dev.activa.autograd.Ops;
+import dev.activa.autograd.Profiler;
 import dev.activa.backend.Backend;
 import dev.activa.backend.cpu.CpuBackend;
 import dev.activa.data.Batch;
@@ -54,6 +56,7 @@ public final class Trainer {
     private long step;
     private int startEpoch;
     private RunLog log;
+    private Profiler profiler; // null unless profile() was called
 
     public Trainer(Module model, Sgd sgd, Dataset train, Dataset validation, TrainConfig config) {
         if (model.parameters().isEmpty()) throw new IllegalArgumentException("trainer: the model has no parameters");
@@ -197,9 +200,15 @@ public final class Trainer {
                 model.train(true);
                 int b = 0;
                 long images = 0;
-                for (Batch batch : loader.epoch(epoch)) {
-                    sgd.setLr(schedule.lr(step));
-                    double loss = trainStep(batch, metrics);
+                var epochBatches = loader.epoch(epoch);
+                while (epochBatches.hasNext()) {
+                    Batch batch;
+                    double loss;
+                    try (var _ = profiling()) {
+                        batch = Profiler.time("data wait", epochBatches::next);
+                        sgd.setLr(schedule.lr(step));
+                        loss = trainStep(batch, metrics);
+                    }
                     if (!config.mixedPrecision() && !Double.isFinite(loss)) stopDiverged(epoch, b, loss);
                     images += batch.size();
                     b++;
@@ -244,25 +253,43 @@ public final class Trainer {
 
     /** Forward, backward and (unless the loss scaler skips it) the optimiser step; returns the loss. */
     private double trainStep(Batch batch, ClassificationMetrics metrics) {
-        Tensor x = input(batch);
+        Tensor x = Profiler.time("input copy", () -> input(batch));
         Tensor logits = model.forward(x);
         Tensor loss = Ops.crossEntropy(logits, batch.labels(), config.labelSmoothing());
-        double value = loss.item();
-        metrics.add(logits.toFloats(), batch.labels(), batch.size(), logits.dim(1));
-        metrics.addLoss(value * batch.size(), batch.size());
-        model.zeroGrad();
+        double value = Profiler.time("metrics", () -> {
+            double v = loss.item();
+            metrics.add(logits.toFloats(), batch.labels(), batch.size(), logits.dim(1));
+            metrics.addLoss(v * batch.size(), batch.size());
+            return v;
+        });
+        Profiler.time("zero grad", model::zeroGrad);
         if (config.mixedPrecision()) {
             Ops.scale(loss, scaler.scale()).backward();
             for (Callback c : callbacks) c.afterBackward(step, sgd.parameters());
-            lastStepSkipped = !scaler.unscaleAndUpdate(sgd.parameters());
-            if (!lastStepSkipped) sgd.step(1);
+            lastStepSkipped = !Profiler.time("loss scaler", () -> scaler.unscaleAndUpdate(sgd.parameters()));
+            if (!lastStepSkipped) Profiler.time("sgd step", () -> sgd.step(1));
         } else {
             loss.backward();
             for (Callback c : callbacks) c.afterBackward(step, sgd.parameters());
             lastStepSkipped = false;
-            sgd.step(1);
+            Profiler.time("sgd step", () -> sgd.step(1));
         }
         return value;
+    }
+
+    /**
+     * Times every training step from now on, op by op ({@link Profiler}: forward and backward of
+     * each op, and the data wait, input copy, metrics, zeroing and optimiser step around them);
+     * the run log then records the profile, and {@link Profiler#report} gives it at any time.
+     * Validation is not timed. On a GPU, profiled steps wait for the device after each op.
+     */
+    public Profiler profile() {
+        if (profiler == null) profiler = new Profiler(backend);
+        return profiler;
+    }
+
+    private Autograd.Scope profiling() {
+        return profiler == null ? Autograd.noScope() : profiler.activate();
     }
 
     private Tensor input(Batch batch) {
@@ -333,6 +360,7 @@ public final class Trainer {
     }
 
     private void writeLog() {
+        if (profiler != null) log = log.withProfile(profiler.report());
         Path file = file(".json");
         if (file == null) return;
         try {

@@ -3,6 +3,7 @@ package dev.activa.report;
 import static org.junit.jupiter.api.Assertions.*;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.activa.autograd.Profiler;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -125,5 +126,34 @@ class ComparisonTableTest {
         var t = ComparisonTable.of(List.of(run("relu", "mnist", 1, 0.9), run("relu", "mnist", 2, Double.NaN)));
         assertTrue(Double.isNaN(t.rows().getFirst().valTop1().mean()));
         assertTrue(t.toMarkdown().contains("| relu | 2 | NaN ± NaN |"), t.toMarkdown());
+    }
+
+    private static RunLog profiled(String activation, long seed, double activationMillis, double addActivationMillis) {
+        var entries = List.of(
+                new Profiler.Entry("conv2d", false, 50, 20, 40, 20),
+                new Profiler.Entry(activation, false, activationMillis / 2, 5, activationMillis / 2, 5),
+                new Profiler.Entry("add+" + activation, false, addActivationMillis, 3, 0, 3),
+                new Profiler.Entry(activation, true, 7, 1, 0, 0), // a phase of that name is not the activation
+                new Profiler.Entry("sgd step", true, 5, 1, 0, 0));
+        return run(activation, "mnist", seed, 0.9).withProfile(new Profiler.Report(1, 200, entries));
+    }
+
+    @Test
+    void theActivationsShareOfTheStepComesFromProfiledRunsOnly() throws IOException {
+        var table = ComparisonTable.of(List.of(profiled("nami", 1, 30, 10), profiled("nami", 2, 50, 10),
+                profiled("relu", 1, 4, 2), run("mish", "mnist", 1, 0.9), profiled("mish", 2, 4, 4)));
+        var byActivation = new java.util.HashMap<String, ComparisonTable.Row>();
+        for (var row : table.rows()) byActivation.put(row.activation(), row);
+        var nami = byActivation.get("nami").activationShare();
+        assertEquals(0.25, nami.mean(), 1e-12, "(40 + 60) / 2 / 200");
+        assertEquals(Math.sqrt(2 * 0.05 * 0.05), nami.std(), 1e-12);
+        assertEquals(0.03, byActivation.get("relu").activationShare().mean(), 1e-12);
+        assertNull(byActivation.get("mish").activationShare(), "one of its runs has no profile");
+        String md = table.toMarkdown();
+        assertTrue(md.contains("| Activation share of step |"), md);
+        assertTrue(md.contains("| 25.0% ± 7.1% |") && md.contains("| not profiled |"), md);
+        for (var row : new ObjectMapper().readTree(table.toJson()).get("rows"))
+            assertEquals(!row.get("activation").asText().equals("mish"), row.get("activationShare").isObject(), row.toString());
+        assertFalse(table().toMarkdown().contains("share"), "no column without profiles");
     }
 }

@@ -114,6 +114,7 @@ public final class CudaBackend implements Backend, AutoCloseable {
     }
 
     /** Waits until the GPU has finished all queued work. */
+    @Override
     public void synchronize() { driver.synchronize(); }
 
     // ---------------------------------------------------------------- plumbing

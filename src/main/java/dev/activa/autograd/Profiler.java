@@ -1,0 +1,176 @@
+package dev.activa.autograd;
+
+import dev.activa.backend.Backend;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.function.Supplier;
+
+/**
+ * Where a training step's time goes: each op's forward and backward time (conv2d, batchnorm2d,
+ * nami, add+nami, …), and phases outside the graph that the caller names (the optimiser step,
+ * waiting for data). For a researcher weighing an activation, the share of the step it costs.
+ *
+ * <p>It times only while active on the thread that runs the ops, so that a service can profile
+ * one training among several, and evaluation in between stays out:
+ * <pre>{@code
+ * var profiler = new Profiler(backend);
+ * try (var _ = profiler.activate()) { ...forward, backward, optimiser step... }
+ * System.out.print(profiler.report().table());
+ * }</pre>
+ * On a GPU, work is queued and runs later, so the profiler waits for the device before each
+ * reading of the clock ({@link Backend#synchronize}): the figures are then each op's own, but the
+ * steps run slower than unprofiled ones, as the queue never fills.
+ */
+public final class Profiler {
+    private static final ThreadLocal<Profiler> ACTIVE = new ThreadLocal<>();
+    /** What {@link #begin} returns while no profiler is active. */
+    static final long OFF = Long.MIN_VALUE;
+    private static final int FORWARD = 0, BACKWARD = 2, PHASE = 4;
+
+    private final Backend backend;
+    // op or phase → nanoseconds and calls, forward, backward and as a phase, in order of first sight
+    private final Map<String, long[]> times = new LinkedHashMap<>();
+    private long activeNanos, activations;
+    private Thread owner;
+
+    public Profiler(Backend backend) {
+        this.backend = backend;
+    }
+
+    /**
+     * Times this thread's ops until the scope closes; the time between activations is not counted.
+     * A trainer activates it once per step. A profiler is active on one thread at a time, and a
+     * thread has one active profiler at a time.
+     */
+    public Autograd.Scope activate() {
+        if (ACTIVE.get() != null)
+            throw new IllegalStateException("profiler: another profiler is already active on this thread");
+        synchronized (this) {
+            if (owner != null)
+                throw new IllegalStateException("profiler: already active on thread " + owner.getName()
+                        + "; a profiler times one thread at a time");
+            owner = Thread.currentThread();
+        }
+        ACTIVE.set(this);
+        long start = clock();
+        return () -> {
+            long nanos = clock() - start;
+            ACTIVE.remove();
+            synchronized (this) {
+                activeNanos += nanos;
+                activations++;
+                owner = null;
+            }
+        };
+    }
+
+    /** Runs {@code work}, counting its time as {@code phase} if a profiler is active on this thread. */
+    public static <T> T time(String phase, Supplier<T> work) {
+        long start = begin();
+        T result = work.get();
+        end(phase, PHASE, start);
+        return result;
+    }
+
+    /** {@link #time(String, Supplier)} for work without a result. */
+    public static void time(String phase, Runnable work) {
+        long start = begin();
+        work.run();
+        end(phase, PHASE, start);
+    }
+
+    /** The clock before an op, or {@link #OFF} when no profiler is active on this thread. */
+    static long begin() {
+        Profiler p = ACTIVE.get();
+        return p == null ? OFF : p.clock();
+    }
+
+    static void endForward(String op, long start) {
+        end(op, FORWARD, start);
+    }
+
+    static void endBackward(String op, long start) {
+        end(op, BACKWARD, start);
+    }
+
+    static void endPhase(String phase, long start) {
+        end(phase, PHASE, start);
+    }
+
+    private static void end(String name, int slot, long start) {
+        Profiler p = ACTIVE.get();
+        if (p != null && start != OFF) p.add(name, slot, p.clock() - start);
+    }
+
+    private long clock() {
+        backend.synchronize();
+        return System.nanoTime();
+    }
+
+    private synchronized void add(String name, int slot, long nanos) {
+        long[] t = times.computeIfAbsent(name, k -> new long[6]);
+        t[slot] += nanos;
+        t[slot + 1]++;
+    }
+
+    /** What has been timed so far, the most expensive first. */
+    public synchronized Report report() {
+        var entries = new ArrayList<Entry>();
+        times.forEach((name, t) -> {
+            if (t[1] + t[3] > 0) entries.add(new Entry(name, false, t[0] / 1e6, t[1], t[2] / 1e6, t[3]));
+            if (t[5] > 0) entries.add(new Entry(name, true, t[4] / 1e6, t[5], 0, 0));
+        });
+        entries.sort(Comparator.comparingDouble(Entry::totalMillis).reversed());
+        return new Report(activations, activeNanos / 1e6, entries);
+    }
+
+    /**
+     * One op's time in milliseconds, summed over its calls, forward and backward; or a phase's
+     * ({@code phase} true), its time counted as forward.
+     */
+    public record Entry(String name, boolean phase, double forwardMillis, long forwardCalls, double backwardMillis,
+                        long backwardCalls) {
+        public double totalMillis() { return forwardMillis + backwardMillis; }
+    }
+
+    /**
+     * The profile: how often the profiler was activated ({@code steps}: a trainer activates it
+     * once per step), for how long in all ({@code activeMillis}), and each op's and phase's share
+     * of that; what no entry covers (bookkeeping between ops) is the rest.
+     */
+    public record Report(long steps, double activeMillis, List<Entry> entries) {
+        public Report {
+            entries = List.copyOf(entries);
+        }
+
+        public double coveredMillis() {
+            return entries.stream().mapToDouble(Entry::totalMillis).sum();
+        }
+
+        /** A plain-text table: per step, each op's forward and backward time, then the phases, the rest and the total. */
+        public String table() {
+            double per = Math.max(1, steps);
+            var s = new StringBuilder(String.format(Locale.ROOT, "%-24s %11s %11s %11s %7s%n",
+                    "ms per step (" + steps + ")", "forward", "backward", "total", "share"));
+            for (Entry e : entries) {
+                String forward = e.phase() ? "" : String.format(Locale.ROOT, "%.2f", e.forwardMillis() / per);
+                String backward = e.phase() ? "" : String.format(Locale.ROOT, "%.2f", e.backwardMillis() / per);
+                s.append(String.format(Locale.ROOT, "%-24s %11s %11s %11.2f %6.1f%%%n", e.phase() ? "[" + e.name() + "]"
+                        : e.name(), forward, backward, e.totalMillis() / per, share(e.totalMillis())));
+            }
+            double rest = Math.max(0, activeMillis - coveredMillis());
+            s.append(String.format(Locale.ROOT, "%-24s %11s %11s %11.2f %6.1f%%%n", "(between ops)", "", "", rest / per,
+                    share(rest)));
+            s.append(String.format(Locale.ROOT, "%-24s %11s %11s %11.2f%n", "step", "", "", activeMillis / per));
+            return s.toString();
+        }
+
+        private double share(double millis) {
+            return activeMillis > 0 ? 100 * millis / activeMillis : 0;
+        }
+    }
+}

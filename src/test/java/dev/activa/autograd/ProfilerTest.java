@@ -1,0 +1,149 @@
+package dev.activa.autograd;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.activa.backend.Backend;
+import dev.activa.backend.cpu.CpuBackend;
+import dev.activa.nn.ResNet;
+import dev.activa.optim.Sgd;
+import dev.activa.tensor.DType;
+import dev.activa.tensor.Tensor;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Function;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.Test;
+
+class ProfilerTest {
+    private final Backend cpu = new CpuBackend();
+
+    private ResNet model() {
+        return new ResNet(cpu, new ResNet.Config(18, 4, 1, 4, ResNet.Stem.CIFAR, "nami"), 3);
+    }
+
+    private Tensor images(int n) {
+        var rng = new SplittableRandom(5);
+        float[] v = new float[n * 16 * 16];
+        for (int i = 0; i < v.length; i++) v[i] = (float) rng.nextGaussian();
+        return cpu.fromFloats(v, DType.F32, n, 1, 16, 16);
+    }
+
+    private static void step(ResNet model, Sgd sgd, Tensor x) {
+        Tensor loss = Ops.crossEntropy(model.forward(x), new int[] {0, 1, 2, 3}, 0);
+        Profiler.time("zero grad", model::zeroGrad);
+        loss.backward();
+        Profiler.time("sgd step", () -> sgd.step(1));
+    }
+
+    private static Map<String, Profiler.Entry> byName(Profiler.Report r, boolean phases) {
+        return r.entries().stream().filter(e -> e.phase() == phases)
+                .collect(Collectors.toMap(Profiler.Entry::name, Function.identity()));
+    }
+
+    @Test
+    void timesEveryOpOfAResNetStepForwardAndBackwardAndTheNamedPhases() {
+        var model = model();
+        var sgd = new Sgd(model.parameters(), Sgd.Options.defaults(0.01));
+        Tensor x = images(4);
+        step(model, sgd, x); // unprofiled: nothing may be recorded
+        var profiler = new Profiler(cpu);
+        assertTrue(profiler.report().entries().isEmpty());
+        int steps = 3;
+        for (int s = 0; s < steps; s++) {
+            try (var _ = profiler.activate()) {
+                step(model, sgd, x);
+            }
+        }
+        var report = profiler.report();
+        assertEquals(steps, report.steps());
+        var ops = byName(report, false);
+        long convs = model.parameters().stream().filter(p -> p.tensor().rank() == 4).count();
+        assertEquals(convs * steps, ops.get("conv2d").forwardCalls(), "one forward per convolution and step");
+        assertEquals(convs * steps, ops.get("conv2d").backwardCalls(), "one backward per convolution and step");
+        for (String op : new String[] {"conv2d", "batchnorm2d", "nami", "add+nami", "global_avg_pool", "linear",
+                "cross_entropy"}) {
+            var e = ops.get(op);
+            assertNotNull(e, op + " missing from " + ops.keySet());
+            assertEquals(e.forwardCalls(), e.backwardCalls(), op + ": a backward per forward");
+            assertTrue(e.forwardMillis() > 0 && e.backwardMillis() > 0, op + ": " + e);
+        }
+        var phases = byName(report, true);
+        assertEquals(steps, phases.get("sgd step").forwardCalls());
+        assertEquals(steps, phases.get("zero grad").forwardCalls());
+        assertNotNull(phases.get(Autograd.GRADIENT_SUMS), "the gradients summed in backward");
+        assertTrue(report.coveredMillis() <= report.activeMillis() + 1e-9,
+                report.coveredMillis() + " ms covered of " + report.activeMillis());
+        // the most expensive first, and the table names each with its share
+        for (int i = 1; i < report.entries().size(); i++)
+            assertTrue(report.entries().get(i - 1).totalMillis() >= report.entries().get(i).totalMillis());
+        String table = report.table();
+        assertTrue(table.startsWith("ms per step (3)"), table);
+        assertTrue(table.contains("[sgd step]") && table.contains("add+nami") && table.contains("(between ops)"), table);
+    }
+
+    @Test
+    void timesOnlyWhileActiveAndOnlyItsOwnThread() throws Exception {
+        var profiler = new Profiler(cpu);
+        Tensor a = cpu.full(DType.F32, 1, 8), b = cpu.full(DType.F32, 2, 8);
+        Ops.add(a, b);
+        try (var _ = profiler.activate()) {
+            Ops.add(a, b);
+            CompletableFuture.runAsync(() -> Ops.add(a, b)).get(); // another thread's op
+        }
+        Ops.add(a, b);
+        var add = byName(profiler.report(), false).get("add");
+        assertEquals(1, add.forwardCalls());
+        assertEquals(0, add.backwardCalls(), "nothing required a gradient");
+        assertEquals(1, profiler.report().steps());
+    }
+
+    @Test
+    void aPhaseRunsItsWorkWhetherOrNotAProfilerIsActive() {
+        var runs = new AtomicInteger();
+        assertEquals(7, Profiler.time("outside", () -> 7));
+        Profiler.time("outside", runs::incrementAndGet);
+        var profiler = new Profiler(cpu);
+        try (var _ = profiler.activate()) {
+            assertEquals(8, Profiler.time("inside", () -> 8));
+            Profiler.time("inside", runs::incrementAndGet);
+        }
+        assertEquals(2, runs.get());
+        var phases = byName(profiler.report(), true);
+        assertEquals(java.util.Set.of("inside"), phases.keySet());
+        assertEquals(2, phases.get("inside").forwardCalls());
+    }
+
+    @Test
+    void oneProfilerPerThreadAndOneThreadPerProfilerAndAFailedStepClosesItsScope() throws Exception {
+        var profiler = new Profiler(cpu);
+        try (var _ = profiler.activate()) {
+            var again = assertThrows(IllegalStateException.class, profiler::activate);
+            assertTrue(again.getMessage().contains("already active"), again.getMessage());
+            var other = assertThrows(IllegalStateException.class, () -> new Profiler(cpu).activate());
+            assertTrue(other.getMessage().contains("another profiler"), other.getMessage());
+            var elsewhere = CompletableFuture.supplyAsync(() -> {
+                try {
+                    profiler.activate();
+                    return "activated";
+                } catch (IllegalStateException e) {
+                    return e.getMessage();
+                }
+            }).get();
+            assertTrue(elsewhere.contains("already active on thread " + Thread.currentThread().getName()), elsewhere);
+        }
+        assertThrows(IllegalArgumentException.class, () -> {
+            try (var _ = profiler.activate()) {
+                Ops.add(cpu.zeros(DType.F32, 2), cpu.zeros(DType.F32, 3));
+            }
+        });
+        try (var _ = profiler.activate()) {
+            Ops.scale(cpu.zeros(DType.F32, 2), 2);
+        }
+        assertEquals(3, profiler.report().steps());
+    }
+}
