@@ -116,7 +116,10 @@ public final class Ops {
         int[] xShape = x.shape(), wShape = weight.shape();
         Tensor y = be.conv2d(x, weight, spec);
         if (bias != null) y = be.addChannelBias(y, bias);
-        return recorded(start, "conv2d", y, g -> new Tensor[] {
+        // Profiled, each shape apart, as convolutions take most of a step: "conv2d 3×3 16→32 s2 28×28".
+        String op = start == Profiler.OFF ? "conv2d" : "conv2d %d×%d %d→%d s%d %d×%d".formatted(wShape[2], wShape[3],
+                wShape[1], wShape[0], spec.stride(), xShape[2], xShape[3]);
+        return recorded(start, op, y, g -> new Tensor[] {
                 x.requiresGrad() ? g.backend().conv2dBackwardInput(g, weight, xShape, spec) : null,
                 weight.requiresGrad() ? g.backend().conv2dBackwardWeight(g, x, wShape, spec) : null,
                 bias != null && bias.requiresGrad() ? g.backend().channelSum(g) : null}, x, weight, bias);

@@ -10,8 +10,9 @@ import java.util.Map;
 import java.util.function.Supplier;
 
 /**
- * Where a training step's time goes: each op's forward and backward time (conv2d, batchnorm2d,
- * nami, add+nami, …), and phases outside the graph that the caller names (the optimiser step,
+ * Where a training step's time goes: each op's forward and backward time (batchnorm2d, nami,
+ * add+nami, …, and each shape of convolution apart: "conv2d 3×3 16→32 s2 28×28", kernel, input →
+ * output channels, stride, input height × width), and phases outside the graph that the caller names (the optimiser step,
  * waiting for data). For a researcher weighing an activation, the share of the step it costs.
  *
  * <p>It times only while active on the thread that runs the ops, so that a service can profile
@@ -23,7 +24,8 @@ import java.util.function.Supplier;
  * }</pre>
  * On a GPU, work is queued and runs later, so the profiler waits for the device before each
  * reading of the clock ({@link Backend#synchronize}): the figures are then each op's own, but the
- * steps run slower than unprofiled ones, as the queue never fills.
+ * steps run slower than unprofiled ones, as the queue never fills. It waits for the backend it was
+ * made with: ops on another one are timed as their calls return.
  */
 public final class Profiler {
     private static final ThreadLocal<Profiler> ACTIVE = new ThreadLocal<>();
@@ -34,8 +36,9 @@ public final class Profiler {
     private final Backend backend;
     // op or phase → nanoseconds and calls, forward, backward and as a phase, in order of first sight
     private final Map<String, long[]> times = new LinkedHashMap<>();
-    private long activeNanos, activations;
+    private long activeNanos, activations, gcPauseMillis;
     private Thread owner;
+    private int phaseDepth; // phases open on the owner thread: ops within one are the phase's time
 
     public Profiler(Backend backend) {
         this.backend = backend;
@@ -44,11 +47,15 @@ public final class Profiler {
     /**
      * Times this thread's ops until the scope closes; the time between activations is not counted.
      * A trainer activates it once per step. A profiler is active on one thread at a time, and a
-     * thread has one active profiler at a time.
+     * thread has one active profiler at a time; the scope closes on the thread that opened it.
      */
     public Autograd.Scope activate() {
-        if (ACTIVE.get() != null)
-            throw new IllegalStateException("profiler: another profiler is already active on this thread");
+        Profiler current = ACTIVE.get();
+        if (current != null)
+            throw new IllegalStateException(current == this ? "profiler: already active on this thread"
+                    : "profiler: another profiler is already active on this thread; close its scope first");
+        long start = clock(); // before any state changes: on a GPU it may throw, reporting an earlier failure
+        long gcStart = GcPauses.millis();
         synchronized (this) {
             if (owner != null)
                 throw new IllegalStateException("profiler: already active on thread " + owner.getName()
@@ -56,37 +63,70 @@ public final class Profiler {
             owner = Thread.currentThread();
         }
         ACTIVE.set(this);
-        long start = clock();
-        return () -> {
-            long nanos = clock() - start;
-            ACTIVE.remove();
-            synchronized (this) {
-                activeNanos += nanos;
-                activations++;
-                owner = null;
+        return new Autograd.Scope() {
+            private boolean closed;
+
+            @Override
+            public void close() {
+                if (closed) return;
+                Thread opener = Thread.currentThread();
+                synchronized (Profiler.this) {
+                    if (opener != owner)
+                        throw new IllegalStateException("profiler: a scope closes on the thread that opened it, "
+                                + owner.getName() + ", not " + opener.getName());
+                }
+                closed = true;
+                long end = System.nanoTime();
+                try {
+                    end = clock();
+                } finally {
+                    ACTIVE.remove();
+                    phaseDepth = 0;
+                    synchronized (Profiler.this) {
+                        activeNanos += end - start;
+                        activations++;
+                        gcPauseMillis += GcPauses.millis() - gcStart;
+                        owner = null;
+                    }
+                }
             }
         };
     }
 
-    /** Runs {@code work}, counting its time as {@code phase} if a profiler is active on this thread. */
+    /**
+     * Runs {@code work}, counting its time as {@code phase} if a profiler is active on this thread.
+     * Ops and phases within it are not counted apart: its time is counted once, as the phase's.
+     */
     public static <T> T time(String phase, Supplier<T> work) {
+        Profiler p = ACTIVE.get();
         long start = begin();
-        T result = work.get();
-        end(phase, PHASE, start);
-        return result;
+        if (start == OFF) return work.get();
+        p.phaseDepth++;
+        try {
+            return work.get();
+        } finally {
+            p.phaseDepth--;
+            end(phase, PHASE, start);
+        }
     }
 
     /** {@link #time(String, Supplier)} for work without a result. */
     public static void time(String phase, Runnable work) {
-        long start = begin();
-        work.run();
-        end(phase, PHASE, start);
+        time(phase, () -> {
+            work.run();
+            return null;
+        });
     }
 
-    /** The clock before an op, or {@link #OFF} when no profiler is active on this thread. */
+    /** Whether a profiler is active on this thread. */
+    public static boolean isActive() {
+        return ACTIVE.get() != null;
+    }
+
+    /** The clock before an op, or {@link #OFF} when no profiler is active on this thread, or a phase is open. */
     static long begin() {
         Profiler p = ACTIVE.get();
-        return p == null ? OFF : p.clock();
+        return p == null || p.phaseDepth > 0 ? OFF : p.clock();
     }
 
     static void endForward(String op, long start) {
@@ -117,7 +157,10 @@ public final class Profiler {
         t[slot + 1]++;
     }
 
-    /** What has been timed so far, the most expensive first. */
+    /**
+     * What has been timed so far, the most expensive first. Between activations it is consistent;
+     * read during one (from another thread), it holds that step's ops so far but not its time.
+     */
     public synchronized Report report() {
         var entries = new ArrayList<Entry>();
         times.forEach((name, t) -> {
@@ -125,7 +168,7 @@ public final class Profiler {
             if (t[5] > 0) entries.add(new Entry(name, true, t[4] / 1e6, t[5], 0, 0));
         });
         entries.sort(Comparator.comparingDouble(Entry::totalMillis).reversed());
-        return new Report(activations, activeNanos / 1e6, entries);
+        return new Report(activations, activeNanos / 1e6, GcPauses.AVAILABLE ? (double) gcPauseMillis : null, entries);
     }
 
     /**
@@ -138,11 +181,34 @@ public final class Profiler {
     }
 
     /**
+     * The JVM's stop-the-world collections, in milliseconds since it started, as its collectors
+     * report them (their concurrent cycles left out). Where the runtime lacks java.management (the
+     * GPU bundle's runtime), none: {@link #AVAILABLE} is false and the count stays 0.
+     */
+    private static final class GcPauses {
+        static final boolean AVAILABLE = ModuleLayer.boot().findModule("java.management").isPresent();
+
+        static long millis() {
+            if (!AVAILABLE) return 0;
+            long total = 0;
+            for (var gc : java.lang.management.ManagementFactory.getGarbageCollectorMXBeans()) {
+                String name = gc.getName();
+                if (!name.contains("Concurrent") && !name.contains("Cycles")) total += Math.max(0, gc.getCollectionTime());
+            }
+            return total;
+        }
+    }
+
+    /**
      * The profile: how often the profiler was activated ({@code steps}: a trainer activates it
      * once per step), for how long in all ({@code activeMillis}), and each op's and phase's share
-     * of that; what no entry covers (bookkeeping between ops) is the rest.
+     * of that; what no entry covers (bookkeeping between ops) is the rest. {@code gcPauseMillis}:
+     * the JVM's garbage-collection pauses while it was active, which lie within the entries' times
+     * (an op that allocates waits for them), from every thread's allocations; null where the
+     * runtime cannot tell (no java.management).
      */
-    public record Report(long steps, double activeMillis, List<Entry> entries) {
+    public record Report(long steps, double activeMillis,
+                         Double gcPauseMillis, List<Entry> entries) {
         public Report {
             entries = List.copyOf(entries);
         }
@@ -154,18 +220,21 @@ public final class Profiler {
         /** A plain-text table: per step, each op's forward and backward time, then the phases, the rest and the total. */
         public String table() {
             double per = Math.max(1, steps);
-            var s = new StringBuilder(String.format(Locale.ROOT, "%-24s %11s %11s %11s %7s%n",
+            var s = new StringBuilder(String.format(Locale.ROOT, "%-28s %11s %11s %11s %7s%n",
                     "ms per step (" + steps + ")", "forward", "backward", "total", "share"));
             for (Entry e : entries) {
                 String forward = e.phase() ? "" : String.format(Locale.ROOT, "%.2f", e.forwardMillis() / per);
                 String backward = e.phase() ? "" : String.format(Locale.ROOT, "%.2f", e.backwardMillis() / per);
-                s.append(String.format(Locale.ROOT, "%-24s %11s %11s %11.2f %6.1f%%%n", e.phase() ? "[" + e.name() + "]"
+                s.append(String.format(Locale.ROOT, "%-28s %11s %11s %11.2f %6.1f%%%n", e.phase() ? "[" + e.name() + "]"
                         : e.name(), forward, backward, e.totalMillis() / per, share(e.totalMillis())));
             }
             double rest = Math.max(0, activeMillis - coveredMillis());
-            s.append(String.format(Locale.ROOT, "%-24s %11s %11s %11.2f %6.1f%%%n", "(between ops)", "", "", rest / per,
+            s.append(String.format(Locale.ROOT, "%-28s %11s %11s %11.2f %6.1f%%%n", "(between ops)", "", "", rest / per,
                     share(rest)));
-            s.append(String.format(Locale.ROOT, "%-24s %11s %11s %11.2f%n", "step", "", "", activeMillis / per));
+            s.append(String.format(Locale.ROOT, "%-28s %11s %11s %11.2f%n", "step", "", "", activeMillis / per));
+            if (gcPauseMillis != null)
+                s.append(String.format(Locale.ROOT, "%-28s %11s %11s %11.2f %6.1f%%%n", "(GC pauses, within the above)",
+                        "", "", gcPauseMillis / per, share(gcPauseMillis)));
             return s.toString();
         }
 

@@ -1,5 +1,6 @@
 package dev.activa.report;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import dev.activa.autograd.Profiler;
@@ -39,7 +40,7 @@ public record RunLog(
         @JsonProperty(required = true) Map<String, Object> config,
         @JsonProperty(required = true) List<EpochRecord> epochs,
         FinalResult finalResult,
-        Profiler.Report profile) {
+        @JsonInclude(JsonInclude.Include.NON_NULL) Profiler.Report profile) {
 
     public static final String RUNNING = "running";
     public static final String COMPLETED = "completed";

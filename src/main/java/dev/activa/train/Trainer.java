@@ -175,6 +175,9 @@ public final class Trainer {
 
     /** Trains from the current epoch to the configured number; returns the log and the files written. */
     public Result fit() {
+        if (profiler != null && Profiler.isActive())
+            throw new IllegalStateException("trainer: a profiler is already active on this thread, and profile() asks "
+                    + "the trainer to activate its own every step; close the other's scope before fit(), or use one");
         if (config.runDir() != null) {
             try {
                 Files.createDirectories(config.runDir());
@@ -265,16 +268,21 @@ public final class Trainer {
         Profiler.time("zero grad", model::zeroGrad);
         if (config.mixedPrecision()) {
             Ops.scale(loss, scaler.scale()).backward();
-            for (Callback c : callbacks) c.afterBackward(step, sgd.parameters());
+            afterBackward();
             lastStepSkipped = !Profiler.time("loss scaler", () -> scaler.unscaleAndUpdate(sgd.parameters()));
             if (!lastStepSkipped) Profiler.time("sgd step", () -> sgd.step(1));
         } else {
             loss.backward();
-            for (Callback c : callbacks) c.afterBackward(step, sgd.parameters());
+            afterBackward();
             lastStepSkipped = false;
             Profiler.time("sgd step", () -> sgd.step(1));
         }
         return value;
+    }
+
+    private void afterBackward() {
+        if (!callbacks.isEmpty())
+            Profiler.time("callbacks", () -> callbacks.forEach(c -> c.afterBackward(step, sgd.parameters())));
     }
 
     /**

@@ -63,9 +63,15 @@ class ProfilerTest {
         assertEquals(steps, report.steps());
         var ops = byName(report, false);
         long convs = model.parameters().stream().filter(p -> p.tensor().rank() == 4).count();
-        assertEquals(convs * steps, ops.get("conv2d").forwardCalls(), "one forward per convolution and step");
-        assertEquals(convs * steps, ops.get("conv2d").backwardCalls(), "one backward per convolution and step");
-        for (String op : new String[] {"conv2d", "batchnorm2d", "nami", "add+nami", "global_avg_pool", "linear",
+        var convolutions = ops.values().stream().filter(e -> e.name().startsWith("conv2d ")).toList();
+        assertEquals(convs * steps, convolutions.stream().mapToLong(Profiler.Entry::forwardCalls).sum(),
+                "one forward per convolution and step");
+        assertEquals(convs * steps, convolutions.stream().mapToLong(Profiler.Entry::backwardCalls).sum(),
+                "one backward per convolution and step");
+        // each shape apart: the stem, 3×3 from 1 channel to 4 at 16×16; the first 1×1 shortcut, 4→8 at stride 2
+        assertEquals(steps, ops.get("conv2d 3×3 1→4 s1 16×16").forwardCalls(), ops.keySet().toString());
+        assertEquals(steps, ops.get("conv2d 1×1 4→8 s2 16×16").backwardCalls(), ops.keySet().toString());
+        for (String op : new String[] {"batchnorm2d", "nami", "add+nami", "global_avg_pool", "linear",
                 "cross_entropy"}) {
             var e = ops.get(op);
             assertNotNull(e, op + " missing from " + ops.keySet());
@@ -81,9 +87,12 @@ class ProfilerTest {
         // the most expensive first, and the table names each with its share
         for (int i = 1; i < report.entries().size(); i++)
             assertTrue(report.entries().get(i - 1).totalMillis() >= report.entries().get(i).totalMillis());
+        assertNotNull(report.gcPauseMillis(), "this runtime has java.management");
+        assertTrue(report.gcPauseMillis() >= 0 && report.gcPauseMillis() <= report.activeMillis(), report.toString());
         String table = report.table();
         assertTrue(table.startsWith("ms per step (3)"), table);
-        assertTrue(table.contains("[sgd step]") && table.contains("add+nami") && table.contains("(between ops)"), table);
+        assertTrue(table.contains("[sgd step]") && table.contains("add+nami") && table.contains("(between ops)")
+                && table.contains("(GC pauses, within the above)"), table);
     }
 
     @Test
@@ -119,21 +128,92 @@ class ProfilerTest {
     }
 
     @Test
+    void opsWithinAPhaseCountOnceAsThePhase() {
+        var profiler = new Profiler(cpu);
+        Tensor a = cpu.full(DType.F32, 1, 1 << 16);
+        try (var _ = profiler.activate()) {
+            Profiler.time("outer", () -> {
+                for (int i = 0; i < 20; i++) Ops.scale(a, 2);
+                Profiler.time("inner", () -> Ops.add(a, a));
+            });
+            Ops.add(a, a);
+        }
+        var report = profiler.report();
+        assertEquals(java.util.Set.of("outer"), byName(report, true).keySet());
+        assertEquals(java.util.Set.of("add"), byName(report, false).keySet());
+        assertEquals(1, byName(report, false).get("add").forwardCalls());
+        assertTrue(report.coveredMillis() <= report.activeMillis(), report.toString());
+    }
+
+    /** The message of the IllegalStateException that {@code action} throws on another thread ("none" if none). */
+    private static String messageOnAnotherThread(Runnable action) throws Exception {
+        return CompletableFuture.supplyAsync(() -> {
+            try {
+                action.run();
+                return "none";
+            } catch (IllegalStateException e) {
+                return e.getMessage();
+            }
+        }).get();
+    }
+
+    @Test
+    void aScopeClosesOnceAndOnItsOwnThread() throws Exception {
+        var profiler = new Profiler(cpu);
+        var scope = profiler.activate();
+        String elsewhere = messageOnAnotherThread(scope::close);
+        assertTrue(elsewhere.contains("closes on the thread that opened it"), elsewhere);
+        scope.close();
+        scope.close();
+        assertEquals(1, profiler.report().steps());
+        try (var _ = new Profiler(cpu).activate()) {
+            scope.close(); // a second close must not end another profiler's scope
+            assertTrue(Profiler.isActive());
+        }
+        assertTrue(!Profiler.isActive());
+    }
+
+    /** A backend whose synchronize() fails while {@code failing} is set, as a GPU reports an earlier kernel's error. */
+    private Backend failingOnSynchronize(java.util.concurrent.atomic.AtomicBoolean failing) {
+        return (Backend) java.lang.reflect.Proxy.newProxyInstance(Backend.class.getClassLoader(), new Class<?>[] {Backend.class},
+                (proxy, method, args) -> {
+                    if (method.getName().equals("synchronize") && failing.get())
+                        throw new IllegalStateException("an earlier kernel failed");
+                    try {
+                        return method.invoke(cpu, args);
+                    } catch (java.lang.reflect.InvocationTargetException e) {
+                        throw e.getCause();
+                    }
+                });
+    }
+
+    @Test
+    void aFailingClockLeavesNeitherTheThreadNorTheProfilerTaken() {
+        var failing = new java.util.concurrent.atomic.AtomicBoolean(true);
+        var profiler = new Profiler(failingOnSynchronize(failing));
+        assertThrows(IllegalStateException.class, profiler::activate);
+        assertTrue(!Profiler.isActive(), "the thread is free after a failed activation");
+        failing.set(false);
+        var scope = profiler.activate();
+        failing.set(true);
+        assertThrows(IllegalStateException.class, scope::close);
+        assertTrue(!Profiler.isActive(), "the thread is free after a failed close");
+        failing.set(false);
+        try (var _ = profiler.activate()) {
+            Ops.add(cpu.zeros(DType.F32, 2), cpu.zeros(DType.F32, 2));
+        }
+        assertEquals(2, profiler.report().steps());
+    }
+
+    @Test
     void oneProfilerPerThreadAndOneThreadPerProfilerAndAFailedStepClosesItsScope() throws Exception {
         var profiler = new Profiler(cpu);
         try (var _ = profiler.activate()) {
             var again = assertThrows(IllegalStateException.class, profiler::activate);
-            assertTrue(again.getMessage().contains("already active"), again.getMessage());
+            assertEquals("profiler: already active on this thread", again.getMessage());
             var other = assertThrows(IllegalStateException.class, () -> new Profiler(cpu).activate());
             assertTrue(other.getMessage().contains("another profiler"), other.getMessage());
-            var elsewhere = CompletableFuture.supplyAsync(() -> {
-                try {
-                    profiler.activate();
-                    return "activated";
-                } catch (IllegalStateException e) {
-                    return e.getMessage();
-                }
-            }).get();
+            String elsewhere = messageOnAnotherThread(profiler::activate);
             assertTrue(elsewhere.contains("already active on thread " + Thread.currentThread().getName()), elsewhere);
         }
         assertThrows(IllegalArgumentException.class, () -> {

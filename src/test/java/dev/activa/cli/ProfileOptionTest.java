@@ -65,6 +65,8 @@ class ProfileOptionTest {
         assertEquals(0, r.status(), r.err());
         assertTrue(!r.out().contains("profile"), r.out());
         assertNull(RunLog.read(out.resolve("relu_fashion-mnist.json")).profile());
+        assertTrue(!Files.readString(out.resolve("relu_fashion-mnist.json")).contains("\"profile\""),
+                "the field is absent, so that readers that predate it still read the log");
     }
 
     @Test

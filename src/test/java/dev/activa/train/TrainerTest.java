@@ -278,6 +278,20 @@ class TrainerTest {
     }
 
     @Test
+    void aProfiledTrainerRefusesToStartInsideAnotherProfilersScope() {
+        Dataset data = TinyData.make(16, 1);
+        var model = model("relu");
+        var trainer = new Trainer(model, sgd(model, 0.05), data, null, TrainConfig.defaults().withEpochs(1).withBatchSize(16));
+        trainer.profile();
+        try (var _ = new dev.activa.autograd.Profiler(cpu).activate()) {
+            var e = assertThrows(IllegalStateException.class, trainer::fit);
+            assertTrue(e.getMessage().contains("a profiler is already active on this thread"), e.getMessage());
+        }
+        trainer.fit();
+        assertEquals(1, trainer.profile().report().steps());
+    }
+
+    @Test
     void twoTrainingsRunSideBySideInOneJvm() throws Exception {
         Dataset data = TinyData.make(32, 6);
         var config = TrainConfig.defaults().withEpochs(2).withBatchSize(16).withAugment(false);

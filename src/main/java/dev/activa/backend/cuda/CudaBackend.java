@@ -113,9 +113,13 @@ public final class CudaBackend implements Backend, AutoCloseable {
         return memory.stats();
     }
 
-    /** Waits until the GPU has finished all queued work. */
+    /** Waits until the GPU has finished all queued work (from any thread: it binds the context first). */
     @Override
-    public void synchronize() { driver.synchronize(); }
+    public void synchronize() {
+        if (closed) throw new IllegalStateException("cuda backend: synchronize after close()");
+        bindThread();
+        driver.synchronize();
+    }
 
     // ---------------------------------------------------------------- plumbing
 
@@ -128,11 +132,16 @@ public final class CudaBackend implements Backend, AutoCloseable {
                 throw new IllegalArgumentException("cuda backend: " + op + ": " + t + " does not live in GPU memory");
             if (t.dtype() == DType.F64) throw fp64(op);
         }
+        bindThread();
+        memory.enter((Object[]) inputs);
+    }
+
+    /** Makes the context current on this thread, where another thread ran the last op. */
+    private void bindThread() {
         if (Thread.currentThread() != boundThread) {
             driver.makeCurrent();
             boundThread = Thread.currentThread();
         }
-        memory.enter((Object[]) inputs);
     }
 
     static UnsupportedOperationException fp64(String op) {
