@@ -114,6 +114,7 @@ final class TrainCommand {
         out.println("log:    " + r.logFile().toAbsolutePath());
         out.println("model:  " + r.checkpoint().toAbsolutePath());
         if (r.curves() != null) out.println("plot:   " + r.curves().toAbsolutePath());
+        if (r.activationParameters() != null) out.println("plot:   " + r.activationParameters().toAbsolutePath());
         else if (!PlotSupport.available()) out.println("plot:   none: " + PlotSupport.MISSING);
         return 0;
     }

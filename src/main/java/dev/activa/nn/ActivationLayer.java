@@ -5,6 +5,8 @@ import dev.activa.autograd.Ops;
 import dev.activa.backend.Backend;
 import dev.activa.tensor.DType;
 import dev.activa.tensor.Tensor;
+import java.util.LinkedHashMap;
+import java.util.Map;
 
 /**
  * One activation site. Activations with learnable scalars (Nami) get their own per layer;
@@ -21,6 +23,18 @@ public final class ActivationLayer extends Module {
     }
 
     public Activation activation() { return act; }
+
+    /**
+     * The learnable scalars' values as the activation uses them (clamped to their ranges), by
+     * name, e.g. {w=0.31, a=1.02, b=1.49} for Nami; empty for an activation without any.
+     */
+    public Map<String, Double> parameterValues() {
+        Map<String, Double> out = new LinkedHashMap<>();
+        if (params == null) return out;
+        double[] effective = act.effective(params.toDoubles());
+        for (int k = 0; k < effective.length; k++) out.put(act.parameters().get(k).name(), effective[k]);
+        return out;
+    }
 
     @Override
     public Tensor forward(Tensor x) {

@@ -77,6 +77,20 @@ public abstract class Module {
 
     public boolean isTraining() { return training; }
 
+    /** Every descendant module by its dotted name ("layer1.0.act1"), parents before their children. */
+    public Map<String, Module> modules() {
+        Map<String, Module> out = new LinkedHashMap<>();
+        collectModules("", out);
+        return out;
+    }
+
+    private void collectModules(String prefix, Map<String, Module> out) {
+        children.forEach((n, m) -> {
+            out.put(prefix + n, m);
+            m.collectModules(prefix + n + ".", out);
+        });
+    }
+
     /** Training mode (batch statistics) or evaluation mode (running statistics), recursively. */
     public Module train(boolean on) {
         training = on;

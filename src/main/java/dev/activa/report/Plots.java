@@ -68,6 +68,51 @@ public final class Plots {
         AtomicFiles.write(pngOut, png.toByteArray());
     }
 
+    /**
+     * The activation's learnable scalars against epoch, one panel per scalar ({@code PANEL_WIDTH ×
+     * HEIGHT} each, side by side), one line per layer, from the first layer (light) to the last
+     * (dark). Returns false, writing nothing, when the log has none.
+     */
+    public static boolean activationParameters(RunLog log, Path pngOut) throws IOException {
+        var layers = new LinkedHashMap<String, Boolean>(); // in the order of the network
+        var names = new LinkedHashMap<String, Boolean>();
+        for (var e : log.epochs()) {
+            if (e.activationParameters() == null) continue;
+            e.activationParameters().forEach((layer, values) -> {
+                layers.put(layer, true);
+                values.keySet().forEach(name -> names.put(name, true));
+            });
+        }
+        if (layers.isEmpty()) return false;
+        String run = log.activation() + " / " + log.dataset() + " / seed " + log.seed();
+        var charts = new ArrayList<XYChart>();
+        double[] x = log.epochs().stream().mapToDouble(EpochRecord::epoch).toArray();
+        for (String name : names.keySet()) {
+            var chart = chart(PANEL_WIDTH, HEIGHT, name + " per layer: " + run, "epoch", name);
+            chart.getStyler().setLegendPosition(LegendPosition.OutsideE);
+            int i = 0;
+            for (String layer : layers.keySet()) {
+                double[] y = log.epochs().stream().mapToDouble(e -> {
+                    var values = e.activationParameters() == null ? null : e.activationParameters().get(layer);
+                    Double v = values == null ? null : values.get(name);
+                    return v == null ? Double.NaN : v;
+                }).toArray();
+                var series = add(chart, layer, x, y);
+                if (series != null) {
+                    float depth = layers.size() == 1 ? 1 : (float) i / (layers.size() - 1);
+                    line(series, new Color(Color.HSBtoRGB(0.6f, 0.25f + 0.75f * depth, 0.95f - 0.55f * depth)), 1.5f);
+                    if (x.length == 1) series.setMarker(SeriesMarkers.CIRCLE); // a line needs two epochs
+                }
+                i++;
+            }
+            charts.add(chart);
+        }
+        var png = new ByteArrayOutputStream();
+        BitmapEncoder.saveBitmap(charts, 1, charts.size(), png, BitmapFormat.PNG);
+        AtomicFiles.write(pngOut, png.toByteArray());
+        return true;
+    }
+
     private static void curve(XYChart chart, RunLog log, String name, ToDoubleFunction<EpochRecord> metric,
                               Color color, int window) {
         double[] x = log.epochs().stream().mapToDouble(EpochRecord::epoch).toArray();

@@ -9,6 +9,7 @@ import dev.activa.backend.cpu.CpuBackend;
 import dev.activa.data.Batch;
 import dev.activa.data.BatchLoader;
 import dev.activa.data.Dataset;
+import dev.activa.nn.ActivationLayer;
 import dev.activa.nn.Module;
 import dev.activa.nn.ResNet;
 import dev.activa.optim.CosineSchedule;
@@ -40,8 +41,11 @@ import java.util.Map;
 public final class Trainer {
     public static final String ENGINE_VERSION = "0.1.0";
 
-    /** What a finished (or stopped) run leaves behind; the paths are null when nothing was written. */
-    public record Result(RunLog log, Path logFile, Path checkpoint, Path curves) {}
+    /**
+     * What a finished (or stopped) run leaves behind; the paths are null when nothing was written
+     * ({@code activationParameters}: the plot of the activation's learnable scalars, where it has any).
+     */
+    public record Result(RunLog log, Path logFile, Path checkpoint, Path curves, Path activationParameters) {}
 
     private final Module model;
     private final Sgd sgd;
@@ -229,7 +233,7 @@ public final class Trainer {
                 lastValidation = val;
                 double epochSeconds = (System.nanoTime() - epochStart) / 1e9;
                 var record = EpochRecord.of(epoch + 1, metrics.summary(), val, sgd.lr(), epochSeconds, images / trainSeconds,
-                        config.mixedPrecision() ? scaler.scale() : null);
+                        config.mixedPrecision() ? scaler.scale() : null).withActivationParameters(activationParameters());
                 log = log.withEpoch(record);
                 saveCheckpoint(epoch + 1);
                 writeLog();
@@ -249,7 +253,13 @@ public final class Trainer {
                 throw new UncheckedIOException("trainer: cannot write plot " + curves, e);
             }
         }
-        return new Result(log, file(".json"), file(".safetensors"), curves);
+        Path parameters = curves == null ? null : file("_activation_params.png");
+        try {
+            if (parameters != null && !Plots.activationParameters(log, parameters)) parameters = null;
+        } catch (IOException e) {
+            throw new UncheckedIOException("trainer: cannot write plot " + parameters, e);
+        }
+        return new Result(log, file(".json"), file(".safetensors"), curves, parameters);
     }
 
     private boolean lastStepSkipped;
@@ -278,6 +288,18 @@ public final class Trainer {
             Profiler.time("sgd step", () -> sgd.step(1));
         }
         return value;
+    }
+
+    /** The activation layers' learnable scalars by layer name, or null where the model's activations have none. */
+    private Map<String, Map<String, Double>> activationParameters() {
+        Map<String, Map<String, Double>> out = new LinkedHashMap<>();
+        model.modules().forEach((name, m) -> {
+            if (m instanceof ActivationLayer layer) {
+                var values = layer.parameterValues();
+                if (!values.isEmpty()) out.put(name, values);
+            }
+        });
+        return out.isEmpty() ? null : out;
     }
 
     private void afterBackward() {

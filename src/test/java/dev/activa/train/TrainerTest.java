@@ -2,12 +2,14 @@ package dev.activa.train;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.activa.backend.Backend;
 import dev.activa.backend.cpu.CpuBackend;
 import dev.activa.data.Dataset;
+import dev.activa.nn.ActivationLayer;
 import dev.activa.nn.Module;
 import dev.activa.nn.ResNet;
 import dev.activa.optim.LossScaler;
@@ -275,6 +277,41 @@ class TrainerTest {
         var missing = assertThrows(IllegalArgumentException.class, () -> Checkpoint.load(file, nami, sgd(nami, 0.1)));
         assertTrue(missing.getMessage().contains("has no tensor 'act1.params'") && missing.getMessage().contains("--activation"),
                 missing.getMessage());
+    }
+
+    @Test
+    void aNamiRunLogsEachLayersLearnedScalarsEveryEpochAndPlotsThem(@TempDir Path dir) throws Exception {
+        Dataset data = TinyData.make(32, 5);
+        var model = model("nami");
+        var result = new Trainer(model, sgd(model, 0.05), data, data,
+                TrainConfig.defaults().withEpochs(2).withBatchSize(16).withRunDir(dir)).fit();
+        RunLog log = RunLog.read(result.logFile());
+        var layers = new java.util.LinkedHashMap<String, ActivationLayer>();
+        model.modules().forEach((name, m) -> {
+            if (m instanceof ActivationLayer a) layers.put(name, a);
+        });
+        assertEquals(17, layers.size(), "ResNet-18: the stem's, two per block, one after each residual add");
+        for (var epoch : log.epochs()) {
+            var values = epoch.activationParameters();
+            assertEquals(List.copyOf(layers.keySet()), List.copyOf(values.keySet()), "every layer, in the network's order");
+            values.forEach((layer, v) -> {
+                assertEquals(List.of("w", "a", "b"), List.copyOf(v.keySet()), layer);
+                assertTrue(v.get("w") >= 0.1 && v.get("w") <= 0.5 && v.get("a") >= 0.5 && v.get("a") <= 3
+                        && v.get("b") >= 0.5 && v.get("b") <= 3, layer + ": " + v + " outside the clamps");
+            });
+        }
+        var last = log.epochs().getLast().activationParameters();
+        layers.forEach((name, layer) -> assertEquals(layer.parameterValues(), last.get(name), name + ": the model's own values"));
+        assertTrue(last.values().stream().allMatch(v -> v.get("w") != 0.3 && v.get("a") != 1.0 && v.get("b") != 1.5),
+                "every scalar moved from its initial value: " + last);
+        assertTrue(Files.size(result.activationParameters()) > 1000);
+
+        var relu = model("relu");
+        var plain = new Trainer(relu, sgd(relu, 0.05), data, null,
+                TrainConfig.defaults().withEpochs(1).withBatchSize(16).withRunDir(dir.resolve("relu"))).fit();
+        assertNull(plain.log().epochs().getLast().activationParameters());
+        assertNull(plain.activationParameters(), "no plot without learnable scalars");
+        assertTrue(!Files.readString(plain.logFile()).contains("activationParameters"));
     }
 
     @Test
