@@ -54,43 +54,50 @@ public final class Profiler {
         if (current != null)
             throw new IllegalStateException(current == this ? "profiler: already active on this thread"
                     : "profiler: another profiler is already active on this thread; close its scope first");
-        long start = clock(); // before any state changes: on a GPU it may throw, reporting an earlier failure
         long gcStart = GcPauses.millis();
+        long start = clock(); // before any state changes: on a GPU it may throw, reporting an earlier failure
+        Thread opener = Thread.currentThread();
         synchronized (this) {
             if (owner != null)
                 throw new IllegalStateException("profiler: already active on thread " + owner.getName()
                         + "; a profiler times one thread at a time");
-            owner = Thread.currentThread();
+            owner = opener;
         }
         ACTIVE.set(this);
+        phaseDepth = 0;
         return new Autograd.Scope() {
-            private boolean closed;
+            private boolean closed; // guarded by the profiler
 
             @Override
             public void close() {
-                if (closed) return;
-                Thread opener = Thread.currentThread();
                 synchronized (Profiler.this) {
-                    if (opener != owner)
+                    if (closed) return;
+                    if (Thread.currentThread() != opener)
                         throw new IllegalStateException("profiler: a scope closes on the thread that opened it, "
-                                + owner.getName() + ", not " + opener.getName());
+                                + opener.getName() + ", not " + Thread.currentThread().getName());
+                    closed = true;
                 }
-                closed = true;
                 long end = System.nanoTime();
                 try {
                     end = clock();
                 } finally {
                     ACTIVE.remove();
                     phaseDepth = 0;
+                    long gcEnd = GcPauses.millis();
                     synchronized (Profiler.this) {
                         activeNanos += end - start;
                         activations++;
-                        gcPauseMillis += GcPauses.millis() - gcStart;
+                        gcPauseMillis += gcEnd - gcStart;
                         owner = null;
                     }
                 }
             }
         };
+    }
+
+    /** The thread this profiler is active on, or null between activations. */
+    public synchronized Thread activeThread() {
+        return owner;
     }
 
     /**
@@ -102,11 +109,25 @@ public final class Profiler {
         long start = begin();
         if (start == OFF) return work.get();
         p.phaseDepth++;
+        T result;
         try {
-            return work.get();
-        } finally {
-            p.phaseDepth--;
+            result = work.get();
+        } catch (RuntimeException | Error failure) {
+            closePhase(p, phase, start, failure);
+            throw failure;
+        }
+        closePhase(p, phase, start, null);
+        return result;
+    }
+
+    /** Closes a phase that {@link #time} opened; a failure of the clock then rides on the work's own, if any. */
+    private static void closePhase(Profiler p, String phase, long start, Throwable failure) {
+        if (p.phaseDepth > 0) p.phaseDepth--; // 0 where the work closed the activation itself
+        try {
             end(phase, PHASE, start);
+        } catch (RuntimeException clock) {
+            if (failure == null) throw clock;
+            failure.addSuppressed(clock);
         }
     }
 
@@ -183,7 +204,7 @@ public final class Profiler {
     /**
      * The JVM's stop-the-world collections, in milliseconds since it started, as its collectors
      * report them (their concurrent cycles left out). Where the runtime lacks java.management (the
-     * GPU bundle's runtime), none: {@link #AVAILABLE} is false and the count stays 0.
+     * product bundle's jlink runtime, {@code -Pdist}), none: {@link #AVAILABLE} is false.
      */
     private static final class GcPauses {
         static final boolean AVAILABLE = ModuleLayer.boot().findModule("java.management").isPresent();
@@ -193,7 +214,9 @@ public final class Profiler {
             long total = 0;
             for (var gc : java.lang.management.ManagementFactory.getGarbageCollectorMXBeans()) {
                 String name = gc.getName();
-                if (!name.contains("Concurrent") && !name.contains("Cycles")) total += Math.max(0, gc.getCollectionTime());
+                // ZGC's and Shenandoah's "… Cycles" run beside the program; their "… Pauses" stop
+                // it. G1's "Concurrent GC" counts its remark and cleanup pauses, which stop it too.
+                if (!name.endsWith("Cycles")) total += Math.max(0, gc.getCollectionTime());
             }
             return total;
         }
@@ -203,9 +226,10 @@ public final class Profiler {
      * The profile: how often the profiler was activated ({@code steps}: a trainer activates it
      * once per step), for how long in all ({@code activeMillis}), and each op's and phase's share
      * of that; what no entry covers (bookkeeping between ops) is the rest. {@code gcPauseMillis}:
-     * the JVM's garbage-collection pauses while it was active, which lie within the entries' times
-     * (an op that allocates waits for them), from every thread's allocations; null where the
-     * runtime cannot tell (no java.management).
+     * the JVM's garbage-collection pauses while it was active, which lie within those times (an op
+     * that allocates waits for them), whichever thread's allocations caused them, so profiles of
+     * trainings side by side count the same pauses; null where the runtime cannot tell (no
+     * java.management).
      */
     public record Report(long steps, double activeMillis,
                          Double gcPauseMillis, List<Entry> entries) {

@@ -113,9 +113,12 @@ final class TrainCommand {
         Trainer.Result r = train(be, o, out, !o.containsKey("quiet"));
         out.println("log:    " + r.logFile().toAbsolutePath());
         out.println("model:  " + r.checkpoint().toAbsolutePath());
-        if (r.curves() != null) out.println("plot:   " + r.curves().toAbsolutePath());
-        if (r.activationParameters() != null) out.println("plot:   " + r.activationParameters().toAbsolutePath());
-        else if (!PlotSupport.available()) out.println("plot:   none: " + PlotSupport.MISSING);
+        if (!PlotSupport.available()) {
+            out.println("plot:   none: " + PlotSupport.MISSING);
+        } else {
+            if (r.curves() != null) out.println("plot:   " + r.curves().toAbsolutePath());
+            if (r.activationParameters() != null) out.println("plot:   " + r.activationParameters().toAbsolutePath());
+        }
         return 0;
     }
 

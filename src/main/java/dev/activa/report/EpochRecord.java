@@ -41,8 +41,11 @@ public record EpochRecord(
         perClass = perClass == null ? List.of() : List.copyOf(perClass);
         if (activationParameters != null) {
             var copy = new LinkedHashMap<String, Map<String, Double>>();
-            activationParameters.forEach((layer, values) ->
-                    copy.put(layer, Collections.unmodifiableMap(new LinkedHashMap<>(values))));
+            activationParameters.forEach((layer, values) -> {
+                if (values == null)
+                    throw new IllegalArgumentException("activationParameters: layer '" + layer + "' has no values");
+                copy.put(layer, Collections.unmodifiableMap(new LinkedHashMap<>(values)));
+            });
             activationParameters = Collections.unmodifiableMap(copy); // keeps the layers' order
         }
     }

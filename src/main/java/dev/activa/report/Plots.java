@@ -101,7 +101,7 @@ public final class Plots {
                 if (series != null) {
                     float depth = layers.size() == 1 ? 1 : (float) i / (layers.size() - 1);
                     line(series, new Color(Color.HSBtoRGB(0.6f, 0.25f + 0.75f * depth, 0.95f - 0.55f * depth)), 1.5f);
-                    if (x.length == 1) series.setMarker(SeriesMarkers.CIRCLE); // a line needs two epochs
+                    if (series.getXData().length == 1) series.setMarker(SeriesMarkers.CIRCLE); // a line needs two points
                 }
                 i++;
             }

@@ -45,7 +45,12 @@ public final class Trainer {
      * What a finished (or stopped) run leaves behind; the paths are null when nothing was written
      * ({@code activationParameters}: the plot of the activation's learnable scalars, where it has any).
      */
-    public record Result(RunLog log, Path logFile, Path checkpoint, Path curves, Path activationParameters) {}
+    public record Result(RunLog log, Path logFile, Path checkpoint, Path curves, Path activationParameters) {
+        /** Without a plot of activation parameters (as before there was one). */
+        public Result(RunLog log, Path logFile, Path checkpoint, Path curves) {
+            this(log, logFile, checkpoint, curves, null);
+        }
+    }
 
     private final Module model;
     private final Sgd sgd;
@@ -182,6 +187,9 @@ public final class Trainer {
         if (profiler != null && Profiler.isActive())
             throw new IllegalStateException("trainer: a profiler is already active on this thread, and profile() asks "
                     + "the trainer to activate its own every step; close the other's scope before fit(), or use one");
+        if (profiler != null && profiler.activeThread() != null)
+            throw new IllegalStateException("trainer: its profiler is active on thread " + profiler.activeThread().getName()
+                    + ", and the trainer activates it every step; close that scope before fit()");
         if (config.runDir() != null) {
             try {
                 Files.createDirectories(config.runDir());
@@ -245,8 +253,9 @@ public final class Trainer {
         FinalResult result = validation == null ? null : FinalResult.of("test", lastValidation, total);
         log = stopReason == null ? log.completed(result) : log.stopped(stopReason, result);
         writeLog();
-        Path curves = PlotSupport.available() ? file("_curves.png") : null; // no java.desktop: no chart
-        if (curves != null && !log.epochs().isEmpty()) {
+        // no java.desktop, or no epoch: no chart
+        Path curves = PlotSupport.available() && !log.epochs().isEmpty() ? file("_curves.png") : null;
+        if (curves != null) {
             try {
                 Plots.trainingCurves(log, curves, log.epochs().size() >= 6 ? 3 : 1); // smoothing needs epochs
             } catch (IOException e) {

@@ -206,6 +206,48 @@ class ProfilerTest {
     }
 
     @Test
+    void countsTheGarbageCollectorsPausesWhileActive() {
+        var profiler = new Profiler(cpu);
+        try (var _ = profiler.activate()) {
+            var keep = new java.util.ArrayList<float[]>();
+            for (int i = 0; i < 16; i++) keep.add(new float[1 << 21]);
+            System.gc(); // a full collection, with 128 MB to look at
+            assertEquals(16, keep.size());
+        }
+        assertTrue(profiler.report().gcPauseMillis() > 0, profiler.report().toString());
+    }
+
+    @Test
+    void aScopeClosedWithinAPhaseLeavesTheNextActivationCountingRight() {
+        var profiler = new Profiler(cpu);
+        Tensor a = cpu.full(DType.F32, 1, 8);
+        var scope = profiler.activate();
+        Profiler.time("closing", scope::close);
+        try (var _ = profiler.activate()) {
+            Profiler.time("phase", () -> Ops.add(a, a));
+            Ops.add(a, a);
+        }
+        assertEquals(1, byName(profiler.report(), false).get("add").forwardCalls(), "the add within the phase is the phase's");
+    }
+
+    @Test
+    void aClockThatFailsAfterTheWorkFailedRidesOnTheWorksException() {
+        var failing = new java.util.concurrent.atomic.AtomicBoolean(false);
+        var profiler = new Profiler(failingOnSynchronize(failing));
+        var scope = profiler.activate();
+        var e = assertThrows(IllegalArgumentException.class, () -> Profiler.time("phase", () -> {
+            failing.set(true);
+            throw new IllegalArgumentException("the work's own failure");
+        }));
+        assertEquals("the work's own failure", e.getMessage());
+        assertEquals(1, e.getSuppressed().length);
+        assertTrue(e.getSuppressed()[0].getMessage().contains("an earlier kernel failed"));
+        failing.set(false);
+        scope.close();
+        assertTrue(!Profiler.isActive());
+    }
+
+    @Test
     void oneProfilerPerThreadAndOneThreadPerProfilerAndAFailedStepClosesItsScope() throws Exception {
         var profiler = new Profiler(cpu);
         try (var _ = profiler.activate()) {
