@@ -141,8 +141,10 @@ public final class Ops {
             }, x, gamma, beta);
         }
         var out = be.batchNormTrain(x, gamma, beta, runningMean, runningVar, momentum, eps);
-        return recorded(start, "batchnorm2d", out.y(), g -> {
-            var grad = g.backend().batchNormBackward(x, g, gamma, out.savedMean(), out.savedInvStd());
+        return recorded(start, "batchnorm2d", out.y(), (g, gIsFree) -> {
+            // dx over dy where no one else reads dy, as the activations do: no new tensor to fill
+            var grad = gIsFree ? g.backend().batchNormBackwardOverDy(x, g, gamma, out.savedMean(), out.savedInvStd())
+                    : g.backend().batchNormBackward(x, g, gamma, out.savedMean(), out.savedInvStd());
             return new Tensor[] {grad.dx(), grad.dgamma(), grad.dbeta()};
         }, x, gamma, beta);
     }

@@ -12,8 +12,9 @@ import java.util.function.Supplier;
 /**
  * Where a training step's time goes: each op's forward and backward time (batchnorm2d, nami,
  * add+nami, …, and each shape of convolution apart: "conv2d 3×3 16→32 s2 28×28", kernel, input →
- * output channels, stride, input height × width), and phases outside the graph that the caller names (the optimiser step,
- * waiting for data). For a researcher weighing an activation, the share of the step it costs.
+ * output channels, stride, input height × width), and phases outside the graph that the caller
+ * names (the optimiser step, waiting for data). For a researcher weighing an activation, the share
+ * of the step it costs.
  *
  * <p>It times only while active on the thread that runs the ops, so that a service can profile
  * one training among several, and evaluation in between stays out:
@@ -231,8 +232,7 @@ public final class Profiler {
      * trainings side by side count the same pauses; null where the runtime cannot tell (no
      * java.management).
      */
-    public record Report(long steps, double activeMillis,
-                         Double gcPauseMillis, List<Entry> entries) {
+    public record Report(long steps, double activeMillis, Double gcPauseMillis, List<Entry> entries) {
         public Report {
             entries = List.copyOf(entries);
         }

@@ -118,6 +118,15 @@ public interface Backend {
 
     record BatchNormGrad(Tensor dx, Tensor dgamma, Tensor dbeta) {}
 
+    /**
+     * {@link #batchNormBackward}, allowed to write dx over {@code dy} where nothing else reads dy
+     * (the caller says so): the result's dx is then dy itself. A backend that cannot returns a new
+     * dx, as by default.
+     */
+    default BatchNormGrad batchNormBackwardOverDy(Tensor x, Tensor dy, Tensor gamma, Tensor savedMean, Tensor savedInvStd) {
+        return batchNormBackward(x, dy, gamma, savedMean, savedInvStd);
+    }
+
     // --- pooling ----------------------------------------------------------------------------
     /** [N, C, H, W] → [N, C]. */
     Tensor globalAvgPool(Tensor x);

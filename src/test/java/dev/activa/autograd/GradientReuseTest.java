@@ -58,6 +58,56 @@ class GradientReuseTest {
         }
     }
 
+    /** x's gradient through 2·bn(x), seeded with a gradient that varies, and the gradients handed below and above bn. */
+    private static double[] batchNormGradient(DType dtype, List<Tensor> below, List<Tensor> above) {
+        var rng = new SplittableRandom(8);
+        double[] values = new double[4 * 3 * 5 * 5], seed = new double[values.length];
+        for (int i = 0; i < values.length; i++) {
+            values[i] = rng.nextGaussian() * 2 + 1;
+            seed[i] = (i % 7) - 3.0;
+        }
+        Tensor x = CPU.fromDoubles(values, dtype, 4, 3, 5, 5).requiresGrad(true);
+        Tensor gamma = CPU.fromDoubles(new double[] {0.5, 1.5, -1}, dtype, 3).requiresGrad(true);
+        Tensor beta = CPU.zeros(dtype, 3).requiresGrad(true);
+        Tensor y = Ops.batchNorm2d(probe(x, below), gamma, beta, CPU.zeros(dtype, 3), CPU.full(dtype, 1, 3), true, 0.1, 1e-5);
+        // scale's backward hands bn a new tensor, which nothing else reads: bn may write over it
+        Autograd.backward(Ops.scale(probe(y, above), 2), CPU.fromDoubles(seed, dtype, 4, 3, 5, 5));
+        return x.grad().toDoubles();
+    }
+
+    @Test
+    void batchNormWritesOverAFreeUpstreamGradientInFp32() {
+        List<Tensor> below = new ArrayList<>(), above = new ArrayList<>();
+        double[] fp32 = batchNormGradient(DType.F32, below, above);
+        assertSame(above.getFirst().storage(), below.getFirst().storage(), "dx written over dy");
+        double[] exact = batchNormGradient(DType.F64, new ArrayList<>(), new ArrayList<>());
+        for (int i = 0; i < exact.length; i++)
+            assertEquals(exact[i], fp32[i], 2e-5 * Math.max(1, Math.abs(exact[i])), "element " + i);
+    }
+
+    @Test
+    void batchNormOverDyGivesTheBitsOfTheAllocatingBackward() {
+        var rng = new SplittableRandom(9);
+        float[] xs = new float[2 * 4 * 7 * 7], dys = new float[xs.length];
+        for (int i = 0; i < xs.length; i++) {
+            xs[i] = (float) rng.nextGaussian();
+            dys[i] = (float) rng.nextGaussian();
+        }
+        try (var cpu = new dev.activa.backend.cpu.CpuBackend(2)) {
+            Tensor x = cpu.fromFloats(xs, DType.F32, 2, 4, 7, 7), gamma = cpu.full(DType.F32, 1.5, 4);
+            var forward = cpu.batchNormTrain(x, gamma, cpu.zeros(DType.F32, 4), cpu.zeros(DType.F32, 4),
+                    cpu.full(DType.F32, 1, 4), 0.1, 1e-5);
+            var fresh = cpu.batchNormBackward(x, cpu.fromFloats(dys, DType.F32, 2, 4, 7, 7), gamma, forward.savedMean(),
+                    forward.savedInvStd());
+            Tensor dy = cpu.fromFloats(dys, DType.F32, 2, 4, 7, 7);
+            var over = cpu.batchNormBackwardOverDy(x, dy, gamma, forward.savedMean(), forward.savedInvStd());
+            assertSame(dy, over.dx());
+            assertArrayEquals(fresh.dx().toFloats(), over.dx().toFloats());
+            assertArrayEquals(fresh.dgamma().toFloats(), over.dgamma().toFloats());
+            assertArrayEquals(fresh.dbeta().toFloats(), over.dbeta().toFloats());
+        }
+    }
+
     @Test
     void aGradientHandedToTwoOpsIsOverwrittenByNeither() {
         // add hands one tensor to both activations; the first one run must not write over it

@@ -499,7 +499,22 @@ public final class CpuBackend implements Backend, AutoCloseable {
                     doubles(savedInvStd), n, c, hw, dx, dg, db);
             return new BatchNormGrad(wrap(dx, x.dtype(), x.shape()), wrap(dg, gamma.dtype(), c), wrap(db, gamma.dtype(), c));
         }
-        float[] dx = new float[(int) x.numel()], dg = new float[c], db = new float[c];
+        return batchNormBackwardFloat(x, dy, gamma, savedMean, savedInvStd, new float[(int) x.numel()]);
+    }
+
+    /** In FP32, dx over dy's own array (each element of dx is computed from dy's at its place, after the sums). */
+    @Override
+    public BatchNormGrad batchNormBackwardOverDy(Tensor x, Tensor dy, Tensor gamma, Tensor savedMean, Tensor savedInvStd) {
+        if (dy.dtype() != DType.F32 || x.dtype() != DType.F32) return batchNormBackward(x, dy, gamma, savedMean, savedInvStd);
+        Shape.requireSame("batchnorm2d backward", x, dy);
+        var grad = batchNormBackwardFloat(x, dy, gamma, savedMean, savedInvStd, floats(dy));
+        return new BatchNormGrad(dy, grad.dgamma(), grad.dbeta());
+    }
+
+    private BatchNormGrad batchNormBackwardFloat(Tensor x, Tensor dy, Tensor gamma, Tensor savedMean, Tensor savedInvStd,
+                                                 float[] dx) {
+        int n = x.dim(0), c = x.dim(1), hw = x.dim(2) * x.dim(3);
+        float[] dg = new float[c], db = new float[c];
         FloatKernels.batchNormBackward(parallel, floats(x), floats(dy), floats(gamma), floats(savedMean), floats(savedInvStd),
                 n, c, hw, dx, dg, db);
         return new BatchNormGrad(wrap(dx, dy.dtype(), x.shape()), wrap(dg, gamma.dtype(), c), wrap(db, gamma.dtype(), c));
