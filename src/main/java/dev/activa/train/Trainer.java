@@ -319,7 +319,7 @@ public final class Trainer {
     /**
      * Times every training step from now on, op by op ({@link Profiler}: forward and backward of
      * each op, and the data wait, input copy, metrics, zeroing and optimiser step around them);
-     * the run log then records the profile, and {@link Profiler#report} gives it at any time.
+     * the run log then records the profile, and {@link Profiler#report} gives it between steps.
      * Validation is not timed. On a GPU, profiled steps wait for the device after each op.
      */
     public Profiler profile() {
