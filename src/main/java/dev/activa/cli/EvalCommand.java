@@ -1,6 +1,5 @@
 package dev.activa.cli;
 
-import dev.activa.activation.Activation;
 import dev.activa.backend.Backend;
 import dev.activa.data.Dataset;
 import dev.activa.data.Datasets;
@@ -37,16 +36,18 @@ final class EvalCommand {
         Backend be = Devices.open(a.string("device", "cpu"), a.string("threads", null), out);
         var loaded = Checkpoint.read(file);
         var meta = loaded.metadata();
-        String[] m = meta.getOrDefault("model", "").split(",");
-        if (m.length == 6 && Activation.find(m[5]).isEmpty() && !meta.containsKey("activation_definition"))
-            throw new UsageException("eval: " + file.getFileName() + " holds a model with the activation '" + m[5]
-                    + "', which is not one of the engine's (" + String.join(", ", Activation.NAMES) + "); a model with an "
-                    + "activation defined in Java (Activation.define) is evaluated through the API, with that definition");
         // Inputs normalised, in the precision and batches of the run's own evaluation, as the
         // checkpoint records them. Only a checkpoint without a normalisation (an older one) takes
         // the whole training split's, below.
-        Classifier classifier = Checkpoint.normalisation(meta) != null ? Classifier.load(file, loaded, be, null) : null;
-        ResNet model = classifier != null ? (ResNet) classifier.model() : Classifier.network(file, loaded, be, null);
+        Classifier classifier;
+        ResNet model;
+        try {
+            classifier = Checkpoint.normalisation(meta) != null ? Classifier.load(file, loaded, be, null) : null;
+            model = classifier != null ? (ResNet) classifier.model() : Classifier.network(file, loaded, be, null);
+        } catch (Classifier.UnknownActivationException e) {
+            throw new UsageException("eval: " + e.what() + "; a model with an activation defined in Java "
+                    + "(Activation.define) is evaluated through the API, with that definition");
+        }
         var config = model.config();
         String dataset = a.string("dataset", meta.get("dataset"));
         Path data = a.has("data") ? Path.of(a.string("data", null)) : null;

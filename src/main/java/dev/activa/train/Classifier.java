@@ -112,10 +112,7 @@ public final class Classifier {
         String definition = meta.get("activation_definition");
         if (act == null && definition != null) act = Expression.define(definition); // from --define
         if (act == null)
-            act = Activation.find(name).orElseThrow(() -> new IllegalArgumentException("classifier: "
-                    + checkpoint.getFileName() + " holds a model with the activation '" + name + "', which is not one of "
-                    + "the engine's (" + String.join(", ", Activation.NAMES) + "); pass the definition it trained with "
-                    + "(Activation.define)"));
+            act = Activation.find(name).orElseThrow(() -> new UnknownActivationException(checkpoint, name));
         else if (!act.name().equals(name))
             throw new IllegalArgumentException("classifier: " + checkpoint.getFileName() + " holds a model with the "
                     + "activation '" + name + "', not '" + act.name() + "'");
@@ -130,6 +127,27 @@ public final class Classifier {
         var model = new ResNet(backend, config, 0);
         Checkpoint.load(checkpoint, loaded, model, null);
         return model;
+    }
+
+    /**
+     * A checkpoint whose activation is neither the engine's nor from {@code --define}: one defined
+     * in Java, whose formulas a checkpoint cannot hold, so the caller must pass it.
+     */
+    public static final class UnknownActivationException extends IllegalArgumentException {
+        private final String what;
+
+        UnknownActivationException(Path checkpoint, String activation) {
+            this(checkpoint.getFileName() + " holds a model with the activation '" + activation
+                    + "', which is not one of the engine's (" + String.join(", ", Activation.NAMES) + ")");
+        }
+
+        private UnknownActivationException(String what) {
+            super("classifier: " + what + "; pass the definition it trained with (Activation.define)");
+            this.what = what;
+        }
+
+        /** Which checkpoint and activation, without the advice. */
+        public String what() { return what; }
     }
 
     /** The same network with another batch size (memory against calls; the loss's last bits follow it). */
