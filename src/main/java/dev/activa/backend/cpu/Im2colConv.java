@@ -308,6 +308,10 @@ final class Im2colConv {
 
     /** y [n, k, ho, wo] = x [n, c, h, w] ⊛ w [k, c, r, s]. */
     void forward(float[] x, float[] w, float[] y, int n, int k) {
+        if (WinogradConv.fits(g, g.c())) {
+            WinogradConv.forward(parallel, x, w, y, n, g.c(), g.h(), g.w(), k);
+            return;
+        }
         if (directFits(g, k)) {
             int p = g.pad();
             float[] xp = DirectConv.padded(parallel, x, n, g.c(), g.h(), g.w(), p);
@@ -331,6 +335,10 @@ final class Im2colConv {
      */
     void backwardInput(float[] dy, float[] w, float[] dx, int n, int k) {
         int c = g.c(), taps = g.r() * g.s(), inPlane = g.h() * g.w();
+        if (WinogradConv.fits(g, k)) { // padding 1 at stride 1: dY is the input's size
+            WinogradConv.forward(parallel, dy, WinogradConv.transposedKernel(w, k, c), dx, n, k, g.h(), g.w(), c);
+            return;
+        }
         if (directFits(g, k)) {
             int p = g.r() - 1 - g.pad();
             float[] dyp = DirectConv.padded(parallel, dy, n, k, g.ho(), g.wo(), p);
