@@ -8,6 +8,9 @@ MemoryCopy's GB/s. Flops and bytes per operation are counted from the benchmark 
   SGEMM       2·M·N·K                                       (shape "MxNxK")
   conv fwd    2·N·K·C·R·S·Ho·Wo                              (layer "N,C,H,K,R,stride,pad", or with colons)
   conv f+b    3 × the forward (forward, input and weight gradients)
+              Where the CPU backend runs a layer by Winograd F(2×2, 3×3) (3×3, stride 1, padding 1:
+              see WinogradConv), it multiplies 16/36 as often; the count stays the direct one, so
+              the figure is an effective rate, as cuDNN's and oneDNN's benchmarks count it.
   activation  forward 8 B/element (read x, write y); backward 12 B/element (read x, dy, write dx).
               MemoryCopy.arraycopy is the limit; MemoryCopy.vectorLoop, the same copy written with
               vector loads and stores (the stores Java code has: no non-temporal ones), is shown

@@ -169,9 +169,10 @@ final class DirectConv {
 
     /**
      * KB output channels × 2L positions: Σ over taps of w[·][t] · xp[src + off[t] …], the lanes set
-     * in {@code lanes} stored to consecutive elements of y from dst (one plane per channel).
+     * in {@code lanes} stored to consecutive elements of y from dst (one plane per channel). Also
+     * {@link WinogradConv}'s GEMMs, whose taps are input channels.
      */
-    private static void block(float[] xp, int src, int[] off, float[] wk, int wBase, int taps,
+    static void block(float[] xp, int src, int[] off, float[] wk, int wBase, int taps,
                               float[] y, int dst, int outPlane, int rows, long lanes) {
         FloatVector a00 = FloatVector.zero(S), a01 = a00, a10 = a00, a11 = a00, a20 = a00, a21 = a00;
         FloatVector a30 = a00, a31 = a00, a40 = a00, a41 = a00, a50 = a00, a51 = a00;

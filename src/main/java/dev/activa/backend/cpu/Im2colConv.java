@@ -29,6 +29,9 @@ import jdk.incubator.vector.VectorSpecies;
  *       dcol = Wᵀ · dY in chunks of images, folded back (col2im) in parallel over (image,
  *       channel) planes, which no two rows of different channels share.</li>
  * </ul>
+ * Where they fit, the passes hand over instead, in this order, to {@link WinogradConv} (3×3
+ * "same" layers: forward pass and input gradient), {@link DirectConv} (stride 1, few channels)
+ * and {@link PointwiseConv} (1×1).
  */
 final class Im2colConv {
     /** Floats per dcol chunk (stride &gt; 1 input gradient): bounds memory while keeping GEMMs wide. */

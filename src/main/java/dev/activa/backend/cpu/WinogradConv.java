@@ -23,7 +23,7 @@ import jdk.incubator.vector.VectorSpecies;
  *       image by image and row by row: a row of tiles is stored as whole vectors, its lanes past
  *       the row's end overwritten by the next row (the last row's fall into slack);</li>
  *   <li>per block of 2L tiles and {@link #KB} output channels, the 16 GEMMs accumulate in
- *       registers, as {@link DirectConv}'s kernel does, into a small L1 buffer, and the output
+ *       registers, in {@link DirectConv}'s register block, into a small L1 buffer, and the output
  *       transform takes them from there to the 2×2 outputs of each tile, stored as four planes
  *       of tiles (top left, top right, bottom left, bottom right);</li>
  *   <li>each output row is the interleaving of two of those planes' rows of tiles, by two-vector
@@ -44,8 +44,9 @@ final class WinogradConv {
     static final int L = S.length();
     /** Output channels per register block, as in {@link DirectConv}: 8 × 2 accumulators on AVX-512, 4 × 2 on AVX2. */
     static final int KB = DirectConv.KB;
-    /** Tiles per register block: two vectors. */
+    /** Tiles per register block: two vectors, all of whose lanes the block stores. */
     private static final int TB = 2 * L;
+    private static final long ALL_LANES = (1L << TB) - 1;
     /** The 16 positions of a 4×4 transformed tile. */
     private static final int P = 16;
     /** Floats of V and of the split rows a chunk may hold, about 512 KiB with the GEMM's operands: L2-sized. */
@@ -66,11 +67,12 @@ final class WinogradConv {
                 && channels >= 2 * L;
     }
 
-    /** Per-thread scratch: the split rows, V, the output tiles, one padded row, the GEMMs' block. */
+    /** Per-thread scratch: the split rows, V, the output tiles, one padded row, V's row offsets, the GEMMs' block. */
     private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
 
     private static final class Scratch {
         float[] split = new float[0], v = new float[0], tiles = new float[0], row = new float[0];
+        int[] vRows = new int[0];
         final float[] m = new float[P * KB * TB];
 
         static float[] grown(float[] a, int size) {
@@ -103,7 +105,8 @@ final class WinogradConv {
                 float[] out = s.tiles = Scratch.grown(s.tiles, 4 * k * stride);
                 split(x, b0, nb, c, h, w, hp, half, row, split);
                 inputTransform(split, nb, c, hp, th, tw, half, v, stride);
-                multiply(u, v, stride, chunkTiles, c, k, s.m, out);
+                int[] vRows = s.vRows = s.vRows.length < c ? new int[c] : s.vRows;
+                multiply(u, v, stride, chunkTiles, c, k, vRows, s.m, out);
                 unsplit(out, stride, b0, nb, k, h, w, th, tw, row, y);
             }
         });
@@ -266,11 +269,17 @@ final class WinogradConv {
      * then Aᵀ·m·A (Aᵀ = [1 1 1 0; 0 1 −1 −1]) to each tile's 2×2 outputs, into {@code out}: output (i, j) of
      * channel o's tile t at {@code out[(o·4 + 2i + j)·stride + t]}.
      */
-    private static void multiply(float[] u, float[] v, int stride, int chunkTiles, int c, int k, float[] m, float[] out) {
+    private static void multiply(float[] u, float[] v, int stride, int chunkTiles, int c, int k, int[] vRows, float[] m,
+                                 float[] out) {
         int kBlocks = (k + KB - 1) / KB;
+        for (int ci = 0; ci < c; ci++) vRows[ci] = ci * stride;
         for (int t0 = 0; t0 < chunkTiles; t0 += TB)
             for (int kb = 0; kb < kBlocks; kb++) {
-                for (int p = 0; p < P; p++) gemmBlock(u, ((p * kBlocks + kb) * c) * KB, v, p * c * stride + t0, stride, c, m, p);
+                // m[p][q][0 … 2L) = Σ_ci u_p[kb·KB + q][ci] · v_p[ci][t0 … t0 + 2L): DirectConv's
+                // register block, its taps here the input channels
+                for (int p = 0; p < P; p++)
+                    DirectConv.block(v, p * c * stride + t0, vRows, u, ((p * kBlocks + kb) * c) * KB, c, m, p * KB * TB, TB, KB,
+                            ALL_LANES);
                 for (int q = 0, rows = Math.min(KB, k - kb * KB); q < rows; q++)
                     for (int half = 0; half < TB; half += L) outputTransform(m, q, half, out, ((kb * KB + q) * 4) * stride + t0 + half, stride);
             }
@@ -299,42 +308,6 @@ final class WinogradConv {
                         System.arraycopy(row, 0, y, dst + (2 * ty + i) * w, w);
                     }
             }
-    }
-
-    /**
-     * m[p][q][0 … 2L) = Σ_ci u[at + ci·KB + q] · v[vAt + ci·stride + 0 … 2L) for the block's KB
-     * output channels q, in registers over ci.
-     */
-    private static void gemmBlock(float[] u, int uAt, float[] v, int vAt, int stride, int c, float[] m, int p) {
-        FloatVector a00 = FloatVector.zero(S), a01 = a00, a10 = a00, a11 = a00, a20 = a00, a21 = a00;
-        FloatVector a30 = a00, a31 = a00, a40 = a00, a41 = a00, a50 = a00, a51 = a00;
-        FloatVector a60 = a00, a61 = a00, a70 = a00, a71 = a00;
-        for (int ci = 0; ci < c; ci++) {
-            int o = vAt + ci * stride, wo = uAt + ci * KB;
-            FloatVector x0 = FloatVector.fromArray(S, v, o), x1 = FloatVector.fromArray(S, v, o + L);
-            FloatVector b;
-            b = FloatVector.broadcast(S, u[wo]);     a00 = b.fma(x0, a00); a01 = b.fma(x1, a01);
-            b = FloatVector.broadcast(S, u[wo + 1]); a10 = b.fma(x0, a10); a11 = b.fma(x1, a11);
-            b = FloatVector.broadcast(S, u[wo + 2]); a20 = b.fma(x0, a20); a21 = b.fma(x1, a21);
-            b = FloatVector.broadcast(S, u[wo + 3]); a30 = b.fma(x0, a30); a31 = b.fma(x1, a31);
-            if (KB == 8) {
-                b = FloatVector.broadcast(S, u[wo + 4]); a40 = b.fma(x0, a40); a41 = b.fma(x1, a41);
-                b = FloatVector.broadcast(S, u[wo + 5]); a50 = b.fma(x0, a50); a51 = b.fma(x1, a51);
-                b = FloatVector.broadcast(S, u[wo + 6]); a60 = b.fma(x0, a60); a61 = b.fma(x1, a61);
-                b = FloatVector.broadcast(S, u[wo + 7]); a70 = b.fma(x0, a70); a71 = b.fma(x1, a71);
-            }
-        }
-        int at = p * KB * TB;
-        a00.intoArray(m, at); a01.intoArray(m, at + L);
-        a10.intoArray(m, at + TB); a11.intoArray(m, at + TB + L);
-        a20.intoArray(m, at + 2 * TB); a21.intoArray(m, at + 2 * TB + L);
-        a30.intoArray(m, at + 3 * TB); a31.intoArray(m, at + 3 * TB + L);
-        if (KB == 8) {
-            a40.intoArray(m, at + 4 * TB); a41.intoArray(m, at + 4 * TB + L);
-            a50.intoArray(m, at + 5 * TB); a51.intoArray(m, at + 5 * TB + L);
-            a60.intoArray(m, at + 6 * TB); a61.intoArray(m, at + 6 * TB + L);
-            a70.intoArray(m, at + 7 * TB); a71.intoArray(m, at + 7 * TB + L);
-        }
     }
 
     /** Aᵀ·m·A for output channel q of the block and L tiles from half: the four outputs, from out[at], stride apart. */
