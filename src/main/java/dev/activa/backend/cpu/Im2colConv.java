@@ -311,7 +311,7 @@ final class Im2colConv {
 
     /** y [n, k, ho, wo] = x [n, c, h, w] ⊛ w [k, c, r, s]. */
     void forward(float[] x, float[] w, float[] y, int n, int k) {
-        if (WinogradConv.fits(g, g.c())) {
+        if (WinogradConv.fits(g, n, parallel.threads(), g.c(), k)) {
             WinogradConv.forward(parallel, x, w, y, n, g.c(), g.h(), g.w(), k);
             return;
         }
@@ -338,7 +338,7 @@ final class Im2colConv {
      */
     void backwardInput(float[] dy, float[] w, float[] dx, int n, int k) {
         int c = g.c(), taps = g.r() * g.s(), inPlane = g.h() * g.w();
-        if (WinogradConv.fits(g, k)) { // padding 1 at stride 1: dY is the input's size
+        if (WinogradConv.fits(g, n, parallel.threads(), k, c)) { // padding 1 at stride 1: dY is the input's size
             WinogradConv.forward(parallel, dy, WinogradConv.transposedKernel(w, k, c), dx, n, k, g.h(), g.w(), c);
             return;
         }

@@ -29,9 +29,11 @@ import jdk.incubator.vector.VectorSpecies;
  *   <li>each output row is the interleaving of two of those planes' rows of tiles, by two-vector
  *       permutes.</li>
  * </ol>
- * A chunk's V fits L2 (about 512 KiB with the GEMM's inputs), and chunks run in parallel. The
- * input gradient of such a layer is the same convolution of dY with the kernel transposed and
- * flipped ({@link #transposedKernel}), also padded by 1.
+ * Chunks of whole images run in parallel, as many images as fit a budget sized for L2 (about
+ * 512 KiB of V, output tiles and split rows), but at least one and no more than leave every thread
+ * a chunk; so a batch needs as many images as threads ({@link #fits}). The input gradient of such
+ * a layer is the same convolution of dY with the kernel transposed and flipped
+ * ({@link #transposedKernel}), also padded by 1.
  *
  * <p>Rounding: the transforms add and subtract values of the patch and of the kernel's halves,
  * so results differ from the direct sum in the last bits (checked against FP64 in
@@ -49,22 +51,34 @@ final class WinogradConv {
     private static final long ALL_LANES = (1L << TB) - 1;
     /** The 16 positions of a 4×4 transformed tile. */
     private static final int P = 16;
-    /** Floats of V and of the split rows a chunk may hold, about 512 KiB with the GEMM's operands: L2-sized. */
+    /** Floats of V, output tiles and split rows a chunk aims at: 512 KiB, L2-sized. */
     private static final int CHUNK_BUDGET = 1 << 17;
+    /** The most floats of scratch one image may need (64 MiB): larger images take the other kernels. */
+    private static final int IMAGE_LIMIT = 1 << 24;
 
     /**
-     * Whether this kernel computes a 3×3, stride-1, padding-1 convolution from {@code channels}
-     * channels (x's for the forward pass, dY's for the input gradient) on rows w wide: rows of at
-     * least L/2 tiles (w ≥ L − 1), which fill at least half the lanes of the input transform, and
-     * at least 2L channels, where the GEMMs outweigh the transforms. Measured against the direct
-     * and GEMM kernels (docs/cpu-benchmarks.md): with 8 lanes 1.3–2.2× faster on every such layer
-     * of ResNet-18 from 16 channels, slower at 4 × 4 (rows of 2 tiles); with 16 lanes 1.2–1.5×
-     * faster at 32 × 32 and 16 × 16 from 64 channels, as fast or slower with 16 channels at 28 × 28
-     * and on smaller planes.
+     * The fewest channels into the GEMMs for which they outweigh the transforms, measured
+     * (docs/cpu-benchmarks.md): at 16 lanes 32 channels ran slower at 16 × 16 and mixed at 32 × 32,
+     * 64 and more faster; at 8 lanes 16 channels ran faster at 28 × 28, as fast at 32 × 32 and
+     * 10–15% slower at 16 × 16, 32 and more faster everywhere.
      */
-    static boolean fits(Im2colConv.Geometry g, int channels) {
-        return g.r() == 3 && g.s() == 3 && g.stride() == 1 && g.pad() == 1 && (g.w() + 1) / 2 >= L / 2
-                && channels >= 2 * L;
+    static final int MIN_CHANNELS = L >= 16 ? 64 : 16;
+
+    /**
+     * Whether this kernel computes a 3×3, stride-1, padding-1 convolution of n images from
+     * {@code in} channels to {@code out} (x's and y's for the forward pass, dY's and dx's for the
+     * input gradient): at least one image per thread (it runs images in parallel, not parts of
+     * one), an image's scratch within {@link #IMAGE_LIMIT}, rows of at least L/2 tiles (w ≥ L − 1),
+     * which fill at least half the lanes of the input transform, and at least
+     * {@link #MIN_CHANNELS} in. Forward and both gradients of such a layer, against the direct and
+     * GEMM kernels: with 8 lanes 1.2–1.8× faster on every such layer of ResNet-18, slower at 4 × 4
+     * (rows of 2 tiles); with 16 lanes about as fast to 1.3× faster at 32 × 32 and 16 × 16.
+     */
+    static boolean fits(Im2colConv.Geometry g, int n, int threads, int in, int out) {
+        if (g.r() != 3 || g.s() != 3 || g.stride() != 1 || g.pad() != 1) return false;
+        long tw = (g.w() + 1) / 2, tiles = tw * ((g.h() + 1) / 2);
+        long scratch = (P * in + 4L * out) * (tiles + 3L * L) + in * (g.h() + 3L) * 2 * (tw + 2L * L); // V, tiles, split rows
+        return n >= threads && scratch <= IMAGE_LIMIT && tw >= L / 2 && in >= MIN_CHANNELS;
     }
 
     /** Per-thread scratch: the split rows, V, the output tiles, one padded row, V's row offsets, the GEMMs' block. */
@@ -89,9 +103,10 @@ final class WinogradConv {
         int th = (h + 1) / 2, tw = (w + 1) / 2, tiles = th * tw;
         int hp = 2 * th + 2, half = roundUp(tw, L) + L, splitImage = c * hp * 2 * half;
         // images per chunk: V, the output tiles and the split rows within the budget, but enough
-        // for a whole block of tiles
+        // for a whole block of tiles, and no more than leave every thread a chunk
         int perImage = (P * c + 4 * k) * tiles + splitImage;
-        int images = Math.min(n, Math.max((TB + tiles - 1) / tiles, CHUNK_BUDGET / perImage));
+        int images = Math.min((n + parallel.threads() - 1) / parallel.threads(),
+                Math.max((TB + tiles - 1) / tiles, CHUNK_BUDGET / perImage));
         int chunks = (n + images - 1) / images;
         int chunkImages = (n + chunks - 1) / chunks; // as even as they come
         parallel.forRange(chunks, 1, (c0, c1) -> {

@@ -61,7 +61,7 @@ class FastKernelParityTest {
                 // stride 1 with padding other than "same", 5×5, stride 3, rows past two GEMM blocks,
                 // output rows wider than a packed panel
                 "2,4,6,3,3,1,2", "3,6,11,10,5,1,2", "2,3,9,4,3,3,1", "4,40,12,70,3,1,1", "2,3,40,8,3,1,1",
-                // the direct stride-1 kernel (rows ≥ 1.5 vectors wide; Winograd's where it fits, below): few channels, channel counts
+                // the direct stride-1 kernel (rows ≥ 1.5 vectors wide): few channels, channel counts
                 // off its register blocks, batch 1, no padding, padding past "same", 5×5, 1×1, rows
                 // of more than one block, and many channels
                 "2,16,28,16,3,1,1", "1,5,27,13,3,1,0", "3,2,26,3,3,1,2", "2,6,30,9,5,1,2", "1,3,50,7,1,1,0",
@@ -91,8 +91,12 @@ class FastKernelParityTest {
                 "2,4,35,6,1,2,0", "2,5,64,3,1,2,0", "2,3,34,5,3,2,1", "2,4,33,6,3,2,1", "2,3,64,4,3,2,1",
                 "2,3,19,4,3,4,1",
                 // Winograd F(2×2, 3×3) (3×3, stride 1, padding 1, rows of at least half a vector of
-                // tiles, two vectors of channels or more): odd sizes, channels off its register blocks
-                "2,33,15,35,3,1,1", "3,40,17,34,3,1,1"})
+                // tiles, 64 channels or more at 16 lanes, 16 at 8, as many images as threads): odd
+                // sizes, channels off its register blocks. At 8 lanes it also takes the cases above
+                // with 3×3, padding 1, 16 channels or more on the side it reads and rows of 7 or
+                // more, in place of the kernel their comments name; those kernels' 8-lane paths keep
+                // the cases with fewer channels, and their 16-lane paths all of them.
+                "8,65,15,66,3,1,1", "8,70,17,64,3,1,1"})
     void conv(int n, int c, int hw, int k, int r, int stride, int pad) {
         var spec = new Conv2dSpec(stride, pad);
         Tensor[] x = pair(n, c, hw, hw), w = pair(k, c, r, r);

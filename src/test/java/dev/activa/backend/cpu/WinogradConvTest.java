@@ -29,6 +29,7 @@ class WinogradConvTest {
         "5,20,4,4,12",    // 4 tiles an image: several images in one chunk, blocks across images
         "3,8,32,32,8",    // rows of whole vectors of tiles
         "2,64,8,8,70",    // output channels past a register block, a ragged last one
+        "2,3,5,35,4",     // rows of 18 tiles: more than a vector of 16, ragged
         "40,16,6,6,8",    // many images: several chunks, a ragged last chunk
         "1,256,8,8,16"})  // deep: one image per chunk
     void forwardAndInputGradientMatchTheReference(int n, int c, int h, int w, int k) {
@@ -46,26 +47,33 @@ class WinogradConvTest {
 
     @Test
     void resultsDoNotDependOnTheThreadCount() {
-        int n = 7, c = 12, h = 15, w = 17, k = 10;
-        float[] x = floats(random(n * c * h * w)), weights = floats(random(k * c * 9));
-        float[] one = new float[n * k * h * w], three = new float[one.length];
+        // one image a chunk (a 16 × 16 image of 64 channels fills the chunk budget): 24 chunks on 1 and 3 threads
+        int n = 24, c = 64, h = 16, w = 16, k = 10;
+        double[] x = random(n * c * h * w), weights = random(k * c * 9), y = new double[n * k * h * w];
+        CpuReference.conv2d(x, weights, y, n, c, h, w, k, 3, 3, 1, 1, h, w);
+        float[] one = nans(y.length), three = nans(y.length);
         try (var single = Parallel.ofThreads(1); var several = Parallel.ofThreads(3)) {
-            WinogradConv.forward(single, x, weights, one, n, c, h, w, k);
-            WinogradConv.forward(several, x, weights, three, n, c, h, w, k);
+            WinogradConv.forward(single, floats(x), floats(weights), one, n, c, h, w, k);
+            WinogradConv.forward(several, floats(x), floats(weights), three, n, c, h, w, k);
         }
+        close(y, three, Math.sqrt(c), "three threads");
         assertArrayEquals(one, three);
     }
 
     @Test
     void takesTheLayersItIsFasterOn() {
-        int lanes = WinogradConv.L;
-        var wide = new Im2colConv.Geometry(16, lanes, lanes, 3, 3, 1, 1); // rows of L/2 tiles
-        assertTrue(WinogradConv.fits(wide, 2 * lanes));
-        assertFalse(WinogradConv.fits(wide, 2 * lanes - 1), "too few channels");
-        assertFalse(WinogradConv.fits(new Im2colConv.Geometry(16, lanes - 2, lanes - 2, 3, 3, 1, 1), 2 * lanes), "narrow rows");
-        assertFalse(WinogradConv.fits(new Im2colConv.Geometry(16, 32, 32, 3, 3, 2, 1), 2 * lanes), "stride 2");
-        assertFalse(WinogradConv.fits(new Im2colConv.Geometry(16, 32, 32, 3, 3, 1, 0), 2 * lanes), "padding 0");
-        assertFalse(WinogradConv.fits(new Im2colConv.Geometry(16, 32, 32, 5, 5, 1, 1), 2 * lanes), "5×5");
+        int lanes = WinogradConv.L, channels = WinogradConv.MIN_CHANNELS, batch = 8, threads = 2;
+        var wide = new Im2colConv.Geometry(channels, lanes, lanes, 3, 3, 1, 1); // rows of L/2 tiles
+        assertTrue(WinogradConv.fits(wide, batch, threads, channels, channels));
+        assertFalse(WinogradConv.fits(wide, batch, threads, channels - 1, channels), "too few channels");
+        assertFalse(WinogradConv.fits(wide, 1, threads, channels, channels), "fewer images than threads");
+        var narrow = new Im2colConv.Geometry(channels, lanes - 2, lanes - 2, 3, 3, 1, 1);
+        assertFalse(WinogradConv.fits(narrow, batch, threads, channels, channels), "narrow rows");
+        var huge = new Im2colConv.Geometry(256, 512, 512, 3, 3, 1, 1);
+        assertFalse(WinogradConv.fits(huge, batch, threads, 256, 256), "an image past the scratch limit");
+        for (var other : new Im2colConv.Geometry[] {new Im2colConv.Geometry(channels, 32, 32, 3, 3, 2, 1),
+                new Im2colConv.Geometry(channels, 32, 32, 3, 3, 1, 0), new Im2colConv.Geometry(channels, 32, 32, 5, 5, 1, 1)})
+            assertFalse(WinogradConv.fits(other, batch, threads, channels, channels), other.toString());
     }
 
     /** Within a few float roundings of each output's magnitude: |error| ≤ 1e-6·√depth·max|y|. */
