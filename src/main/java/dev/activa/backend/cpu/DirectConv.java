@@ -173,7 +173,7 @@ final class DirectConv {
      * {@link WinogradConv}'s GEMMs, whose taps are input channels.
      */
     static void block(float[] xp, int src, int[] off, float[] wk, int wBase, int taps,
-                              float[] y, int dst, int outPlane, int rows, long lanes) {
+                      float[] y, int dst, int outPlane, int rows, long lanes) {
         FloatVector a00 = FloatVector.zero(S), a01 = a00, a10 = a00, a11 = a00, a20 = a00, a21 = a00;
         FloatVector a30 = a00, a31 = a00, a40 = a00, a41 = a00, a50 = a00, a51 = a00;
         FloatVector a60 = a00, a61 = a00, a70 = a00, a71 = a00;

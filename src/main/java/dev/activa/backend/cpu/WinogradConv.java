@@ -2,6 +2,7 @@ package dev.activa.backend.cpu;
 
 import dev.activa.activation.FloatBlock;
 import java.util.Arrays;
+import java.util.function.IntUnaryOperator;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorSpecies;
@@ -175,7 +176,7 @@ final class WinogradConv {
     /** Lane l picks lane l/2 of the first vector (l even) or of the second (l odd), from lane 0 (ZIP_LOW) or L/2 (ZIP_HIGH). */
     private static final IntVector ZIP_LOW = lanes(l -> l / 2 + (l % 2) * L), ZIP_HIGH = lanes(l -> L / 2 + l / 2 + (l % 2) * L);
 
-    private static IntVector lanes(java.util.function.IntUnaryOperator index) {
+    private static IntVector lanes(IntUnaryOperator index) {
         int[] a = new int[L];
         for (int l = 0; l < L; l++) a[l] = index.applyAsInt(l);
         return IntVector.fromArray(S.withLanes(int.class), a, 0);
