@@ -223,61 +223,31 @@ final class WinogradConv {
                 for (int ty = 0; ty < th; ty++) {
                     int r0 = planeAt + 2 * ty * rowLength;
                     for (int tx = 0; tx < tw; tx += L) {
-                        // column transform of the patch's rows i = 0 … 3: e_i = d_i·B
-                        int a = r0 + tx;
-                        FloatVector e00, e01, e02, e03, e10, e11, e12, e13, e20, e21, e22, e23, e30, e31, e32, e33;
-                        {
-                            var ev = FloatVector.fromArray(S, split, a);
-                            var od = FloatVector.fromArray(S, split, a + half);
-                            var ev1 = FloatVector.fromArray(S, split, a + 1);
-                            var od1 = FloatVector.fromArray(S, split, a + half + 1);
-                            e00 = ev.sub(ev1); e01 = od.add(ev1); e02 = ev1.sub(od); e03 = od.sub(od1);
+                        int a = r0 + tx, at = ci * stride + b * tiles + ty * tw + tx;
+                        // column j of each patch row's transform d_i·B is first ± second of the
+                        // row's split values: d0 − d2, d1 + d2, d2 − d1, d1 − d3
+                        for (int j = 0; j < 4; j++) {
+                            int first = j == 0 ? 0 : j == 2 ? 1 : half, second = j == 0 || j == 1 ? 1 : j == 2 ? half : half + 1;
+                            float sign = j == 1 ? 1f : -1f;
+                            var e0 = column(split, a, first, second, sign);
+                            var e1 = column(split, a + rowLength, first, second, sign);
+                            var e2 = column(split, a + 2 * rowLength, first, second, sign);
+                            var e3 = column(split, a + 3 * rowLength, first, second, sign);
+                            // then Bᵀ down the column, stored at positions p = 4i + j
+                            e0.sub(e2).intoArray(v, at + j * plane);
+                            e1.add(e2).intoArray(v, at + (4 + j) * plane);
+                            e2.sub(e1).intoArray(v, at + (8 + j) * plane);
+                            e1.sub(e3).intoArray(v, at + (12 + j) * plane);
                         }
-                        a += rowLength;
-                        {
-                            var ev = FloatVector.fromArray(S, split, a);
-                            var od = FloatVector.fromArray(S, split, a + half);
-                            var ev1 = FloatVector.fromArray(S, split, a + 1);
-                            var od1 = FloatVector.fromArray(S, split, a + half + 1);
-                            e10 = ev.sub(ev1); e11 = od.add(ev1); e12 = ev1.sub(od); e13 = od.sub(od1);
-                        }
-                        a += rowLength;
-                        {
-                            var ev = FloatVector.fromArray(S, split, a);
-                            var od = FloatVector.fromArray(S, split, a + half);
-                            var ev1 = FloatVector.fromArray(S, split, a + 1);
-                            var od1 = FloatVector.fromArray(S, split, a + half + 1);
-                            e20 = ev.sub(ev1); e21 = od.add(ev1); e22 = ev1.sub(od); e23 = od.sub(od1);
-                        }
-                        a += rowLength;
-                        {
-                            var ev = FloatVector.fromArray(S, split, a);
-                            var od = FloatVector.fromArray(S, split, a + half);
-                            var ev1 = FloatVector.fromArray(S, split, a + 1);
-                            var od1 = FloatVector.fromArray(S, split, a + half + 1);
-                            e30 = ev.sub(ev1); e31 = od.add(ev1); e32 = ev1.sub(od); e33 = od.sub(od1);
-                        }
-                        // row transform, Bᵀ·e, stored at positions p = 4i + j
-                        int at = ci * stride + b * tiles + ty * tw + tx;
-                        e00.sub(e20).intoArray(v, at);
-                        e01.sub(e21).intoArray(v, at + plane);
-                        e02.sub(e22).intoArray(v, at + 2 * plane);
-                        e03.sub(e23).intoArray(v, at + 3 * plane);
-                        e10.add(e20).intoArray(v, at + 4 * plane);
-                        e11.add(e21).intoArray(v, at + 5 * plane);
-                        e12.add(e22).intoArray(v, at + 6 * plane);
-                        e13.add(e23).intoArray(v, at + 7 * plane);
-                        e20.sub(e10).intoArray(v, at + 8 * plane);
-                        e21.sub(e11).intoArray(v, at + 9 * plane);
-                        e22.sub(e12).intoArray(v, at + 10 * plane);
-                        e23.sub(e13).intoArray(v, at + 11 * plane);
-                        e10.sub(e30).intoArray(v, at + 12 * plane);
-                        e11.sub(e31).intoArray(v, at + 13 * plane);
-                        e12.sub(e32).intoArray(v, at + 14 * plane);
-                        e13.sub(e33).intoArray(v, at + 15 * plane);
                     }
                 }
             }
+    }
+
+    /** first + sign·second of the split values from a (sign ±1: the sum or difference, rounded once). */
+    private static FloatVector column(float[] split, int a, int first, int second, float sign) {
+        var other = FloatVector.fromArray(S, split, a + second);
+        return other.fma(other.broadcast(sign), FloatVector.fromArray(S, split, a + first));
     }
 
     /**
