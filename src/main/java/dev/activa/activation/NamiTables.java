@@ -9,11 +9,12 @@ import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
 
 /**
- * Nami's FP32 kernels for one (w, a, b) from {@link PiecewiseTable}s of Nami's own branches,
- * f(x)/x and f'(x), over (0, positiveEnd), a·x up to {@link #TANH_REACH}, and over
- * [−negativeEnd, 0], w·x down to −{@link #SINE_REACH}. Seven lookups and multiply-adds per vector where {@link Nami}'s lane path
- * computes an exp, a sine, a division and blends. The tables are built in double (about 450
- * evaluations) and cached.
+ * Nami's FP32 kernels for one (w, a, b) from {@link PiecewiseTable}s of Nami's own branches: f'(x)
+ * over (0, positiveEnd), a·x up to {@link #TANH_REACH}, and over [−negativeEnd, 0], w·x down to
+ * −{@link #SINE_REACH}; f(x)/x in the signed layout (one scale, intervals as wide as the slope's
+ * above zero) over [−valueNegativeEnd, positiveEnd]. Seven lookups and multiply-adds per vector
+ * where {@link Nami}'s lane path computes an exp, a sine, a division and blends. The tables are
+ * built in double (about 450 evaluations) and cached.
  *
  * <p>Both kernels work on one row of a {@link FloatBlock} and leave vectors with a lane beyond the
  * tables (or infinite, or NaN) alone: not stored (y may be written over x), but listed in
@@ -21,7 +22,7 @@ import jdk.incubator.vector.VectorOperators;
  * Their lookups are written out (see {@link PiecewiseTable} for the recipe and why).
  */
 record NamiTables(float w, float a, float b, float positiveEnd, float negativeEnd, float positiveScale,
-                  float negativeScale, int[] valuesOverX, int[] slopes) {
+                  float negativeScale, float valueNegativeEnd, int[] valuesOverX, int[] slopes) {
 
     /** The reach in a·x (tanh(8) is 1 − 2.3e-7) and in w·x: intervals 0.5 and 0.13 wide at 16 lanes. */
     static final double TANH_REACH = LANES / 2.0, SINE_REACH = LANES / 8.0;
@@ -42,19 +43,20 @@ record NamiTables(float w, float a, float b, float positiveEnd, float negativeEn
     private static NamiTables build(float wf, float af, float bf) {
         double w = wf, a = af, b = bf, positiveEnd = TANH_REACH / a, negativeEnd = SINE_REACH / w;
         double[] p = {w, a, b};
-        var valuesOverX = PiecewiseTable.of(
-                PiecewiseTable.overX(x -> Nami.tanhBranch(x, p), Nami.tanhBranchSlope(0, p)), positiveEnd,
-                PiecewiseTable.overX(x -> Nami.sineBranch(x, p), Nami.sineBranchSlope(0, p)), negativeEnd);
+        var valuesOverX = PiecewiseTable.signed(
+                PiecewiseTable.overX(x -> Nami.tanhBranch(x, p), Nami.tanhBranchSlope(0, p)),
+                PiecewiseTable.overX(x -> Nami.sineBranch(x, p), Nami.sineBranchSlope(0, p)), positiveEnd);
         var slopes = PiecewiseTable.of(x -> Nami.tanhBranchSlope(x, p), positiveEnd, x -> Nami.sineBranchSlope(x, p),
                 negativeEnd);
-        return new NamiTables(wf, af, bf, (float) positiveEnd, (float) negativeEnd,
-                PiecewiseTable.positiveScale(positiveEnd), PiecewiseTable.negativeScale(negativeEnd), valuesOverX, slopes);
+        return new NamiTables(wf, af, bf, (float) positiveEnd, (float) negativeEnd, PiecewiseTable.positiveScale(positiveEnd),
+                PiecewiseTable.negativeScale(negativeEnd), (float) PiecewiseTable.signedNegativeEnd(positiveEnd), valuesOverX,
+                slopes);
     }
 
     /** y = x·(f(x)/x) over the row's n elements from at; returns the count of vectors left alone. */
     int forward(FloatBlock block, int at, int n) {
-        return PiecewiseTable.apply(valuesOverX, positiveScale, negativeScale, block.x, block.xAt + at, null, 0, true,
-                block.out, block.outAt + at, n, block.vectors);
+        return PiecewiseTable.applySigned(valuesOverX, positiveScale, block.x, block.xAt + at, true, block.out,
+                block.outAt + at, n, block.vectors);
     }
 
     /**

@@ -8,7 +8,7 @@ import java.util.function.DoubleUnaryOperator;
 /**
  * An activation's FP32 path from its double definitions: f, f' and each ∂f/∂p_k tabulated by
  * {@link PiecewiseTable} for each parameter values, over −8 ≤ x &lt; 8 at 16 lanes (−4 ≤ x &lt; 4
- * at 8), and evaluated with lookups. At 16 lanes that is about the speed of hand-written lanes or
+ * at 8; f from −7.5 and −3.5), and evaluated with lookups. At 16 lanes that is about the speed of hand-written lanes or
  * faster: the path of mish, and of the backward passes of swish and tanhrelu, which it computes
  * faster than their lane code does. At 8 lanes it is slower than lane code but 10–14 times faster
  * than computing each element in double: the path of an activation without lane code of its own
@@ -57,7 +57,7 @@ final class Tabulated {
             for (int k = 0; k < p.length; k++) pd[k] = p[k];
             DoubleUnaryOperator f = x -> act.value(x, pd);
             boolean overX = f.applyAsDouble(0) == 0;
-            int[] values = overX ? checkedOverX(f) : checked(f), slopes = checked(x -> act.derivative(x, pd));
+            int[] values = checkedValues(f, overX), slopes = checked(x -> act.derivative(x, pd));
             int[][] partials = new int[p.length][];
             for (int k = 0; k < p.length; k++) {
                 int parameter = k;
@@ -73,30 +73,43 @@ final class Tabulated {
     }
 
     static final float POSITIVE_SCALE = PiecewiseTable.positiveScale(REACH), NEGATIVE_SCALE = PiecewiseTable.negativeScale(REACH);
+    /**
+     * The values' tables are in the signed layout (faster; see {@link PiecewiseTable}), with the same
+     * intervals above zero and one fewer below: −7.5 ≤ x &lt; 8 at 16 lanes.
+     */
+    static final float VALUE_SCALE = PiecewiseTable.signedScale(REACH);
+    static final double VALUE_NEGATIVE_REACH = PiecewiseTable.signedNegativeEnd(REACH);
 
     /** f's table over both sides, or null if it misses f somewhere by more than the tolerance. */
     static int[] checked(DoubleUnaryOperator f) {
-        return check(PiecewiseTable.of(f, REACH, f, REACH), f, false);
+        int[] table = PiecewiseTable.of(f, REACH, f, REACH);
+        return check(f, REACH, x -> PiecewiseTable.at(table, POSITIVE_SCALE, NEGATIVE_SCALE, x)) ? table : null;
     }
 
-    /** The table of f(x)/x, for an f with f(0) = 0, checked as x times it against f. */
-    static int[] checkedOverX(DoubleUnaryOperator f) {
-        DoubleUnaryOperator ratio = PiecewiseTable.overX(f, 0); // its interpolation points avoid x = 0
-        return check(PiecewiseTable.of(ratio, REACH, ratio, REACH), f, true);
+    /** f's values table, or f(x)/x's where f(0) = 0 ({@code overX}), checked as x times it against f; or null. */
+    static int[] checkedValues(DoubleUnaryOperator f, boolean overX) {
+        DoubleUnaryOperator tabulated = overX ? PiecewiseTable.overX(f, 0) : f; // f/x's interpolation points avoid x = 0
+        int[] table = PiecewiseTable.signed(tabulated, tabulated, REACH);
+        return check(f, VALUE_NEGATIVE_REACH, x -> PiecewiseTable.atSigned(table, VALUE_SCALE, x) * (overX ? x : 1)) ? table
+                : null;
     }
 
-    /** The table if it comes within the tolerance of f at 16 points per interval, ±0 and the ends included. */
-    private static int[] check(int[] table, DoubleUnaryOperator f, boolean timesX) {
+    /** What a table gives at x, as the kernels compute it. */
+    private interface Lookup {
+        float at(float x);
+    }
+
+    /** Whether the table comes within the tolerance of f at 16 points per interval, ±0 and both ends included. */
+    private static boolean check(DoubleUnaryOperator f, double negativeReach, Lookup table) {
         int points = 16 * LANES;
         for (int i = 0; i <= points; i++)
-            for (double x : new double[] {REACH * i / points, -REACH * i / points}) {
-                float xf = (float) Math.max(-REACH, Math.min(Math.nextDown((float) REACH), x));
+            for (double x : new double[] {REACH * i / points, -negativeReach * i / points}) {
+                float xf = (float) Math.max(-negativeReach, Math.min(Math.nextDown((float) REACH), x));
                 double want = f.applyAsDouble(xf);
-                float got = PiecewiseTable.at(table, POSITIVE_SCALE, NEGATIVE_SCALE, xf);
-                if (timesX) got *= xf;
-                if (!(Math.abs(got - want) <= TOLERANCE * Math.max(1, Math.abs(want)))) return null;
+                float got = table.at(xf);
+                if (!(Math.abs(got - want) <= TOLERANCE * Math.max(1, Math.abs(want)))) return false;
             }
-        return table;
+        return true;
     }
 
     /** A kernel over a block's whole span: the other way, for the vectors the tables leave alone. */
@@ -120,8 +133,8 @@ final class Tabulated {
         if (t == null) return false;
         for (int at = 0; at < b.n; at += FloatBlock.ROW) {
             int n = Math.min(FloatBlock.ROW, b.n - at);
-            int far = PiecewiseTable.apply(t.values(), POSITIVE_SCALE, NEGATIVE_SCALE, b.x, b.xAt + at, null, 0, t.overX(),
-                    b.out, b.outAt + at, n, b.vectors);
+            int far = PiecewiseTable.applySigned(t.values(), VALUE_SCALE, b.x, b.xAt + at, t.overX(), b.out, b.outAt + at, n,
+                    b.vectors);
             runOthers(b, p, at, far, others);
         }
         return true;

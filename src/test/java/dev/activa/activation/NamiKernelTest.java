@@ -118,9 +118,15 @@ class NamiKernelTest {
         for (int i = 0; i < x.length; i++)
             x[i] = (float) (rng.nextDouble() * (t.positiveEnd() + t.negativeEnd()) - t.negativeEnd());
         float below = Math.nextDown(t.positiveEnd());
-        float[] edges = {0f, -0f, 1e-30f, -1e-30f, 1e-7f, -1e-7f, Float.MIN_VALUE, below, -t.negativeEnd(),
-                below / 2, -t.negativeEnd() / 2};
+        // a vector within every table, then the ends below zero in vectors of their own: the slope table's,
+        // which can lie beyond the forward table's (a > 3.75·w), the forward table's, and just beyond that
+        float[] edges = {0f, -0f, 1e-30f, -1e-30f, 1e-7f, -1e-7f, Float.MIN_VALUE, -Float.MIN_VALUE, below, below / 2};
         System.arraycopy(edges, 0, x, 0, edges.length);
+        for (int i = edges.length; i < LANES; i++) x[i] = below / i;
+        x[2 * LANES] = -t.negativeEnd();
+        x[2 * LANES + 1] = -t.negativeEnd() / 2;
+        x[3 * LANES] = -t.valueNegativeEnd();
+        x[4 * LANES] = -t.valueNegativeEnd() * 1.01f;
         float[] outside = nonFinite
                 ? new float[] {t.positiveEnd(), Float.NaN, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY}
                 : new float[] {t.positiveEnd(), Math.nextDown(-t.negativeEnd()), 50f, -20f, -200f};

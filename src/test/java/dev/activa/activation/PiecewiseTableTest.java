@@ -24,6 +24,15 @@ class PiecewiseTableTest {
         return y;
     }
 
+    /** f through a table in the signed layout at each x, by the kernels' row loop; NaN for vectors beyond it. */
+    private static float[] lookUpSigned(int[] table, double end, float[] x) {
+        float[] y = new float[x.length];
+        int[] far = new int[x.length / LANES];
+        int count = PiecewiseTable.applySigned(table, PiecewiseTable.signedScale(end), x, 0, false, y, 0, x.length, far);
+        for (int f = 0; f < count; f++) java.util.Arrays.fill(y, far[f], far[f] + LANES, Float.NaN);
+        return y;
+    }
+
     /** Points over [−negativeEnd, positiveEnd), a multiple of LANES of them, with 0, −0 and both ends. */
     private static float[] points(double positiveEnd, double negativeEnd) {
         int n = 64 * 1024;
@@ -80,5 +89,47 @@ class PiecewiseTableTest {
         float[] x = points(3, 2);
         float[] y = lookUp(sides, 3, 2, x);
         for (int i = 0; i < x.length; i++) assertEquals(x[i] > 0 ? 1f : -1f, y[i], 1e-6, "at x = " + x[i]);
+    }
+
+    @Test
+    void theSignedLayoutTakesTheSideOfTheSignBitDownToTheSmallestFloats() {
+        assumeTrue(LANES >= 16, "tables are used with 16 lanes or more; this CPU has " + LANES);
+        double end = 3, negativeEnd = PiecewiseTable.signedNegativeEnd(end);
+        int[] sides = PiecewiseTable.signed(s -> 1, s -> -1, end);
+        float[] x = points(end, negativeEnd);
+        float[] tiny = {Float.MIN_VALUE, -Float.MIN_VALUE, 1e-30f, -1e-30f, 1e-9f, -1e-9f, 3e-8f, -3e-8f, 1e-7f, -1e-7f};
+        System.arraycopy(tiny, 0, x, 6, tiny.length);
+        float[] y = lookUpSigned(sides, end, x);
+        for (int i = 0; i < x.length; i++) {
+            boolean signBit = Float.floatToRawIntBits(x[i]) < 0; // −0 among them
+            assertEquals(signBit ? -1f : 1f, y[i], 1e-6, "at x = " + x[i]);
+        }
+        // the reach: the positive end and −negativeEnd within; −end, an interval further, beyond
+        float[] ends = new float[2 * LANES];
+        ends[0] = Math.nextDown((float) end);
+        ends[1] = (float) -negativeEnd;
+        ends[LANES] = (float) -end;
+        float[] atEnds = lookUpSigned(sides, end, ends);
+        assertEquals(1f, atEnds[0], 1e-6);
+        assertEquals(-1f, atEnds[1], 1e-6);
+        assertTrue(Float.isNaN(atEnds[LANES]), "x = −end lies beyond the signed layout's reach");
+        assertTrue(Float.isNaN(PiecewiseTable.atSigned(sides, PiecewiseTable.signedScale(end), (float) -end)));
+    }
+
+    @Test
+    void theSignedLayoutKeepsAValueOverXPreciseNearZeroOnEachSide() {
+        assumeTrue(LANES >= 16, "tables are used with 16 lanes or more; this CPU has " + LANES);
+        // slopes 1 and 0.25 at zero: a tiny x on the wrong side would be 4 times off
+        int[] overX = PiecewiseTable.signed(PiecewiseTable.overX(Math::tanh, 1),
+                PiecewiseTable.overX(s -> Math.sin(s / 4), 0.25), 8);
+        float[] x = new float[2 * LANES];
+        for (int i = 0; i < x.length; i++) x[i] = (float) ((i % 2 == 0 ? 1 : -1) * Math.pow(10, -2 - i));
+        x[x.length - 1] = -Float.MIN_VALUE;
+        float[] ratio = lookUpSigned(overX, 8, x);
+        for (int i = 0; i < x.length; i++) {
+            double want = x[i] > 0 ? Math.tanh(x[i]) : Math.sin(x[i] / 4.0);
+            assertEquals(want, x[i] * (double) ratio[i], 3e-7 * Math.abs(want), "at x = " + x[i]);
+            assertEquals(ratio[i], PiecewiseTable.atSigned(overX, PiecewiseTable.signedScale(8), x[i]), "at x = " + x[i]);
+        }
     }
 }
