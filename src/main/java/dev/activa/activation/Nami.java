@@ -68,8 +68,9 @@ public record Nami() implements Activation {
 
     /*
      * Two ways through the FP32 fast path. Where the CPU's vectors have 16 lanes or more (AVX-512),
-     * vectors whose lanes all lie within −2/w ≤ x < 8/a (16 lanes; nearly every input) take
-     * polynomials fitted to this call's w, a and b ({@link NamiTables}). Other vectors, and every
+     * vectors whose lanes all lie within the tables' range (16 lanes: −7.5/a ≤ x < 8/a forward,
+     * −2/w ≤ x < 8/a backward; nearly every input) take polynomials fitted to this call's w, a
+     * and b ({@link NamiTables}). Other vectors, and every
      * vector on narrower CPUs, take the lane path.
      *
      * The lane path computes both branches and blends. The tanh branch takes e = e^v with
