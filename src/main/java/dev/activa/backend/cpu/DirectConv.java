@@ -233,11 +233,9 @@ final class DirectConv {
      * dw [k, c, r, s] = Σ over images and output positions of dy[b, o, p] · x[b, tap t shifted to p].
      * dY is copied so that its positions line up with the padded source's and its loads are whole
      * vectors: either with rows widened by zeros to wv = ⌈wo/L⌉·L (x padded with rows wv + s − 1
-     * wide), or, where that wastes as many lanes or more (rows narrower than a vector, or a little
-     * over), flattened like the forward pass: position oy·wp + ox of x's own padded rows, zeros in
-     * the wp − wo columns between rows and up to a whole vector. Either way the lanes past the
-     * outputs multiply zeros, with no masks in the loop. At a tie the flat layout wins: one long
-     * loop per plane rather than ho loops of a vector or two (14 × 14 with 8 lanes: 1.7× faster).
+     * wide), or flattened like the forward pass: position oy·wp + ox of x's own padded rows, zeros in
+     * the wp − wo columns between rows and up to a whole vector ({@link WeightLayout} says which).
+     * Either way the lanes past the outputs multiply zeros, with no masks in the loop.
      *
      * <p>Images are split into one contiguous range per thread; each block of WK channels × WT
      * taps runs over a chunk of the range's images at once, its sums in registers, so the lane
@@ -247,9 +245,9 @@ final class DirectConv {
      */
     static void weightGrad(Parallel parallel, float[] dy, float[] x, int n, int k, int c, int h, int w, int r, int s,
                            int pad, float[] dw) {
-        int hp = h + 2 * pad, ho = hp - r + 1, wo = w + 2 * pad - s + 1, wv = ceilDiv(wo, L) * L;
-        int flatSpan = ceilDiv(ho * (w + 2 * pad), L) * L;
-        boolean flat = flatSpan <= ho * wv;
+        var layout = WeightLayout.of(h, w, r, s, pad);
+        int hp = h + 2 * pad, ho = layout.ho(), wo = layout.wo(), wv = layout.widened(), flatSpan = layout.flatSpan();
+        boolean flat = layout.flat();
         int wp = flat ? w + 2 * pad : wv + s - 1, taps = c * r * s, image = c * hp * wp;
         // dY's layout: rows × width per plane, rows dyWidth apart, matching x's rows wp apart
         int rows = flat ? 1 : ho, width = flat ? flatSpan : wv;
@@ -286,6 +284,29 @@ final class DirectConv {
         Arrays.fill(dw, 0, k * taps, 0f);
         for (float[] p : partial)
             for (int e = 0; e < k * taps; e++) dw[e] += p[e];
+    }
+
+    /**
+     * How {@link #weightGrad} lays out a plane of ho output rows wo wide: each row widened to
+     * {@code widened} lanes (whole vectors), or the plane flattened over x's padded rows into
+     * {@code flatSpan} lanes. Flat where that computes no more lanes; for rows of one or two
+     * vectors also where it computes up to 1/8 more, as ho loops of a vector or two cost more than
+     * those lanes (one JVM per layout, batch 32: 32 → 32 and 16 → 16 at 32 × 32 at 16 lanes 1.2–1.8×
+     * faster flat, 32 → 32 at 16 × 16 at 8 lanes 1.2–1.5×; at a tie, 14 × 14 at 8 lanes, 1.7×). Rows
+     * of three vectors and more stay widened (24 × 24 and 32 × 32 at 8 lanes: flat was 3–7% slower).
+     */
+    record WeightLayout(int ho, int wo, int widened, int flatSpan, boolean flat) {
+        static WeightLayout of(int h, int w, int r, int s, int pad) {
+            int ho = h + 2 * pad - r + 1, wo = w + 2 * pad - s + 1, widened = ceilDiv(wo, L) * L;
+            int flatSpan = ceilDiv(ho * (w + 2 * pad), L) * L, rowLanes = ho * widened;
+            boolean flat = flatSpan <= rowLanes || (widened <= 2 * L && 8 * flatSpan <= 9 * rowLanes);
+            return new WeightLayout(ho, wo, widened, flatSpan, flat);
+        }
+
+        /** The share of the lanes computed that are outputs. */
+        double outputShare() {
+            return (double) ho * wo / (flat ? flatSpan : ho * widened);
+        }
     }
 
     /** Floats of dY and padded x per chunk of images in {@link #weightGrad}: 512 KiB, half of an L2. */

@@ -268,12 +268,22 @@ final class Im2colConv {
     private static final int NARROW_DIRECT_CHANNELS = 128;
 
     /**
-     * Measured at 64 channels (3×3): the GEMM's weight gradient is faster there; and on the narrow
-     * rows directFits admits (32 channels at 14×14), too.
+     * At most 288 rows (32 channels at 3×3): at 64 channels the GEMM's weight gradient is faster.
+     * Narrow rows too at 16 lanes, with 32 channels, flattened and at least
+     * {@value #NARROW_WEIGHT_SHARE} of the lanes outputs (14×14, 16×16, 20×20): 1.15–1.45× faster
+     * than the GEMM at 14×14 (one JVM, the two interleaved, batch 32 and 128), 1.2× at 20×20 and
+     * 16×16. Not with 16 channels (a tie at 14×14 and 16×16), on rows of 7 or 12 (the GEMM faster
+     * or as fast), nor at 8 lanes, where the kernel's block is half as wide (4 channels × 2 taps) and
+     * the GEMM was 1.15–1.35× faster at 12×12 and 1.4–2.4× at 7×7 with 32 channels.
      */
     static boolean directWeightFits(Geometry g) {
-        return directShape(g) && wideRows(g) && g.rows() <= 288;
+        if (!directShape(g) || g.rows() > 288) return false;
+        var layout = DirectConv.WeightLayout.of(g.h(), g.w(), g.r(), g.s(), g.pad());
+        return wideRows(g) || (DirectConv.L >= 16 && g.r() > 1 && g.c() >= 32 && layout.flat()
+                && layout.outputShare() >= NARROW_WEIGHT_SHARE);
     }
+
+    private static final double NARROW_WEIGHT_SHARE = 0.85;
 
     /** Stride 1, a square kernel and padding the transposed convolution can mirror (pad &lt; r). */
     private static boolean directShape(Geometry g) {

@@ -66,11 +66,15 @@ class FastKernelParityTest {
                 // of more than one block, and many channels
                 "2,16,28,16,3,1,1", "1,5,27,13,3,1,0", "3,2,26,3,3,1,2", "2,6,30,9,5,1,2", "1,3,50,7,1,1,0",
                 "2,40,28,10,3,1,1",
-                // its weight gradient with dY's rows widened to whole vectors (rows of 32), and over
+                // its weight gradient with dY's rows widened to whole vectors (rows of 64), and over
                 // images in several chunks
-                "2,4,32,6,3,1,1", "3,8,64,8,3,1,1",
-                // … and flattened where both layouts compute as many lanes (rows of 30 padded to 32)
-                "2,5,30,7,3,1,1",
+                "3,8,64,8,3,1,1",
+                // … and flattened where both layouts compute as many lanes (rows of 30 padded to 32),
+                // or where rows of one or two vectors would compute up to 1/8 fewer (rows of 32 at 16
+                // lanes, 16 at 8)
+                "2,5,30,7,3,1,1", "2,4,32,6,3,1,1", "2,6,16,5,3,1,1",
+                // … and on narrow rows with 32 channels, flattened (14×14, 16×16 at 16 lanes)
+                "2,32,14,9,3,1,1", "2,32,16,6,3,1,1",
                 // narrow rows (7/16 of the lanes) with at most 64 channels: direct forward and input
                 // gradient, GEMM weight gradient; past 64 channels on either side, all GEMM
                 "2,12,14,20,3,1,1", "3,64,16,9,3,1,1", "2,70,14,8,3,1,1", "2,8,15,65,3,1,1",
@@ -107,6 +111,27 @@ class FastKernelParityTest {
                 cpu.conv2dBackwardInput(dy[1], w[1], x[1].shape(), spec), 1e-5, "conv backward input");
         close(cpu.conv2dBackwardWeight(dy[0], x[0], w[0].shape(), spec),
                 cpu.conv2dBackwardWeight(dy[1], x[1], w[1].shape(), spec), 1e-5, "conv backward weight");
+    }
+
+    /** Which layout and kernel the weight gradient takes, at this CPU's width (the cases above run them). */
+    @Test
+    void theWeightGradientsLayoutAndKernelFollowTheMeasuredRules() {
+        int lanes = dev.activa.activation.FloatBlock.LANES;
+        // rows of two vectors: flattened for 1/L more lanes; rows of four: widened
+        assertTrue(DirectConv.WeightLayout.of(2 * lanes, 2 * lanes, 3, 3, 1).flat());
+        assertFalse(DirectConv.WeightLayout.of(4 * lanes, 4 * lanes, 3, 3, 1).flat());
+        // rows of 30 at 16 lanes or 8: as many lanes either way, flattened
+        assertTrue(DirectConv.WeightLayout.of(30, 30, 3, 3, 1).flat());
+        assertTrue(Im2colConv.directWeightFits(new Im2colConv.Geometry(32, 14, 14, 3, 3, 1, 1)),
+                "32 channels at 14×14 (16 lanes: flattened, 7/8 of the lanes outputs; 8 lanes: wide rows)");
+        assertFalse(Im2colConv.directWeightFits(new Im2colConv.Geometry(32, 12, 12, 3, 3, 1, 1)),
+                "32 channels at 12×12 (16 lanes: 9/11 of the lanes outputs; 8 lanes: narrow rows)");
+        assertEquals(lanes <= 8, Im2colConv.directWeightFits(new Im2colConv.Geometry(16, 14, 14, 3, 3, 1, 1)),
+                "16 channels at 14×14: direct only where its rows are wide (8 lanes)");
+        assertFalse(Im2colConv.directWeightFits(new Im2colConv.Geometry(32, 7, 7, 3, 3, 1, 1)), "rows of 7");
+        assertFalse(Im2colConv.directWeightFits(new Im2colConv.Geometry(64, 14, 14, 3, 3, 1, 1)), "576 rows");
+        assertEquals(lanes <= 8, Im2colConv.directWeightFits(new Im2colConv.Geometry(32, 14, 14, 1, 1, 1, 0)),
+                "1×1 at 14×14: direct only where its rows are wide (8 lanes)");
     }
 
     @Test
