@@ -41,8 +41,8 @@ import jdk.incubator.vector.VectorSpecies;
  * sides and c = x·scale − ½, the side chosen by x's sign bit added to the index, so no compare and
  * no blends: Nami's and Mish's forward passes 1.1–1.2× faster in L1, which brings them nearer the
  * copy. The price is one interval fewer below zero (see {@link #signedNegativeEnd}), and that
- * −0 takes the negative side (a value's side at zero matters only where f jumps there, which the
- * callers' checks reject).
+ * +0 takes the positive side and −0 the negative one (a value's side at zero matters only where f
+ * jumps there, which the callers' checks reject).
  *
  * <p>Each polynomial interpolates the function at the Chebyshev points of its interval (degree 6),
  * in double, its coefficients rounded to float: within 2e-7 of tanh over intervals 0.5 wide in its

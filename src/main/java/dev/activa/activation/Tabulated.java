@@ -8,11 +8,12 @@ import java.util.function.DoubleUnaryOperator;
 /**
  * An activation's FP32 path from its double definitions: f, f' and each ∂f/∂p_k tabulated by
  * {@link PiecewiseTable} for each parameter values, over −8 ≤ x &lt; 8 at 16 lanes (−4 ≤ x &lt; 4
- * at 8; f from −7.5 and −3.5), and evaluated with lookups. At 16 lanes that is about the speed of hand-written lanes or
- * faster: the path of mish, and of the backward passes of swish and tanhrelu, which it computes
- * faster than their lane code does. At 8 lanes it is slower than lane code but 10–14 times faster
- * than computing each element in double: the path of an activation without lane code of its own
- * ({@link Activation#forward}'s default, as for {@link Defined} ones) from 8 lanes up.
+ * at 8; f from −7.5 and −3.5), and evaluated with lookups. At 16 lanes that is about the speed of
+ * hand-written lanes or faster: the path of mish, and of the backward passes of swish and
+ * tanhrelu, which it computes faster than their lane code does. At 8 lanes it is slower than lane
+ * code but 10–14 times faster than computing each element in double: the path of an activation
+ * without lane code of its own ({@link Activation#forward}'s default, as for {@link Defined} ones)
+ * from 8 lanes up.
  *
  * <p>The tables are checked against the definitions when they are built, at 16 points per
  * interval. Where one misses by more than {@link #TOLERANCE} (a kink away from zero, a steep
