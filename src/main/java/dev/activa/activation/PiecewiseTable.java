@@ -111,7 +111,7 @@ public final class PiecewiseTable {
      * it set take slot k − 1: the index adds the sign bit shifted down (−1 or 0), one integer add
      * in place of a compare and two blends. Slots −2 … −LANES hold intervals k = −1 … −(LANES − 1).
      * Slot −1 is for k = 0 below zero, which only c = −½ exactly reaches (x from −0 down to about
-     * −2^-26/scale, where x·scale vanishes beside ½): there d = −½ and the slot holds a constant,
+     * −2^-25/scale, where x·scale vanishes beside ½): there d = −½ and the slot holds a constant,
      * the negative side's value at 0 (interval −1's polynomial at d = ½), so that tiny negative x
      * keep their side.
      */

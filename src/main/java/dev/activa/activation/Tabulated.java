@@ -76,7 +76,7 @@ final class Tabulated {
     static final float POSITIVE_SCALE = PiecewiseTable.positiveScale(REACH), NEGATIVE_SCALE = PiecewiseTable.negativeScale(REACH);
     /**
      * The values' tables are in the signed layout (faster; see {@link PiecewiseTable}), with the same
-     * intervals above zero and one fewer below: −7.5 ≤ x &lt; 8 at 16 lanes.
+     * intervals above zero and one fewer below: from about −7.5 (−7.49) at 16 lanes.
      */
     static final float VALUE_SCALE = PiecewiseTable.signedScale(REACH);
     static final double VALUE_NEGATIVE_REACH = PiecewiseTable.signedNegativeEnd(REACH);

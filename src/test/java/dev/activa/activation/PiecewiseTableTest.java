@@ -93,7 +93,7 @@ class PiecewiseTableTest {
 
     @Test
     void theSignedLayoutTakesTheSideOfTheSignBitDownToTheSmallestFloats() {
-        assumeTrue(LANES >= 16, "tables are used with 16 lanes or more; this CPU has " + LANES);
+        // no skip: tabulated activations take the signed layout from 8 lanes up
         double end = 3, negativeEnd = PiecewiseTable.signedNegativeEnd(end);
         int[] sides = PiecewiseTable.signed(s -> 1, s -> -1, end);
         float[] x = points(end, negativeEnd);
@@ -118,18 +118,19 @@ class PiecewiseTableTest {
 
     @Test
     void theSignedLayoutKeepsAValueOverXPreciseNearZeroOnEachSide() {
-        assumeTrue(LANES >= 16, "tables are used with 16 lanes or more; this CPU has " + LANES);
+        // intervals 0.5 wide at any width (end = LANES / 2), as the activations' tables
+        double end = LANES / 2.0;
         // slopes 1 and 0.25 at zero: a tiny x on the wrong side would be 4 times off
         int[] overX = PiecewiseTable.signed(PiecewiseTable.overX(Math::tanh, 1),
-                PiecewiseTable.overX(s -> Math.sin(s / 4), 0.25), 8);
+                PiecewiseTable.overX(s -> Math.sin(s / 4), 0.25), end);
         float[] x = new float[2 * LANES];
         for (int i = 0; i < x.length; i++) x[i] = (float) ((i % 2 == 0 ? 1 : -1) * Math.pow(10, -2 - i));
         x[x.length - 1] = -Float.MIN_VALUE;
-        float[] ratio = lookUpSigned(overX, 8, x);
+        float[] ratio = lookUpSigned(overX, end, x);
         for (int i = 0; i < x.length; i++) {
             double want = x[i] > 0 ? Math.tanh(x[i]) : Math.sin(x[i] / 4.0);
             assertEquals(want, x[i] * (double) ratio[i], 3e-7 * Math.abs(want), "at x = " + x[i]);
-            assertEquals(ratio[i], PiecewiseTable.atSigned(overX, PiecewiseTable.signedScale(8), x[i]), "at x = " + x[i]);
+            assertEquals(ratio[i], PiecewiseTable.atSigned(overX, PiecewiseTable.signedScale(end), x[i]), "at x = " + x[i]);
         }
     }
 }

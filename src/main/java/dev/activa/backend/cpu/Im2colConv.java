@@ -269,7 +269,7 @@ final class Im2colConv {
 
     /**
      * At most 288 rows (32 channels at 3×3): at 64 channels the GEMM's weight gradient is faster.
-     * Narrow rows too at 16 lanes, with 32 channels, flattened and at least
+     * Narrow rows too at 16 lanes, 3×3 with 32 channels, flattened and at least
      * {@value #NARROW_WEIGHT_SHARE} of the lanes outputs (14×14, 16×16, 20×20): 1.15–1.45× faster
      * than the GEMM at 14×14 (one JVM, the two interleaved, batch 32 and 128), 1.2× at 20×20 and
      * 16×16. Not with 16 channels (a tie at 14×14 and 16×16), on rows of 7 or 12 (the GEMM faster
@@ -279,7 +279,7 @@ final class Im2colConv {
     static boolean directWeightFits(Geometry g) {
         if (!directShape(g) || g.rows() > 288) return false;
         var layout = DirectConv.WeightLayout.of(g.h(), g.w(), g.r(), g.s(), g.pad());
-        return wideRows(g) || (DirectConv.L >= 16 && g.r() > 1 && g.c() >= 32 && layout.flat()
+        return wideRows(g) || (DirectConv.L >= 16 && g.r() == 3 && g.c() >= 32 && layout.flat()
                 && layout.outputShare() >= NARROW_WEIGHT_SHARE);
     }
 

@@ -66,9 +66,9 @@ class FastKernelParityTest {
                 // of more than one block, and many channels
                 "2,16,28,16,3,1,1", "1,5,27,13,3,1,0", "3,2,26,3,3,1,2", "2,6,30,9,5,1,2", "1,3,50,7,1,1,0",
                 "2,40,28,10,3,1,1",
-                // its weight gradient with dY's rows widened to whole vectors (rows of 64), and over
-                // images in several chunks
-                "3,8,64,8,3,1,1",
+                // its weight gradient with dY's rows widened to whole vectors (rows of 64; rows of 48
+                // at 5×5, padding 2), and over images in several chunks
+                "3,8,64,8,3,1,1", "2,6,48,9,5,1,2",
                 // … and flattened where both layouts compute as many lanes (rows of 30 padded to 32),
                 // or where rows of one or two vectors would compute up to 1/8 fewer (rows of 32 at 16
                 // lanes, 16 at 8)
