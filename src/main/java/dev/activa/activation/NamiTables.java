@@ -22,7 +22,7 @@ import jdk.incubator.vector.VectorOperators;
  * Their lookups are written out (see {@link PiecewiseTable} for the recipe and why).
  */
 record NamiTables(float w, float a, float b, float positiveEnd, float negativeEnd, float positiveScale,
-                  float negativeScale, float valueNegativeEnd, int[] valuesOverX, int[] slopes) {
+                  float negativeScale, int[] valuesOverX, int[] slopes) {
 
     /** The reach in a·x (tanh(8) is 1 − 2.3e-7) and in w·x: intervals 0.5 and 0.13 wide at 16 lanes. */
     static final double TANH_REACH = LANES / 2.0, SINE_REACH = LANES / 8.0;
@@ -49,8 +49,12 @@ record NamiTables(float w, float a, float b, float positiveEnd, float negativeEn
         var slopes = PiecewiseTable.of(x -> Nami.tanhBranchSlope(x, p), positiveEnd, x -> Nami.sineBranchSlope(x, p),
                 negativeEnd);
         return new NamiTables(wf, af, bf, (float) positiveEnd, (float) negativeEnd, PiecewiseTable.positiveScale(positiveEnd),
-                PiecewiseTable.negativeScale(negativeEnd), (float) PiecewiseTable.signedNegativeEnd(positiveEnd), valuesOverX,
-                slopes);
+                PiecewiseTable.negativeScale(negativeEnd), valuesOverX, slopes);
+    }
+
+    /** How far below zero the forward table reaches (its signed layout has one interval fewer there). */
+    float valueNegativeEnd() {
+        return (float) PiecewiseTable.signedNegativeEnd(positiveEnd);
     }
 
     /** y = x·(f(x)/x) over the row's n elements from at; returns the count of vectors left alone. */

@@ -278,9 +278,9 @@ final class Im2colConv {
      */
     static boolean directWeightFits(Geometry g) {
         if (!directShape(g) || g.rows() > 288) return false;
+        if (wideRows(g)) return true;
         var layout = DirectConv.WeightLayout.of(g.h(), g.w(), g.r(), g.s(), g.pad());
-        return wideRows(g) || (DirectConv.L >= 16 && g.r() == 3 && g.c() >= 32 && layout.flat()
-                && layout.outputShare() >= NARROW_WEIGHT_SHARE);
+        return DirectConv.L >= 16 && g.r() == 3 && g.c() >= 32 && layout.flat() && layout.outputShare() >= NARROW_WEIGHT_SHARE;
     }
 
     private static final double NARROW_WEIGHT_SHARE = 0.85;
