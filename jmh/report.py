@@ -21,6 +21,10 @@ MemoryCopy's GB/s. Flops and bytes per operation are counted from the benchmark 
               which also allocate (and the JVM zeroes) their result, are shown beside them.
               ActivationVsCopy times each kernel and a copy of 2^24 floats in the same
               invocations (aux counters), a limit from the same seconds on a noisy host.
+  batch norm  BatchNormBench (training mode): forward 12 B/element (read x for the statistics, read it
+              again and write y), backward 20 B/element (read x and dy for the sums, again for dx,
+              write dx over dy), against MemoryCopy.arraycopy; no target (the late layers' tensors
+              fit in the caches, where the fraction can pass 100%).
   compute     ActivationCompute: ns per 16-lane vector on one core with data in L1, beside the
               time the copy bandwidth leaves one core for that vector's bytes.
   GPU         CudaActivationBench on 2^26 elements: forward 2 tensors' bytes (read x, write y),
@@ -40,7 +44,7 @@ import sys
 
 # Targets (fraction of the limit) the CPU kernels are held to; None: shown without a target.
 TARGETS = {"sgemm": 0.40, "conv forward": None, "conv fwd+bwd": 0.30, "activation": 0.70,
-           "activation, allocating": None, "activation vs copy, same window": 0.70, "gpu activation": 0.85}
+           "activation, allocating": None, "batch norm": None, "activation vs copy, same window": 0.70, "gpu activation": 0.85}
 ACTIVATION_ELEMENTS = 1 << 24
 GPU_ELEMENTS = 1 << 26
 DTYPE_BYTES = {"fp32": 4, "fp16": 2}
@@ -99,6 +103,12 @@ def loop_copy_of(results):
 def activation_bytes(method):
     """Bytes an activation call is credited with: 8 per element forward, 12 backward."""
     return (12 if method.startswith("backward") else 8) * ACTIVATION_ELEMENTS
+
+
+def batch_norm_bytes(layer, method):
+    """Bytes a batch-norm call must move: 12 per element forward, 20 backward (layer "N,C,H")."""
+    n, c, h = (int(v) for v in re.split(r"[,:]", layer))
+    return (20 if method == "backward" else 12) * n * c * h * h
 
 
 def gpu_bytes(cls, method, dtype):
@@ -214,6 +224,8 @@ def main():
         elif cls == "ActivationBench":
             kind = "activation" if method.endswith("Into") or method == "backwardInPlace" else "activation, allocating"
             work, limit, unit = float(activation_bytes(method)), copy, "GB/s"
+        elif cls == "BatchNormBench":
+            work, limit, unit, kind = float(batch_norm_bytes(params["layer"], method)), copy, "GB/s", "batch norm"
         elif cls == "CudaMemoryCopy":
             rate = gpu_copy[params["dtype"]]
             out.append("| %s.%s | %s | %.3f ms | %s | %.1f GB/s | (the GPU limit) | | |" % (

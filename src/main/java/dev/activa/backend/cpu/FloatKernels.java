@@ -99,71 +99,100 @@ final class FloatKernels {
         return bad.compare(VectorOperators.NE, 0f).anyTrue();
     }
 
+    /*
+     * Batch norm works channel by channel (the split over channels makes its sums independent of
+     * the number of threads), over the channel's n planes of hw elements. Its sums run in float
+     * lanes over a group of planes, up to SUM_SPAN values a lane, before the group's lanes are
+     * added in order into double: for a plane of 32 × 32 and up that is one plane, as it was, and
+     * a 4 × 4 plane no longer pays a reduction of its lanes per plane (which took most of batch
+     * norm's time on the late layers' small planes).
+     */
+    private static final int SUM_SPAN = 64;
+
+    /** Planes per group of a batch-norm sum: a plane puts up to ⌈hw/L⌉ values in a lane. */
+    private static int planesPerSum(int hw) {
+        return Math.max(1, SUM_SPAN / ((hw + L - 1) / L));
+    }
+
     /** Mean and 1/sqrt(biased var + eps) per channel; also the unbiased variance for running stats. */
     static void batchStats(Parallel parallel, float[] x, int n, int c, int hw, double eps,
                            float[] mean, float[] invStd, float[] unbiasedVar) {
-        int count = n * hw;
+        int count = n * hw, full = hw - hw % L, group = planesPerSum(hw);
+        var tail = S.indexInRange(full, hw);
         parallel.forRange(c, 1, (c0, c1) -> {
             float[] lanes = new float[L];
             for (int ch = c0; ch < c1; ch++) {
                 double sum = 0;
-                for (int b = 0; b < n; b++) sum += sumRange(x, (b * c + ch) * hw, hw, lanes);
-                double m = sum / count;
+                for (int b0 = 0; b0 < n; b0 += group) {
+                    FloatVector acc = FloatVector.zero(S);
+                    for (int b = b0, b1 = Math.min(n, b0 + group); b < b1; b++) {
+                        int off = (b * c + ch) * hw;
+                        for (int i = 0; i < full; i += L) acc = acc.add(FloatVector.fromArray(S, x, off + i));
+                        if (full < hw) acc = acc.add(load(x, off + full, tail));
+                    }
+                    sum += Activation.sumLanes(acc, lanes);
+                }
+                float m = (float) (sum / count);
                 double sq = 0;
-                for (int b = 0; b < n; b++) sq += squaredDeviation(x, (b * c + ch) * hw, hw, (float) m, lanes);
-                mean[ch] = (float) m;
+                for (int b0 = 0; b0 < n; b0 += group) {
+                    FloatVector acc = FloatVector.zero(S);
+                    for (int b = b0, b1 = Math.min(n, b0 + group); b < b1; b++) {
+                        int off = (b * c + ch) * hw;
+                        for (int i = 0; i < full; i += L) {
+                            FloatVector d = FloatVector.fromArray(S, x, off + i).sub(m);
+                            acc = d.fma(d, acc);
+                        }
+                        if (full < hw) {
+                            FloatVector d = load(x, off + full, tail).sub(m).blend(0f, tail.not());
+                            acc = d.fma(d, acc);
+                        }
+                    }
+                    sq += Activation.sumLanes(acc, lanes);
+                }
+                mean[ch] = m;
                 invStd[ch] = (float) (1 / Math.sqrt(sq / count + eps));
                 unbiasedVar[ch] = (float) (count > 1 ? sq / (count - 1) : sq);
             }
         });
     }
 
-    private static double sumRange(float[] a, int off, int len, float[] lanes) {
-        FloatVector acc = FloatVector.zero(S);
-        for (int i = 0; i < len; i += L) acc = acc.add(load(a, off + i, S.indexInRange(i, len)));
-        return Activation.sumLanes(acc, lanes);
-    }
-
-    private static double squaredDeviation(float[] a, int off, int len, float mean, float[] lanes) {
-        FloatVector acc = FloatVector.zero(S);
-        for (int i = 0; i < len; i += L) {
-            var m = S.indexInRange(i, len);
-            FloatVector d = load(a, off + i, m).sub(mean).blend(0f, m.not());
-            acc = d.fma(d, acc);
-        }
-        return Activation.sumLanes(acc, lanes);
-    }
-
     /** y = x·scale[ch] + shift[ch]: batch norm folded into one multiply-add per element. */
     static void channelAffine(Parallel parallel, float[] x, float[] y, int n, int c, int hw, float[] scale, float[] shift) {
+        int full = hw - hw % L;
+        var tail = S.indexInRange(full, hw);
         parallel.forRange(n * c, Math.max(1, GRAIN / Math.max(1, hw)), (p0, p1) -> {
-            for (int plane = p0; plane < p1; plane++) {
-                int ch = plane % c, off = plane * hw;
+            for (int plane = p0, ch = p0 % c; plane < p1; plane++, ch = ch + 1 == c ? 0 : ch + 1) {
+                int off = plane * hw;
                 float a = scale[ch], b = shift[ch];
-                for (int i = 0; i < hw; i += L) {
-                    var m = S.indexInRange(i, hw);
-                    load(x, off + i, m).fma(a, b).intoArray(y, off + i, m);
-                }
+                for (int i = 0; i < full; i += L) FloatVector.fromArray(S, x, off + i).fma(a, b).intoArray(y, off + i);
+                if (full < hw) load(x, off + full, tail).fma(a, b).intoArray(y, off + full, tail);
             }
         });
     }
 
     static void batchNormBackward(Parallel parallel, float[] x, float[] dy, float[] gamma, float[] mean, float[] invStd,
                                   int n, int c, int hw, float[] dx, float[] dgamma, float[] dbeta) {
-        int count = n * hw;
+        int count = n * hw, full = hw - hw % L, group = planesPerSum(hw);
+        var tail = S.indexInRange(full, hw);
         parallel.forRange(c, 1, (c0, c1) -> {
             float[] lanes = new float[L];
             for (int ch = c0; ch < c1; ch++) {
                 float mu = mean[ch];
                 double sumDy = 0, sumDyX = 0;
-                for (int b = 0; b < n; b++) {
-                    int off = (b * c + ch) * hw;
-                    FloatVector sdy = FloatVector.zero(S), sdyx = FloatVector.zero(S);
-                    for (int i = 0; i < hw; i += L) {
-                        var m = S.indexInRange(i, hw);
-                        FloatVector g = load(dy, off + i, m);
-                        sdy = sdy.add(g);
-                        sdyx = g.fma(load(x, off + i, m).sub(mu), sdyx);
+                for (int b0 = 0; b0 < n; b0 += group) {
+                    FloatVector sdy = FloatVector.zero(S), sdyx = sdy;
+                    for (int b = b0, b1 = Math.min(n, b0 + group); b < b1; b++) {
+                        int off = (b * c + ch) * hw;
+                        for (int i = 0; i < full; i += L) {
+                            FloatVector g = FloatVector.fromArray(S, dy, off + i);
+                            sdy = sdy.add(g);
+                            sdyx = g.fma(FloatVector.fromArray(S, x, off + i).sub(mu), sdyx);
+                        }
+                        if (full < hw) { // dy's unloaded lanes are 0, which zeroes their terms
+                            FloatVector g = load(dy, off + full, tail);
+                            sdy = sdy.add(g);
+                            sdyx = g.fma(load(x, off + full, tail).sub(mu), sdyx);
+                        }
                     }
                     sumDy += Activation.sumLanes(sdy, lanes);
                     sumDyX += Activation.sumLanes(sdyx, lanes);
@@ -178,13 +207,21 @@ final class FloatKernels {
                 float k3 = (float) (-gamma[ch] * is / count * sumDy) - k2 * mu;
                 for (int b = 0; b < n; b++) {
                     int off = (b * c + ch) * hw;
-                    for (int i = 0; i < hw; i += L) {
-                        var m = S.indexInRange(i, hw);
-                        load(dy, off + i, m).mul(k1).add(load(x, off + i, m).fma(k2, k3)).intoArray(dx, off + i, m);
-                    }
+                    for (int i = 0; i < full; i += L)
+                        FloatVector.fromArray(S, dy, off + i).mul(k1).add(FloatVector.fromArray(S, x, off + i).fma(k2, k3))
+                                .intoArray(dx, off + i);
+                    if (full < hw)
+                        load(dy, off + full, tail).mul(k1).add(load(x, off + full, tail).fma(k2, k3))
+                                .intoArray(dx, off + full, tail);
                 }
             }
         });
+    }
+
+    private static double sumRange(float[] a, int off, int len, float[] lanes) {
+        FloatVector acc = FloatVector.zero(S);
+        for (int i = 0; i < len; i += L) acc = acc.add(load(a, off + i, S.indexInRange(i, len)));
+        return Activation.sumLanes(acc, lanes);
     }
 
     /** [n·c planes of hw] → one mean per plane. */

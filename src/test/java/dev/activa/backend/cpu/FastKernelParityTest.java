@@ -29,9 +29,15 @@ class FastKernelParityTest {
     }
 
     private Tensor[] pair(int... shape) {
+        return pair(0, shape);
+    }
+
+    /** The same values in FP64 and FP32: uniform in [offset − 1, offset + 1]. */
+    private Tensor[] pair(double offset, int... shape) {
         int n = 1;
         for (int d : shape) n *= d;
         double[] v = random(n, 1);
+        for (int i = 0; i < n; i++) v[i] += offset;
         return new Tensor[] {cpu.fromDoubles(v, DType.F64, shape), cpu.fromDoubles(v, DType.F32, shape)};
     }
 
@@ -137,11 +143,18 @@ class FastKernelParityTest {
                 "1×1 at 14×14: direct only where its rows are wide");
     }
 
-    @Test
-    void batchNorm() {
-        Tensor[] x = pair(6, 5, 7, 3), g = pair(5), b = pair(5), dy = pair(6, 5, 7, 3);
-        Tensor rm64 = cpu.zeros(DType.F64, 5), rv64 = cpu.full(DType.F64, 1, 5);
-        Tensor rm32 = cpu.zeros(DType.F32, 5), rv32 = cpu.full(DType.F32, 1, 5);
+    /*
+     * Plane sizes around the vector length (a tail alone, one or two vectors, a tail after full
+     * vectors), and batches long enough for batch norm's sums to span several groups of planes;
+     * the mean 10 away from 0 in one case.
+     */
+    @ParameterizedTest(name = "batch norm {0}x{1}x{2}x{3}, mean {4}")
+    @CsvSource({"6, 5, 7, 3, 0", "70, 3, 4, 4, 0", "1100, 2, 1, 1, 0", "9, 4, 7, 7, 10", "3, 2, 28, 28, 0",
+                "130, 3, 5, 5, 0"})
+    void batchNorm(int n, int c, int h, int w, double offset) {
+        Tensor[] x = pair(offset, n, c, h, w), g = pair(c), b = pair(c), dy = pair(n, c, h, w);
+        Tensor rm64 = cpu.zeros(DType.F64, c), rv64 = cpu.full(DType.F64, 1, c);
+        Tensor rm32 = cpu.zeros(DType.F32, c), rv32 = cpu.full(DType.F32, 1, c);
         var f64 = cpu.batchNormTrain(x[0], g[0], b[0], rm64, rv64, 0.1, 1e-5);
         var f32 = cpu.batchNormTrain(x[1], g[1], b[1], rm32, rv32, 0.1, 1e-5);
         close(f64.y(), f32.y(), 1e-5, "bn forward");
