@@ -26,10 +26,12 @@ import org.openjdk.jmh.annotations.Warmup;
  * = {@code N,C,H} (colons on the command line). {@code forward} is {@code batchNormTrain}: the
  * batch statistics, the running ones, and y in a new tensor, as a training step allocates it.
  * {@code backward} is {@code batchNormBackwardOverDy}: dx written over dy, as training's backward
- * does, dy refilled before every call, untimed. {@code report.py} credits 12 bytes an element
- * forward (read x for the statistics, read it again and write y) and 20 backward (read x and dy
- * for the sums, again for dx, and write dx), against {@link MemoryCopy}'s bandwidth; a tensor of
- * the late layers fits in the caches, so its fraction can pass 100%.
+ * does, dy refilled before every call, untimed (and so still in the caches). {@code report.py}
+ * credits the bytes a call must move, 12 an element forward (read x for the statistics, read it
+ * again and write y) and 20 backward (read x and dy for the sums, again for dx, and write dx),
+ * against {@link MemoryCopy}'s bandwidth. The kernels move more: the statistics read x twice (the
+ * mean, then the deviations, from the caches where a channel fits), and the JVM zeroes the new y
+ * first. A tensor of the late layers fits in the caches, so its fraction can pass 100%.
  */
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MILLISECONDS)

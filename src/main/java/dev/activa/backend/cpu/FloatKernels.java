@@ -102,16 +102,18 @@ final class FloatKernels {
     /*
      * Batch norm works channel by channel (the split over channels makes its sums independent of
      * the number of threads), over the channel's n planes of hw elements. Its sums run in float
-     * lanes over a group of planes, up to SUM_SPAN values a lane, before the group's lanes are
-     * added in order into double: for a plane of 32 × 32 and up that is one plane, as it was, and
-     * a 4 × 4 plane no longer pays a reduction of its lanes per plane (which took most of batch
-     * norm's time on the late layers' small planes).
+     * lanes over a group of planes, as many as keep a lane within SUM_SPAN values (one plane at
+     * least, however large), before the group's lanes are added in order into double: for a plane
+     * of 32 × 32 and up that is one plane, as it was, and a 4 × 4 plane no longer pays a reduction
+     * of its lanes per plane (which took most of batch norm's time on the late layers' small
+     * planes). The mean's sum runs about a pivot, the channel's first element, so that values far
+     * from zero beside their spread lose no more digits in a lane of many than they did per plane.
      */
     private static final int SUM_SPAN = 64;
 
     /** Planes per group of a batch-norm sum: a plane puts up to ⌈hw/L⌉ values in a lane. */
     private static int planesPerSum(int hw) {
-        return Math.max(1, SUM_SPAN / ((hw + L - 1) / L));
+        return Math.max(1, SUM_SPAN / Math.max(1, (hw + L - 1) / L));
     }
 
     /** Mean and 1/sqrt(biased var + eps) per channel; also the unbiased variance for running stats. */
@@ -122,17 +124,18 @@ final class FloatKernels {
         parallel.forRange(c, 1, (c0, c1) -> {
             float[] lanes = new float[L];
             for (int ch = c0; ch < c1; ch++) {
+                float pivot = count > 0 && Float.isFinite(x[ch * hw]) ? x[ch * hw] : 0f;
                 double sum = 0;
                 for (int b0 = 0; b0 < n; b0 += group) {
                     FloatVector acc = FloatVector.zero(S);
                     for (int b = b0, b1 = Math.min(n, b0 + group); b < b1; b++) {
                         int off = (b * c + ch) * hw;
-                        for (int i = 0; i < full; i += L) acc = acc.add(FloatVector.fromArray(S, x, off + i));
-                        if (full < hw) acc = acc.add(load(x, off + full, tail));
+                        for (int i = 0; i < full; i += L) acc = acc.add(FloatVector.fromArray(S, x, off + i).sub(pivot));
+                        if (full < hw) acc = acc.add(load(x, off + full, tail).sub(pivot).blend(0f, tail.not()));
                     }
                     sum += Activation.sumLanes(acc, lanes);
                 }
-                float m = (float) (sum / count);
+                float m = (float) (pivot + sum / count);
                 double sq = 0;
                 for (int b0 = 0; b0 < n; b0 += group) {
                     FloatVector acc = FloatVector.zero(S);

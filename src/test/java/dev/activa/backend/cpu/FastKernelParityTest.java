@@ -32,7 +32,7 @@ class FastKernelParityTest {
         return pair(0, shape);
     }
 
-    /** The same values in FP64 and FP32: uniform in [offset − 1, offset + 1]. */
+    /** The same values in FP64 and, rounded, in FP32: uniform in [offset − 1, offset + 1]. */
     private Tensor[] pair(double offset, int... shape) {
         int n = 1;
         for (int d : shape) n *= d;
@@ -146,11 +146,12 @@ class FastKernelParityTest {
     /*
      * Plane sizes around the vector length (a tail alone, one or two vectors, a tail after full
      * vectors), and batches long enough for batch norm's sums to span several groups of planes;
-     * the mean 10 away from 0 in one case.
+     * the mean 10 away from 0 in one case; 7 × 3 planes of 56 × 56, which the affine pass splits
+     * into chunks at plane 10, inside an image (its channel counter then starts at 10 mod 3).
      */
     @ParameterizedTest(name = "batch norm {0}x{1}x{2}x{3}, mean {4}")
     @CsvSource({"6, 5, 7, 3, 0", "70, 3, 4, 4, 0", "1100, 2, 1, 1, 0", "9, 4, 7, 7, 10", "3, 2, 28, 28, 0",
-                "130, 3, 5, 5, 0"})
+                "130, 3, 5, 5, 0", "7, 3, 56, 56, 0"})
     void batchNorm(int n, int c, int h, int w, double offset) {
         Tensor[] x = pair(offset, n, c, h, w), g = pair(c), b = pair(c), dy = pair(n, c, h, w);
         Tensor rm64 = cpu.zeros(DType.F64, c), rv64 = cpu.full(DType.F64, 1, c);
@@ -167,6 +168,30 @@ class FastKernelParityTest {
         close(g64.dbeta(), g32.dbeta(), 1e-5, "bn dbeta");
         close(cpu.batchNormEval(x[0], g[0], b[0], rm64, rv64, 1e-5), cpu.batchNormEval(x[1], g[1], b[1], rm32, rv32, 1e-5),
                 1e-5, "bn eval");
+    }
+
+    /**
+     * Batch statistics of values far from zero beside their spread (mean 1000, standard deviation
+     * 1), on small planes whose sums put many values in a float lane: the FP32 mean within 1e-4
+     * standard deviations of the FP64 mean of the same float values, and y within 2e-4. Summed in
+     * the lanes without a pivot, the mean was 3e-4 off.
+     */
+    @ParameterizedTest(name = "batch norm statistics {0}x{1}x{2}x{3}, mean 1000")
+    @CsvSource({"64, 4, 1, 1", "64, 3, 1, 2", "64, 3, 4, 4", "16, 3, 4, 4", "9, 2, 7, 7"})
+    void batchNormFarFromZero(int n, int c, int h, int w) {
+        double[] v = random(n * c * h * w, Math.sqrt(3));
+        for (int i = 0; i < v.length; i++) v[i] = (float) (1000 + v[i]);
+        Tensor x64 = cpu.fromDoubles(v, DType.F64, n, c, h, w), x32 = cpu.fromDoubles(v, DType.F32, n, c, h, w);
+        Tensor g64 = cpu.full(DType.F64, 1, c), b64 = cpu.zeros(DType.F64, c);
+        Tensor g32 = cpu.full(DType.F32, 1, c), b32 = cpu.zeros(DType.F32, c);
+        var f64 = cpu.batchNormTrain(x64, g64, b64, cpu.zeros(DType.F64, c), cpu.full(DType.F64, 1, c), 0.1, 1e-5);
+        var f32 = cpu.batchNormTrain(x32, g32, b32, cpu.zeros(DType.F32, c), cpu.full(DType.F32, 1, c), 0.1, 1e-5);
+        double[] mean64 = f64.savedMean().toDoubles(), mean32 = f32.savedMean().toDoubles();
+        double[] invStd64 = f64.savedInvStd().toDoubles();
+        for (int ch = 0; ch < c; ch++)
+            assertEquals(mean64[ch], mean32[ch], 1e-4 / invStd64[ch], "mean of channel " + ch);
+        double[] y64 = f64.y().toDoubles(), y32 = f32.y().toDoubles();
+        for (int i = 0; i < y64.length; i++) assertEquals(y64[i], y32[i], 2e-4, "y element " + i);
     }
 
     @ParameterizedTest
