@@ -12,7 +12,7 @@ import jdk.incubator.vector.VectorSpecies;
  * packing than on arithmetic (every packed column of B is used by only K ≤ a few dozen rows of A)
  * and the GEMM's MR × NR tile fits K and C·R·S badly.
  *
- * <p>The source is first copied into a zero-padded buffer [n, c, hp, wp], so that for output row
+ * <p>The source is copied into a zero-padded buffer [c, hp, wp] per image, so that for output row
  * oy and tap t = (ci, i, j) the inputs of 2L consecutive outputs are one contiguous run starting at
  * {@code off[t] + oy·wp + ox}: the kernel loads them straight from that buffer, with no packing and
  * no masks, and keeps {@link #KB} output channels (8, or 4 with 8 lanes) × 2L output columns in
@@ -33,47 +33,52 @@ final class DirectConv {
      */
     static final int KB = L >= 16 ? 8 : 4;
 
-    /** Per-thread scratch: the padded source, grown and never shrunk. */
-    private static final ThreadLocal<float[][]> PADDED = ThreadLocal.withInitial(() -> new float[1][0]);
+    /**
+     * Per-thread scratch, grown and never shrunk: a whole padded batch ({@link #padded}), one padded
+     * image or a chunk of them, and dY's images beside the input's (weight gradient).
+     */
+    private static final ThreadLocal<float[][]> PADDED = ThreadLocal.withInitial(() -> new float[1][0]),
+            IMAGE = ThreadLocal.withInitial(() -> new float[1][0]), IMAGE_DY = ThreadLocal.withInitial(() -> new float[1][0]);
 
     /**
      * src [n, c, h, w] copied into [n, c, h+2·pad, w+2·pad] with zero borders, plus 4L floats of
      * slack so the kernel's last vector loads stay inside the array.
      */
     static float[] padded(Parallel parallel, float[] src, int n, int c, int h, int w, int pad) {
-        return padded(parallel, src, n, c, h, w, pad, w + 2 * pad, 0, PADDED);
-    }
-
-    /**
-     * As {@link #padded(Parallel, float[], int, int, int, int, int)}, rows widened with zeros to wp ≥ w + 2·pad
-     * and {@code extraRows} more rows of zeros at the bottom of each plane.
-     */
-    private static float[] padded(Parallel parallel, float[] src, int n, int c, int h, int w, int pad, int wp,
-                                  int extraRows, ThreadLocal<float[][]> buffer) {
-        int hp = h + 2 * pad + extraRows, planeP = hp * wp;
-        long size = (long) n * c * planeP + 4L * L;
-        float[][] holder = buffer.get();
-        if (holder[0].length < size) holder[0] = new float[Math.toIntExact(size)];
-        float[] out = holder[0];
-        parallel.forRange(n * c, Math.max(1, (1 << 14) / planeP), (p0, p1) -> {
-            for (int pl = p0; pl < p1; pl++) {
-                int d = pl * planeP, sIn = pl * h * w;
-                Arrays.fill(out, d, d + pad * wp, 0f);
-                for (int y = 0; y < h; y++) {
-                    int row = d + (y + pad) * wp;
-                    Arrays.fill(out, row, row + pad, 0f);
-                    System.arraycopy(src, sIn + y * w, out, row + pad, w);
-                    Arrays.fill(out, row + pad + w, row + wp, 0f);
-                }
-                Arrays.fill(out, d + (hp - pad - extraRows) * wp, d + planeP, 0f);
-            }
-        });
-        Arrays.fill(out, n * c * planeP, Math.toIntExact(size), 0f);
+        int wp = w + 2 * pad, planeP = (h + 2 * pad) * wp;
+        float[] out = buffer(PADDED, (long) n * c * planeP + 4L * L);
+        parallel.forRange(n * c, Math.max(1, (1 << 14) / planeP), (p0, p1) -> padPlanes(src, p0, p1, h, w, pad, wp, 0, out, p0));
+        Arrays.fill(out, n * c * planeP, n * c * planeP + 4 * L, 0f);
         return out;
     }
 
-    /** A second buffer, for dY while the input is padded into the first (weight gradient). */
-    private static final ThreadLocal<float[][]> PADDED_DY = ThreadLocal.withInitial(() -> new float[1][0]);
+    /** A thread's buffer of at least {@code size} floats. */
+    private static float[] buffer(ThreadLocal<float[][]> buffer, long size) {
+        float[][] holder = buffer.get();
+        if (holder[0].length < size) holder[0] = new float[Math.toIntExact(size)];
+        return holder[0];
+    }
+
+    /**
+     * Planes [p0, p1) of src [·, h, w], each copied into out from plane {@code to} on as h + 2·pad
+     * + extraRows rows wp ≥ w + 2·pad wide: zeros around the source's rows, and extraRows more rows
+     * of zeros at the bottom. The 4L floats of slack after them are the caller's.
+     */
+    private static void padPlanes(float[] src, int p0, int p1, int h, int w, int pad, int wp, int extraRows,
+                                  float[] out, int to) {
+        int hp = h + 2 * pad + extraRows, planeP = hp * wp;
+        for (int pl = p0; pl < p1; pl++) {
+            int d = (to + pl - p0) * planeP, sIn = pl * h * w;
+            Arrays.fill(out, d, d + pad * wp, 0f);
+            for (int y = 0; y < h; y++) {
+                int row = d + (y + pad) * wp;
+                Arrays.fill(out, row, row + pad, 0f);
+                System.arraycopy(src, sIn + y * w, out, row + pad, w);
+                Arrays.fill(out, row + pad + w, row + wp, 0f);
+            }
+            Arrays.fill(out, d + (hp - pad - extraRows) * wp, d + planeP, 0f);
+        }
+    }
 
     /** Source offset of tap t = (ci, i, j) within one padded image, taps in [c, r, s] order. */
     private static int[] offsets(int c, int hp, int wp, int r, int s) {
@@ -115,8 +120,12 @@ final class DirectConv {
     private static int ceilDiv(int a, int b) { return (a + b - 1) / b; }
 
     /**
-     * y [n, k, ho, wo] = xp ⊛ w at stride 1, xp the padded source [n, c, hp, wp] (see
-     * {@link #padded}), wk the weights {@link #packed}. Parallel over blocks of 2L outputs.
+     * y [n, k, ho, wo] = x ⊛ w at stride 1, x [n, c, h, w] zero-padded by {@code pad} on every side
+     * (see {@link #padded}), wk the weights {@link #packed}. Given an image per thread or more, each
+     * task pads its images one at a time into a buffer of its own and convolves each while it is
+     * in L1/L2: no pass over the whole batch first, whose copy the kernel then read back from L3 or
+     * memory. With fewer images (one, in inference) the batch is padded first and its blocks of 2L
+     * outputs are shared out.
      *
      * <p>Rows narrower than 2L lanes would leave most lanes idle, a row per block (14 of 32 at
      * 14×14). There the blocks run along each image's flattened padded plane instead: output
@@ -125,36 +134,66 @@ final class DirectConv {
      * The outputs of a block are then the lanes with ox &lt; wo, consecutive in y: each half is
      * compressed to them and stored.
      */
-    static void forward(Parallel parallel, float[] xp, int n, int c, int hp, int wp, int r, int s, float[] wk, int k,
-                        float[] y) {
-        int ho = hp - r + 1, wo = wp - s + 1, taps = c * r * s, kBlocks = ceilDiv(k, KB);
+    static void forward(Parallel parallel, float[] x, int n, int c, int h, int w, int pad, int r, int s, float[] wk,
+                        int k, float[] y) {
+        int hp = h + 2 * pad, wp = w + 2 * pad, taps = c * r * s, image = c * hp * wp;
+        var blocks = Blocks.of(hp - r + 1, wp - s + 1, wp);
         int[] off = offsets(c, hp, wp, r, s);
-        int image = c * hp * wp, outPlane = ho * wo, block = 2 * L;
-        boolean flat = flat(wo, wp);
-        // Per image, blocks start at flattened positions (flat) or at row positions.
-        int rowBlocks = ceilDiv(wo, block), span = (ho - 1) * wp + wo;
-        int blocks = flat ? ceilDiv(span, block) : ho * rowBlocks;
-        parallel.forRange(n * blocks, Math.max(1, (1 << 16) / Math.max(1, k * block * taps)), (j0, j1) -> {
-            for (int j = j0; j < j1; j++) {
-                int b = j / blocks, at = j - b * blocks, p0, first;
-                long lanes = 0; // bit l: lane l holds an output
+        if (n >= parallel.threads()) {
+            parallel.forRange(n, 1, (b0, b1) -> {
+                float[] xp = buffer(IMAGE, image + 4L * L);
+                Arrays.fill(xp, image, image + 4 * L, 0f);
+                for (int b = b0; b < b1; b++) {
+                    padPlanes(x, b * c, (b + 1) * c, h, w, pad, wp, 0, xp, 0);
+                    for (int at = 0; at < blocks.count(); at++) blocks.run(at, xp, 0, off, wk, taps, k, y, b);
+                }
+            });
+            return;
+        }
+        float[] xp = padded(parallel, x, n, c, h, w, pad);
+        int count = blocks.count();
+        parallel.forRange(n * count, Math.max(1, (1 << 16) / Math.max(1, k * 2 * L * taps)), (j0, j1) -> {
+            for (int j = j0; j < j1; j++) blocks.run(j % count, xp, j / count * image, off, wk, taps, k, y, j / count);
+        });
+    }
+
+    /**
+     * The blocks of 2L outputs that cover one image's ho × wo outputs, its source padded to rows wp
+     * apart: where each starts in the source (flattened, or at a row), where its first output goes
+     * in the plane, and which of its lanes are outputs (bit l: lane l).
+     */
+    private record Blocks(int[] source, int[] first, long[] lanes, int outPlane) {
+        static Blocks of(int ho, int wo, int wp) {
+            int block = 2 * L, rowBlocks = ceilDiv(wo, block), span = (ho - 1) * wp + wo;
+            boolean flat = flat(wo, wp);
+            int count = flat ? ceilDiv(span, block) : ho * rowBlocks;
+            int[] source = new int[count], first = new int[count];
+            long[] lanes = new long[count];
+            for (int at = 0; at < count; at++) {
                 if (flat) {
-                    p0 = at * block;
-                    int ox = p0 % wp; // of lane 0, then of each lane in turn
-                    first = p0 / wp * wo + Math.min(ox, wo);
+                    int p0 = at * block, ox = p0 % wp; // of lane 0, then of each lane in turn
+                    source[at] = p0;
+                    first[at] = p0 / wp * wo + Math.min(ox, wo);
                     for (int l = 0; l < block && p0 + l < span; l++, ox = ox + 1 == wp ? 0 : ox + 1)
-                        if (ox < wo) lanes |= 1L << l;
+                        if (ox < wo) lanes[at] |= 1L << l;
                 } else {
                     int oy = at / rowBlocks, ox = (at - oy * rowBlocks) * block;
-                    p0 = oy * wp + ox;
-                    first = oy * wo + ox;
-                    lanes = (1L << Math.min(block, wo - ox)) - 1;
+                    source[at] = oy * wp + ox;
+                    first[at] = oy * wo + ox;
+                    lanes[at] = (1L << Math.min(block, wo - ox)) - 1;
                 }
-                for (int kb = 0; kb < kBlocks; kb++)
-                    block(xp, b * image + p0, off, wk, kb * taps * KB, taps, y,
-                            (b * k + kb * KB) * outPlane + first, outPlane, Math.min(KB, k - kb * KB), lanes);
             }
-        });
+            return new Blocks(source, first, lanes, ho * wo);
+        }
+
+        int count() { return source.length; }
+
+        /** Block {@code at} of image b, its padded source at xp[imageBase …], for every block of KB output channels. */
+        void run(int at, float[] xp, int imageBase, int[] off, float[] wk, int taps, int k, float[] y, int b) {
+            for (int kb = 0; kb * KB < k; kb++)
+                block(xp, imageBase + source[at], off, wk, kb * taps * KB, taps, y,
+                        (b * k + kb * KB) * outPlane + first[at], outPlane, Math.min(KB, k - kb * KB), lanes[at]);
+        }
     }
 
     /** Whether rows wo wide, wp apart in the padded source, waste fewer lanes flattened than one row per block. */
@@ -240,8 +279,8 @@ final class DirectConv {
      * <p>Images are split into one contiguous range per thread; each block of WK channels × WT
      * taps runs over a chunk of the range's images at once, its sums in registers, so the lane
      * buffer (k·taps·L floats, megabytes at 64 channels and more) is updated once per chunk rather
-     * than once per image. Chunks are as many images as keep their dY and x in L2. The ranges'
-     * sums are added in a fixed order.
+     * than once per image. Chunks are as many images as keep their dY and x in L2, and the thread
+     * copies each chunk just before it reads it. The ranges' sums are added in a fixed order.
      */
     static void weightGrad(Parallel parallel, float[] dy, float[] x, int n, int k, int c, int h, int w, int r, int s,
                            int pad, float[] dw) {
@@ -253,8 +292,6 @@ final class DirectConv {
         int rows = flat ? 1 : ho, width = flat ? flatSpan : wv;
         int extraRows = flat ? ceilDiv(flatSpan - ho * wp, wp) : 0, dyWidth = flat ? wp : wv;
         int outPlane = (ho + extraRows) * dyWidth;
-        float[] xp = padded(parallel, x, n, c, h, w, pad, wp, 0, PADDED);
-        float[] dyp = padded(parallel, dy, n, k, ho, wo, 0, dyWidth, extraRows, PADDED_DY);
         int[] off = offsets(c, hp, wp, r, s);
         int chunk = Math.max(1, CHUNK_FLOATS / (image + k * outPlane));
         // Lanes for whole blocks: the clamped repeats at the edges land past k or taps and are dropped.
@@ -264,11 +301,20 @@ final class DirectConv {
         parallel.forTasks(parts, part -> {
             int b0 = (int) ((long) n * part / parts), b1 = (int) ((long) n * (part + 1) / parts);
             float[] lanes = new float[kRound * tRound * L];
-            for (int c0 = b0; c0 < b1; c0 += chunk)
+            for (int c0 = b0; c0 < b1; c0 += chunk) {
+                // The chunk's images padded here, by the thread that reads them next, while they fit its L2.
+                int images = Math.min(b1, c0 + chunk) - c0;
+                float[] xp = buffer(IMAGE, (long) images * image + 4L * L);
+                float[] dyp = buffer(IMAGE_DY, (long) images * k * outPlane + 4L * L);
+                padPlanes(x, c0 * c, (c0 + images) * c, h, w, pad, wp, 0, xp, 0);
+                padPlanes(dy, c0 * k, (c0 + images) * k, ho, wo, 0, dyWidth, extraRows, dyp, 0);
+                Arrays.fill(xp, images * image, images * image + 4 * L, 0f);
+                Arrays.fill(dyp, images * k * outPlane, images * k * outPlane + 4 * L, 0f);
                 for (int o0 = 0; o0 < k; o0 += WK)
                     for (int t0 = 0; t0 < taps; t0 += WT)
-                        weightBlock(dyp, k * outPlane, xp, image, c0, Math.min(b1, c0 + chunk), off, rows, width,
+                        weightBlock(dyp, k * outPlane, xp, image, 0, images, off, rows, width,
                                 dyWidth, wp, k, taps, o0, t0, outPlane, lanes, ((o0 * tRound) + t0) * L, tRound * L);
+            }
             // Lanes summed in lane order, not by reduceLanes(ADD), whose order differs between
             // interpreted and compiled code: the same call must give the same bits (see Activation.sumLanes).
             float[] sum = new float[k * taps];

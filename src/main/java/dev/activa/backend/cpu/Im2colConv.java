@@ -327,9 +327,7 @@ final class Im2colConv {
         }
         if (directFits(g, k)) {
             int p = g.pad();
-            float[] xp = DirectConv.padded(parallel, x, n, g.c(), g.h(), g.w(), p);
-            DirectConv.forward(parallel, xp, n, g.c(), g.h() + 2 * p, g.w() + 2 * p, g.r(), g.s(),
-                    DirectConv.packed(w, k, g.rows()), k, y);
+            DirectConv.forward(parallel, x, n, g.c(), g.h(), g.w(), p, g.r(), g.s(), DirectConv.packed(w, k, g.rows()), k, y);
             return;
         }
         if (PointwiseConv.fits(parallel, g, n)) {
@@ -354,8 +352,7 @@ final class Im2colConv {
         }
         if (directFits(g, k)) {
             int p = g.r() - 1 - g.pad();
-            float[] dyp = DirectConv.padded(parallel, dy, n, k, g.ho(), g.wo(), p);
-            DirectConv.forward(parallel, dyp, n, k, g.ho() + 2 * p, g.wo() + 2 * p, g.r(), g.s(),
+            DirectConv.forward(parallel, dy, n, k, g.ho(), g.wo(), p, g.r(), g.s(),
                     DirectConv.packedTransposed(w, k, c, g.r(), g.s()), c, dx);
             return;
         }

@@ -119,6 +119,28 @@ class FastKernelParityTest {
                 cpu.conv2dBackwardWeight(dy[1], x[1], w[1].shape(), spec), 1e-5, "conv backward weight");
     }
 
+    /**
+     * The direct kernel pads and convolves one image per task where a batch has an image per
+     * thread, and shares out the blocks of a batch padded first where it has fewer: each output is
+     * computed in one piece either way, so the two cuts give the same bits (forward and input
+     * gradient), and both match FP64. Fewer than 16 channels, so that Winograd, which takes 16 and
+     * more at 8 lanes given an image per thread, stays out.
+     */
+    @ParameterizedTest(name = "direct conv n={0} c={1} hw={2} k={3}")
+    @CsvSource({"3,6,30,9", "3,12,14,10", "4,10,7,12", "3,5,27,13"})
+    void theDirectKernelCutPerImageOrAcrossBlocksGivesTheSameBits(int n, int c, int hw, int k) {
+        var spec = new Conv2dSpec(1, 1);
+        Tensor[] x = pair(n, c, hw, hw), w = pair(k, c, 3, 3), dy = pair(n, k, hw, hw);
+        try (var perImage = new CpuBackend(n); var acrossBlocks = new CpuBackend(n + 1)) {
+            Tensor y = perImage.conv2d(x[1], w[1], spec), dx = perImage.conv2dBackwardInput(dy[1], w[1], x[1].shape(), spec);
+            assertArrayEquals(y.toFloats(), acrossBlocks.conv2d(x[1], w[1], spec).toFloats(), "forward");
+            assertArrayEquals(dx.toFloats(), acrossBlocks.conv2dBackwardInput(dy[1], w[1], x[1].shape(), spec).toFloats(),
+                    "input gradient");
+            close(cpu.conv2d(x[0], w[0], spec), y, 1e-5, "conv forward");
+            close(cpu.conv2dBackwardInput(dy[0], w[0], x[0].shape(), spec), dx, 1e-5, "conv backward input");
+        }
+    }
+
     /** Which layout and kernel the weight gradient takes, at this CPU's width (the cases above run them). */
     @Test
     void theWeightGradientsLayoutAndKernelFollowTheMeasuredRules() {
