@@ -107,7 +107,9 @@ public final class Cudnn implements AutoCloseable {
         var out = new ArrayList<Choice>();
         try (Arena local = Arena.ofConfined()) {
             MemorySegment count = local.allocate(JAVA_INT);
-            api.check(name.replace("_v7", "") + "MaxCount", () -> (int) maxCount.invoke(handle, count));
+            // The count comes from cudnnGet…AlgorithmMaxCount in either mode (there is no cudnnFind… of it).
+            api.check(name.replace("_v7", "").replace("cudnnFind", "cudnnGet") + "MaxCount",
+                    () -> (int) maxCount.invoke(handle, count));
             int requested = Math.max(1, count.get(JAVA_INT, 0));
             MemorySegment returned = local.allocate(JAVA_INT);
             MemorySegment perf = local.allocate(CudnnApi.PERF, requested);

@@ -94,6 +94,25 @@ class CudnnBindingTest {
     }
 
     @Test
+    void aFailedCountNamesTheFunctionThatFailedInEitherMode() throws Throwable {
+        var failMaxCount = Linker.nativeLinker().downcallHandle(fake.find("fake_fail_max_count").orElseThrow(),
+                FunctionDescriptor.ofVoid(ValueLayout.JAVA_INT));
+        try (Cudnn cudnn = Cudnn.create(0xabcdL);
+             Tensor x = Tensor.of(TensorFormat.NCHW, DataType.FLOAT, 2, 3, 5, 5);
+             Filter w = Filter.of(TensorFormat.NCHW, DataType.FLOAT, 4, 3, 3, 3);
+             Convolution conv = Convolution.of(ConvolutionShape.of(1, 1, MathType.FMA_MATH));
+             Tensor y = Tensor.of(conv.outputShape(x, w))) {
+            failMaxCount.invokeExact(1);
+            for (Mode mode : Mode.values()) {
+                var e = assertThrows(NativeCallException.class, () -> cudnn.algorithms(Direction.BACKWARD_FILTER, x, w, conv, y, mode));
+                assertTrue(e.getMessage().startsWith("cuDNN cudnnGetConvolutionBackwardFilterAlgorithmMaxCount failed"), e.getMessage());
+            }
+        } finally {
+            failMaxCount.invokeExact(0);
+        }
+    }
+
+    @Test
     void algorithmSearchesParseResultsAndSkipFailures() throws Throwable {
         try (Cudnn cudnn = Cudnn.create(0xabcdL);
              Tensor x = Tensor.of(TensorFormat.NCHW, DataType.FLOAT, 2, 3, 5, 5);

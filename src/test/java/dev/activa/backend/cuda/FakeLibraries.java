@@ -108,7 +108,9 @@ final class FakeLibraries {
             int cudnnDestroyConvolutionDescriptor(void *d) { return 0; }
             int cudnnGetConvolution2dForwardOutputDim(void *c, void *x, void *w, int *n, int *k, int *h, int *ww) {
                 *n = 2; *k = 4; *h = 5; *ww = 5; return 0; }
-            static int max_count(void *h, int *count) { *count = 3; return 0; }
+            static int max_count_fails;
+            void fake_fail_max_count(int on) { max_count_fails = on; }
+            static int max_count(void *h, int *count) { *count = 3; return max_count_fails ? 2000 : 0; }
             int cudnnGetConvolutionForwardAlgorithmMaxCount(void *h, int *c) { return max_count(h, c); }
             int cudnnGetConvolutionBackwardDataAlgorithmMaxCount(void *h, int *c) { return max_count(h, c); }
             int cudnnGetConvolutionBackwardFilterAlgorithmMaxCount(void *h, int *c) { return max_count(h, c); }
