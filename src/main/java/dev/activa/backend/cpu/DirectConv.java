@@ -47,7 +47,7 @@ final class DirectConv {
     static float[] padded(Parallel parallel, float[] src, int n, int c, int h, int w, int pad) {
         int wp = w + 2 * pad, planeP = (h + 2 * pad) * wp;
         float[] out = buffer(PADDED, (long) n * c * planeP + 4L * L);
-        parallel.forRange(n * c, Math.max(1, (1 << 14) / planeP), (p0, p1) -> padPlanes(src, p0, p1, h, w, pad, wp, 0, out, p0));
+        parallel.forRange(n * c, Math.max(1, (1 << 14) / planeP), (p0, p1) -> padPlanes(src, p0, p1, h, w, pad, wp, 0, out, p0 * planeP));
         Arrays.fill(out, n * c * planeP, n * c * planeP + 4 * L, 0f);
         return out;
     }
@@ -60,15 +60,15 @@ final class DirectConv {
     }
 
     /**
-     * Planes [p0, p1) of src [·, h, w], each copied into out from plane {@code to} on as h + 2·pad
-     * + extraRows rows wp ≥ w + 2·pad wide: zeros around the source's rows, and extraRows more rows
-     * of zeros at the bottom. The 4L floats of slack after them are the caller's.
+     * Planes [p0, p1) of src [·, h, w], each copied into out from {@code at} on, one after another,
+     * as h + 2·pad + extraRows rows wp ≥ w + 2·pad wide: zeros around the source's rows, and
+     * extraRows more rows of zeros at the bottom. The slack after them is the caller's.
      */
     private static void padPlanes(float[] src, int p0, int p1, int h, int w, int pad, int wp, int extraRows,
-                                  float[] out, int to) {
+                                  float[] out, int at) {
         int hp = h + 2 * pad + extraRows, planeP = hp * wp;
         for (int pl = p0; pl < p1; pl++) {
-            int d = (to + pl - p0) * planeP, sIn = pl * h * w;
+            int d = at + (pl - p0) * planeP, sIn = pl * h * w;
             Arrays.fill(out, d, d + pad * wp, 0f);
             for (int y = 0; y < h; y++) {
                 int row = d + (y + pad) * wp;
@@ -80,12 +80,29 @@ final class DirectConv {
         }
     }
 
-    /** Source offset of tap t = (ci, i, j) within one padded image, taps in [c, r, s] order. */
-    private static int[] offsets(int c, int hp, int wp, int r, int s) {
+    /**
+     * Images [b0, b0 + images) of src [·, channels, h, w], padded as {@link #padPlanes} does, in
+     * runs per channel: channel ch's images one after another from ch·images·plane on, each
+     * {@code plane} floats (hp·wp and zeros up to it), so that one loop walks all of a channel's
+     * positions in the chunk.
+     */
+    private static void channelRuns(float[] src, int b0, int images, int channels, int h, int w, int pad, int wp,
+                                    int extraRows, int plane, float[] out) {
+        int filled = (h + 2 * pad + extraRows) * wp;
+        for (int ch = 0; ch < channels; ch++)
+            for (int b = 0; b < images; b++) {
+                int pl = (b0 + b) * channels + ch, at = (ch * images + b) * plane;
+                padPlanes(src, pl, pl + 1, h, w, pad, wp, extraRows, out, at);
+                Arrays.fill(out, at + filled, at + plane, 0f);
+            }
+    }
+
+    /** Source offset of tap t = (ci, i, j), taps in [c, r, s] order, channels {@code channel} apart and rows wp. */
+    private static int[] offsets(int c, int channel, int wp, int r, int s) {
         int[] off = new int[c * r * s];
         for (int ci = 0, t = 0; ci < c; ci++)
             for (int i = 0; i < r; i++)
-                for (int j = 0; j < s; j++) off[t++] = ci * hp * wp + i * wp + j;
+                for (int j = 0; j < s; j++) off[t++] = ci * channel + i * wp + j;
         return off;
     }
 
@@ -138,7 +155,7 @@ final class DirectConv {
                         int k, float[] y) {
         int hp = h + 2 * pad, wp = w + 2 * pad, taps = c * r * s, image = c * hp * wp;
         var blocks = Blocks.of(hp - r + 1, wp - s + 1, wp);
-        int[] off = offsets(c, hp, wp, r, s);
+        int[] off = offsets(c, hp * wp, wp, r, s);
         if (n >= parallel.threads()) {
             parallel.forRange(n, 1, (b0, b1) -> {
                 float[] xp = buffer(IMAGE, image + 4L * L);
@@ -274,7 +291,12 @@ final class DirectConv {
      * vectors: either with rows widened by zeros to wv = ⌈wo/L⌉·L (x padded with rows wv + s − 1
      * wide), or flattened like the forward pass: position oy·wp + ox of x's own padded rows, zeros in
      * the wp − wo columns between rows and up to a whole vector ({@link WeightLayout} says which).
-     * Either way the lanes past the outputs multiply zeros, with no masks in the loop.
+     * Either way the lanes past the outputs multiply zeros, with no masks in the loop. Flattened,
+     * x's and dY's planes are copied alike, each image's plane rounded up to whole vectors and a
+     * channel's images one after another, so that one loop runs over all of a chunk's positions:
+     * on 14 × 14 planes a loop per image ran 14 vectors, and its entry and exit cost about as much
+     * as its FMAs (1.15–1.2× faster with one loop; each lane still sums the same positions in the
+     * same order, the added ones zeros).
      *
      * <p>Images are split into one contiguous range per thread; each block of WK channels × WT
      * taps runs over a chunk of the range's images at once, its sums in registers, so the lane
@@ -285,15 +307,13 @@ final class DirectConv {
     static void weightGrad(Parallel parallel, float[] dy, float[] x, int n, int k, int c, int h, int w, int r, int s,
                            int pad, float[] dw) {
         var layout = WeightLayout.of(h, w, r, s, pad);
-        int hp = h + 2 * pad, ho = layout.ho(), wo = layout.wo(), wv = layout.widened(), flatSpan = layout.flatSpan();
+        int hp = h + 2 * pad, ho = layout.ho(), wo = layout.wo(), wv = layout.widened();
         boolean flat = layout.flat();
-        int wp = flat ? w + 2 * pad : wv + s - 1, taps = c * r * s, image = c * hp * wp;
-        // dY's layout: rows × width per plane, rows dyWidth apart, matching x's rows wp apart
-        int rows = flat ? 1 : ho, width = flat ? flatSpan : wv;
-        int extraRows = flat ? ceilDiv(flatSpan - ho * wp, wp) : 0, dyWidth = flat ? wp : wv;
-        int outPlane = (ho + extraRows) * dyWidth;
-        int[] off = offsets(c, hp, wp, r, s);
-        int chunk = Math.max(1, CHUNK_FLOATS / (image + k * outPlane));
+        int wp = flat ? w + 2 * pad : wv + s - 1, taps = c * r * s;
+        // Flat: x's and dY's planes alike, hp·wp rounded up to whole vectors, a channel's images one run.
+        // Widened: dY's rows wv wide, ho of them, x's images as they come.
+        int plane = flat ? ceilDiv(hp * wp, L) * L : hp * wp, dyPlane = flat ? plane : ho * wv;
+        int chunk = Math.max(1, CHUNK_FLOATS / (c * plane + k * dyPlane));
         // Lanes for whole blocks: the clamped repeats at the edges land past k or taps and are dropped.
         int kRound = ceilDiv(k, WK) * WK, tRound = ceilDiv(taps, WT) * WT;
         int parts = Math.max(1, Math.min(n, parallel.threads()));
@@ -304,16 +324,29 @@ final class DirectConv {
             for (int c0 = b0; c0 < b1; c0 += chunk) {
                 // The chunk's images padded here, by the thread that reads them next, while they fit its L2.
                 int images = Math.min(b1, c0 + chunk) - c0;
-                float[] xp = buffer(IMAGE, (long) images * image + 4L * L);
-                float[] dyp = buffer(IMAGE_DY, (long) images * k * outPlane + 4L * L);
-                padPlanes(x, c0 * c, (c0 + images) * c, h, w, pad, wp, 0, xp, 0);
-                padPlanes(dy, c0 * k, (c0 + images) * k, ho, wo, 0, dyWidth, extraRows, dyp, 0);
-                Arrays.fill(xp, images * image, images * image + 4 * L, 0f);
-                Arrays.fill(dyp, images * k * outPlane, images * k * outPlane + 4 * L, 0f);
-                for (int o0 = 0; o0 < k; o0 += WK)
-                    for (int t0 = 0; t0 < taps; t0 += WT)
-                        weightBlock(dyp, k * outPlane, xp, image, 0, images, off, rows, width,
-                                dyWidth, wp, k, taps, o0, t0, outPlane, lanes, ((o0 * tRound) + t0) * L, tRound * L);
+                float[] xp = buffer(IMAGE, (long) images * c * plane + plane + 4L * L);
+                float[] dyp = buffer(IMAGE_DY, (long) images * k * dyPlane + 4L * L);
+                if (flat) {
+                    int run = images * plane;
+                    channelRuns(x, c0, images, c, h, w, pad, wp, 0, plane, xp);
+                    channelRuns(dy, c0, images, k, ho, wo, 0, wp, hp - ho, plane, dyp);
+                    Arrays.fill(xp, c * run, c * run + plane + 4 * L, 0f);
+                    int[] off = offsets(c, run, wp, r, s);
+                    for (int o0 = 0; o0 < k; o0 += WK)
+                        for (int t0 = 0; t0 < taps; t0 += WT)
+                            weightBlock(dyp, 0, xp, 0, 0, 1, off, 1, run, 0, 0, k, taps, o0, t0, run,
+                                    lanes, ((o0 * tRound) + t0) * L, tRound * L);
+                } else {
+                    int image = c * plane;
+                    padPlanes(x, c0 * c, (c0 + images) * c, h, w, pad, wp, 0, xp, 0);
+                    padPlanes(dy, c0 * k, (c0 + images) * k, ho, wo, 0, wv, 0, dyp, 0);
+                    Arrays.fill(xp, images * image, images * image + plane + 4 * L, 0f);
+                    int[] off = offsets(c, plane, wp, r, s);
+                    for (int o0 = 0; o0 < k; o0 += WK)
+                        for (int t0 = 0; t0 < taps; t0 += WT)
+                            weightBlock(dyp, k * dyPlane, xp, image, 0, images, off, ho, wv, wv, wp, k, taps, o0, t0,
+                                    dyPlane, lanes, ((o0 * tRound) + t0) * L, tRound * L);
+                }
             }
             // Lanes summed in lane order, not by reduceLanes(ADD), whose order differs between
             // interpreted and compiled code: the same call must give the same bits (see Activation.sumLanes).
