@@ -1,10 +1,6 @@
 package dev.activa.jmh;
 
-import dev.activa.backend.Conv2dSpec;
-import dev.activa.backend.cpu.CpuBackend;
-import dev.activa.tensor.DType;
 import dev.activa.tensor.Tensor;
-import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -48,36 +44,23 @@ public class Conv2dBench {
     })
     public String layer;
 
-    private final CpuBackend cpu = new CpuBackend();
-    private Tensor x, w, dy;
-    private Conv2dSpec spec;
-    private int[] xShape, wShape;
+    private ConvPasses passes;
 
     @Setup(Level.Trial)
     public void setup() {
-        String[] f = layer.split("[,:]");
-        int n = Integer.parseInt(f[0]), c = Integer.parseInt(f[1]), h = Integer.parseInt(f[2]);
-        int k = Integer.parseInt(f[3]), r = Integer.parseInt(f[4]);
-        spec = new Conv2dSpec(Integer.parseInt(f[5]), Integer.parseInt(f[6]));
-        int ho = spec.outputSize(h, r);
-        SplittableRandom rng = new SplittableRandom(2);
-        xShape = new int[] {n, c, h, h};
-        wShape = new int[] {k, c, r, r};
-        x = cpu.fromFloats(Data.random(rng, n * c * h * h), DType.F32, xShape);
-        w = cpu.fromFloats(Data.random(rng, k * c * r * r, 0.1f), DType.F32, wShape);
-        dy = cpu.fromFloats(Data.random(rng, n * k * ho * ho), DType.F32, n, k, ho, ho);
+        passes = new ConvPasses(layer);
     }
 
     @Benchmark
     public Tensor forward() {
-        return cpu.conv2d(x, w, spec);
+        return passes.forward();
     }
 
     /** One training step's convolution work: y, dL/dx and dL/dw. */
     @Benchmark
     public void forwardBackward(Blackhole bh) {
-        bh.consume(cpu.conv2d(x, w, spec));
-        bh.consume(cpu.conv2dBackwardInput(dy, w, xShape, spec));
-        bh.consume(cpu.conv2dBackwardWeight(dy, x, wShape, spec));
+        bh.consume(passes.forward());
+        bh.consume(passes.inputGradient());
+        bh.consume(passes.weightGradient());
     }
 }
