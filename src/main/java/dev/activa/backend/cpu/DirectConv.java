@@ -12,14 +12,15 @@ import jdk.incubator.vector.VectorSpecies;
  * packing than on arithmetic (every packed column of B is used by only K ≤ a few dozen rows of A)
  * and the GEMM's MR × NR tile fits K and C·R·S badly.
  *
- * <p>The source is copied into a zero-padded buffer [c, hp, wp] per image, so that for output row
- * oy and tap t = (ci, i, j) the inputs of 2L consecutive outputs are one contiguous run starting at
- * {@code off[t] + oy·wp + ox}: the kernel loads them straight from that buffer, with no packing and
- * no masks, and keeps {@link #KB} output channels (8, or 4 with 8 lanes) × 2L output columns in
- * registers. Lanes past the end of an output row compute garbage that is never stored (lanes of a
- * forward convolution do not mix). The input gradient is the same kernel on dY padded by r−1−pad
- * with the kernel transposed and flipped; the weight gradient sums dY × shifted inputs over
- * positions, in vector lanes.
+ * <p>The source is copied into a buffer with zeros around each plane (rows wp = w + 2·pad apart;
+ * where a batch has an image per thread, by the thread that convolves each image, just before),
+ * so that for output row oy and tap t = (ci, i, j) the inputs of 2L consecutive outputs are one
+ * contiguous run starting at {@code off[t] + oy·wp + ox}: the kernel loads them straight from
+ * that buffer, with no packing and no masks, and keeps {@link #KB} output channels (8, or 4 with 8
+ * lanes) × 2L output columns in registers. Lanes past the end of an output row compute garbage
+ * that is never stored (lanes of a forward convolution do not mix). The input gradient is the
+ * same kernel on dY padded by r−1−pad with the kernel transposed and flipped; the weight gradient
+ * sums dY × shifted inputs over positions, in vector lanes.
  */
 final class DirectConv {
     private DirectConv() {}
@@ -313,7 +314,10 @@ final class DirectConv {
         // Flat: x's and dY's planes alike, hp·wp rounded up to whole vectors, a channel's images one run.
         // Widened: dY's rows wv wide, ho of them, x's images as they come.
         int plane = flat ? ceilDiv(hp * wp, L) * L : hp * wp, dyPlane = flat ? plane : ho * wv;
-        int chunk = Math.max(1, CHUNK_FLOATS / (c * plane + k * dyPlane));
+        // Chunks sized as before the planes were rounded up (flat: dY's rows then ended at the
+        // span's last vector), so that the sums leave registers where they did: the same bits.
+        int oldDyPlane = flat ? (ho + ceilDiv(layout.flatSpan() - ho * wp, wp)) * wp : dyPlane;
+        int chunk = Math.max(1, CHUNK_FLOATS / (c * hp * wp + k * oldDyPlane));
         // Lanes for whole blocks: the clamped repeats at the edges land past k or taps and are dropped.
         int kRound = ceilDiv(k, WK) * WK, tRound = ceilDiv(taps, WT) * WT;
         int parts = Math.max(1, Math.min(n, parallel.threads()));
@@ -325,13 +329,15 @@ final class DirectConv {
                 // The chunk's images padded here, by the thread that reads them next, while they fit its L2.
                 int images = Math.min(b1, c0 + chunk) - c0;
                 float[] xp = buffer(IMAGE, (long) images * c * plane + plane + 4L * L);
-                float[] dyp = buffer(IMAGE_DY, (long) images * k * dyPlane + 4L * L);
+                float[] dyp = buffer(IMAGE_DY, (long) images * k * dyPlane);
                 if (flat) {
                     int run = images * plane;
                     channelRuns(x, c0, images, c, h, w, pad, wp, 0, plane, xp);
                     channelRuns(dy, c0, images, k, ho, wo, 0, wp, hp - ho, plane, dyp);
-                    Arrays.fill(xp, c * run, c * run + plane + 4 * L, 0f);
+                    // The last channel's taps read up to (r−1)·wp + s − 1 floats past its run: zeros.
+                    Arrays.fill(xp, c * run, c * run + plane, 0f);
                     int[] off = offsets(c, run, wp, r, s);
+                    // One "image" of one row, a run wide; dY's channels a run apart.
                     for (int o0 = 0; o0 < k; o0 += WK)
                         for (int t0 = 0; t0 < taps; t0 += WT)
                             weightBlock(dyp, 0, xp, 0, 0, 1, off, 1, run, 0, 0, k, taps, o0, t0, run,
@@ -340,7 +346,7 @@ final class DirectConv {
                     int image = c * plane;
                     padPlanes(x, c0 * c, (c0 + images) * c, h, w, pad, wp, 0, xp, 0);
                     padPlanes(dy, c0 * k, (c0 + images) * k, ho, wo, 0, wv, 0, dyp, 0);
-                    Arrays.fill(xp, images * image, images * image + plane + 4 * L, 0f);
+                    Arrays.fill(xp, images * image, images * image + 4 * L, 0f);
                     int[] off = offsets(c, plane, wp, r, s);
                     for (int o0 = 0; o0 < k; o0 += WK)
                         for (int t0 = 0; t0 < taps; t0 += WT)
@@ -367,12 +373,15 @@ final class DirectConv {
 
     /**
      * How {@link #weightGrad} lays out a plane of ho output rows wo wide: each row widened to
-     * {@code widened} lanes (whole vectors), or the plane flattened over x's padded rows into
-     * {@code flatSpan} lanes. Flat where that computes no more lanes; for rows of one or two
-     * vectors also where it computes up to 1/8 more, as ho loops of a vector or two cost more than
-     * those lanes (one JVM per layout, batch 32: 32 → 32 and 16 → 16 at 32 × 32 at 16 lanes 1.2–1.8×
-     * faster flat, 32 → 32 at 16 × 16 at 8 lanes 1.2–1.5×; at a tie, 14 × 14 at 8 lanes, 1.7×). Rows
-     * of three vectors and more stay widened (24 × 24 and 32 × 32 at 8 lanes: flat was 3–7% slower).
+     * {@code widened} lanes (whole vectors), or the plane flattened over x's padded rows, its
+     * outputs within {@code flatSpan} lanes (the kernel then runs over x's whole padded plane, the
+     * lanes past them zeros in dY, about a vector or two more a plane). Flat where that spans no
+     * more lanes; for rows of one or two vectors also where it spans up to 1/8 more, as ho loops
+     * of a vector or two cost more than those lanes (one JVM per layout, batch 32: 32 → 32 and
+     * 16 → 16 at 32 × 32 at 16 lanes 1.2–1.8× faster flat, 32 → 32 at 16 × 16 at 8 lanes 1.2–1.5×;
+     * at a tie, 14 × 14 at 8 lanes, 1.7×). Rows of three vectors and more stay widened (24 × 24 and
+     * 32 × 32 at 8 lanes: flat was 3–7% slower). Measured before the flattened layout ran one loop
+     * per chunk, which made it 12–13% faster where measured (14 × 14 and 28 × 28 at 16 lanes).
      */
     record WeightLayout(int ho, int wo, int widened, int flatSpan, boolean flat) {
         static WeightLayout of(int h, int w, int r, int s, int pad) {
@@ -382,7 +391,7 @@ final class DirectConv {
             return new WeightLayout(ho, wo, widened, flatSpan, flat);
         }
 
-        /** The share of the lanes computed that are outputs. */
+        /** The share of the lanes that are outputs: of the widened rows, or of the flattened span. */
         double outputShare() {
             return (double) ho * wo / (flat ? flatSpan : ho * widened);
         }
@@ -394,7 +403,8 @@ final class DirectConv {
     /**
      * WK channels (from o0) × WT taps (from t0) over all positions of images [b0, b1), added to
      * lanes[l + q·rowStep + e·L]. Blocks at the edges repeat the last channel or tap. Per image,
-     * dY's rows are {@code width} wide and dyRow apart, x's xRow apart.
+     * dY's rows are {@code width} wide and dyRow apart, x's xRow apart; dY's channels are
+     * {@code outPlane} apart.
      */
     private static void weightBlock(float[] dy, int dyImage, float[] xp, int xImage, int b0, int b1, int[] off,
                                     int rows, int width, int dyRow, int xRow, int k, int taps, int o0, int t0,

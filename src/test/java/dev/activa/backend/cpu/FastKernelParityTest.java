@@ -141,6 +141,40 @@ class FastKernelParityTest {
         }
     }
 
+    /**
+     * The direct kernel's per-thread buffers outlive a call. After convolutions of NaN and ∞ have
+     * filled them, the next convolutions, smaller and larger, must read only what they wrote: their
+     * lanes past the outputs multiply zeros, and a NaN left there would spread into the results.
+     */
+    @Test
+    void aConvolutionAfterOnesOfNaNReadsNothingTheyLeft() {
+        var spec = new Conv2dSpec(1, 1);
+        try (var one = new CpuBackend(1)) {
+            for (int[] dirty : new int[][] {{2, 32, 30, 32}, {2, 8, 64, 8}}) {
+                int n = dirty[0], c = dirty[1], hw = dirty[2], k = dirty[3];
+                double[] poison = new double[n * Math.max(c, k) * hw * hw];
+                for (int i = 0; i < poison.length; i++) poison[i] = i % 3 == 0 ? Double.NaN : Double.POSITIVE_INFINITY;
+                Tensor x = one.fromDoubles(java.util.Arrays.copyOf(poison, n * c * hw * hw), DType.F32, n, c, hw, hw);
+                Tensor dy = one.fromDoubles(java.util.Arrays.copyOf(poison, n * k * hw * hw), DType.F32, n, k, hw, hw);
+                Tensor w = one.fromDoubles(random(k * c * 9, 1), DType.F32, k, c, 3, 3);
+                one.conv2d(x, w, spec);
+                one.conv2dBackwardInput(dy, w, x.shape(), spec);
+                one.conv2dBackwardWeight(dy, x, w.shape(), spec);
+                // flattened 14 × 14 and 16 × 16, widened rows of 64, a row of 27 without padding
+                for (int[] clean : new int[][] {{2, 32, 14, 9}, {2, 6, 16, 5}, {3, 8, 64, 8}, {1, 5, 27, 13}}) {
+                    int cn = clean[0], cc = clean[1], chw = clean[2], ck = clean[3];
+                    Tensor[] cx = pair(cn, cc, chw, chw), cw = pair(ck, cc, 3, 3), cdy = pair(cn, ck, chw, chw);
+                    String what = "after " + java.util.Arrays.toString(dirty) + ", " + java.util.Arrays.toString(clean);
+                    close(cpu.conv2d(cx[0], cw[0], spec), one.conv2d(cx[1], cw[1], spec), 1e-5, what + " forward");
+                    close(cpu.conv2dBackwardInput(cdy[0], cw[0], cx[0].shape(), spec),
+                            one.conv2dBackwardInput(cdy[1], cw[1], cx[1].shape(), spec), 1e-5, what + " input gradient");
+                    close(cpu.conv2dBackwardWeight(cdy[0], cx[0], cw[0].shape(), spec),
+                            one.conv2dBackwardWeight(cdy[1], cx[1], cw[1].shape(), spec), 1e-5, what + " weight gradient");
+                }
+            }
+        }
+    }
+
     /** Which layout and kernel the weight gradient takes, at this CPU's width (the cases above run them). */
     @Test
     void theWeightGradientsLayoutAndKernelFollowTheMeasuredRules() {
