@@ -20,7 +20,7 @@ import java.util.function.IntFunction;
  * The jars are the engine's ({@code target/activa-*.jar} of each build); the layer is
  * N:C:H:K:R:stride:pad as {@link Conv2dBench}'s. Each round times every pass of one build, then of
  * the other (which goes first alternates), as the best of five calls each, after a 3 ms pause.
- * It prints each build's median over the rounds per pass, and in how many rounds the second build
+ * It prints each build's median over the rounds per pass, and in how many rounds the later build
  * was faster.
  */
 public final class InTurn {
@@ -34,16 +34,16 @@ public final class InTurn {
         int rounds = args.length > 3 ? Integer.parseInt(args[3]) : 30;
         URL here = InTurn.class.getProtectionDomain().getCodeSource().getLocation();
         @SuppressWarnings("unchecked")
-        IntFunction<double[]>[] builds = new IntFunction[2];
+        IntFunction<double[]>[] passesOf = new IntFunction[2];
         for (int b = 0; b < 2; b++) {
             // The engine's jar first, so its classes win over the copies inside benchmarks.jar;
             // ConvPasses comes from benchmarks.jar, defined anew by each loader against its engine.
             var loader = new URLClassLoader(new URL[] {Path.of(args[b]).toUri().toURL(), here},
                     ClassLoader.getPlatformClassLoader());
-            builds[b] = (IntFunction<double[]>) loader.loadClass(ConvPasses.class.getName())
+            passesOf[b] = (IntFunction<double[]>) loader.loadClass(ConvPasses.class.getName())
                     .getConstructor(String.class).newInstance(args[2]);
         }
-        for (int warm = 0; warm < 3; warm++) for (var build : builds) build.apply(10);
+        for (int warm = 0; warm < 3; warm++) for (var build : passesOf) build.apply(10);
         double[][][] ms = new double[2][3][rounds];
         int secondFaster = 0;
         for (int r = 0; r < rounds; r++) {
@@ -51,7 +51,7 @@ public final class InTurn {
             for (int i = 0; i < 2; i++) {
                 int b = (r + i) % 2;
                 Thread.sleep(3);
-                double[] t = builds[b].apply(5);
+                double[] t = passesOf[b].apply(5);
                 for (int p = 0; p < 3; p++) {
                     ms[b][p][r] = t[p];
                     total[b] += t[p];
@@ -59,13 +59,13 @@ public final class InTurn {
             }
             if (total[1] < total[0]) secondFaster++;
         }
-        String[] passes = {"forward", "input gradient", "weight gradient"};
+        String[] passes = {"forward", "input gradient", "weight gradient"}, builds = {"before", "after"};
         for (int b = 0; b < 2; b++) {
-            var line = new StringBuilder(args[2] + " " + Path.of(args[b]).getFileName() + ":");
+            var line = new StringBuilder(args[2] + " " + builds[b] + ":");
             for (int p = 0; p < 3; p++) line.append(String.format(" %s %.3f ms", passes[p], median(ms[b][p])));
-            System.out.println(line + " (medians of the rounds' best of five)");
+            System.out.println(line + " (medians of the rounds' best of five; " + args[b] + ")");
         }
-        System.out.printf("%s faster in %d of %d rounds%n", Path.of(args[1]).getFileName(), secondFaster, rounds);
+        System.out.printf("after faster in %d of %d rounds%n", secondFaster, rounds);
     }
 
     private static double median(double[] values) {
