@@ -293,11 +293,12 @@ final class DirectConv {
      * wide), or flattened like the forward pass: position oy·wp + ox of x's own padded rows, zeros in
      * the wp − wo columns between rows and up to a whole vector ({@link WeightLayout} says which).
      * Either way the lanes past the outputs multiply zeros, with no masks in the loop. Flattened,
-     * x's and dY's planes are copied alike, each image's plane rounded up to whole vectors and a
-     * channel's images one after another, so that one loop runs over all of a chunk's positions:
-     * on 14 × 14 planes a loop per image ran 14 vectors, and its entry and exit cost about as much
-     * as its FMAs (1.15–1.2× faster with one loop; each lane still sums the same positions in the
-     * same order, the added ones zeros).
+     * x's and dY's planes are copied alike, a channel's images one after another (each its top
+     * padding and rows, rounded up to whole vectors: its bottom padding is the next one's top), so
+     * that one loop can run over all of a chunk's positions: on 14 × 14 planes at 16 lanes a loop
+     * per image ran 14 vectors, and its entry and exit cost about as much as its FMAs. Where the
+     * images' loops are long and the run adds lanes, each image keeps a loop over its span. Each
+     * lane sums the same positions in the same order either way, the added ones zeros.
      *
      * <p>Images are split into one contiguous range per thread; each block of WK channels × WT
      * taps runs over a chunk of the range's images at once, its sums in registers, so the lane
@@ -313,7 +314,16 @@ final class DirectConv {
         int wp = flat ? w + 2 * pad : wv + s - 1, taps = c * r * s;
         // Flat: x's and dY's planes alike, hp·wp rounded up to whole vectors, a channel's images one run.
         // Widened: dY's rows wv wide, ho of them, x's images as they come.
-        int plane = flat ? ceilDiv(hp * wp, L) * L : hp * wp, dyPlane = flat ? plane : ho * wv;
+        // Flat: an image's bottom padding rows are the next one's top (or the next run's first),
+        // so a plane is h + pad rows, rounded up to whole vectors.
+        int plane = flat ? ceilDiv((h + pad) * wp, L) * L : hp * wp, dyPlane = flat ? plane : ho * wv;
+        // Flat, one loop over a chunk's run where a loop per image would be short (16 vectors or
+        // fewer) or the run adds at most 1/16 more lanes than the images' spans; else a loop per
+        // image over its span. At 8 lanes, 32 → 32 at 14 × 14 (28 vectors an image, 1/14 more)
+        // lost 6% in one loop; 16 → 16 at 28 × 28 (105 vectors, 1/26 more) gained 3%, and at 16
+        // lanes both gained 12–13%.
+        int span = layout.flatSpan();
+        boolean oneLoop = span <= 16 * L || 16 * (plane - span) <= span;
         // Chunks sized as before the planes were rounded up (flat: dY's rows then ended at the
         // span's last vector), so that the sums leave registers where they did: the same bits.
         int oldDyPlane = flat ? (ho + ceilDiv(layout.flatSpan() - ho * wp, wp)) * wp : dyPlane;
@@ -332,15 +342,16 @@ final class DirectConv {
                 float[] dyp = buffer(IMAGE_DY, (long) images * k * dyPlane);
                 if (flat) {
                     int run = images * plane;
-                    channelRuns(x, c0, images, c, h, w, pad, wp, 0, plane, xp);
-                    channelRuns(dy, c0, images, k, ho, wo, 0, wp, hp - ho, plane, dyp);
+                    channelRuns(x, c0, images, c, h, w, pad, wp, -pad, plane, xp);
+                    channelRuns(dy, c0, images, k, ho, wo, 0, wp, h + pad - ho, plane, dyp);
                     // The last channel's taps read up to (r−1)·wp + s − 1 floats past its run: zeros.
                     Arrays.fill(xp, c * run, c * run + plane, 0f);
                     int[] off = offsets(c, run, wp, r, s);
-                    // One "image" of one row, a run wide; dY's channels a run apart.
+                    // One "image" of one row, a run wide, or each image's span alone; dY's channels a run apart.
+                    int images0 = oneLoop ? 1 : images, width = oneLoop ? run : span, stride = oneLoop ? 0 : plane;
                     for (int o0 = 0; o0 < k; o0 += WK)
                         for (int t0 = 0; t0 < taps; t0 += WT)
-                            weightBlock(dyp, 0, xp, 0, 0, 1, off, 1, run, 0, 0, k, taps, o0, t0, run,
+                            weightBlock(dyp, stride, xp, stride, 0, images0, off, 1, width, 0, 0, k, taps, o0, t0, run,
                                     lanes, ((o0 * tRound) + t0) * L, tRound * L);
                 } else {
                     int image = c * plane;
