@@ -312,10 +312,9 @@ final class DirectConv {
         int hp = h + 2 * pad, ho = layout.ho(), wo = layout.wo(), wv = layout.widened();
         boolean flat = layout.flat();
         int wp = flat ? w + 2 * pad : wv + s - 1, taps = c * r * s;
-        // Flat: x's and dY's planes alike, hp·wp rounded up to whole vectors, a channel's images one run.
-        // Widened: dY's rows wv wide, ho of them, x's images as they come.
-        // Flat: an image's bottom padding rows are the next one's top (or the next run's first),
-        // so a plane is h + pad rows, rounded up to whole vectors.
+        // Flat: x's and dY's planes alike, a channel's images one run; an image's bottom padding
+        // rows are the next one's top (or the next run's first), so a plane is h + pad rows,
+        // rounded up to whole vectors. Widened: dY's rows wv wide, ho of them, x's images as they come.
         int plane = flat ? ceilDiv((h + pad) * wp, L) * L : hp * wp, dyPlane = flat ? plane : ho * wv;
         // Flat, one loop over a chunk's run where a loop per image would be short (16 vectors or
         // fewer) or the run adds at most 1/16 more lanes than the images' spans; else a loop per
@@ -326,8 +325,8 @@ final class DirectConv {
         boolean oneLoop = span <= 16 * L || 16 * (plane - span) <= span;
         // Chunks sized as before the planes were rounded up (flat: dY's rows then ended at the
         // span's last vector), so that the sums leave registers where they did: the same bits.
-        int oldDyPlane = flat ? (ho + ceilDiv(layout.flatSpan() - ho * wp, wp)) * wp : dyPlane;
-        int chunk = Math.max(1, CHUNK_FLOATS / (c * hp * wp + k * oldDyPlane));
+        int chunkDyPlane = flat ? (ho + ceilDiv(span - ho * wp, wp)) * wp : dyPlane;
+        int chunk = Math.max(1, CHUNK_FLOATS / (c * hp * wp + k * chunkDyPlane));
         // Lanes for whole blocks: the clamped repeats at the edges land past k or taps and are dropped.
         int kRound = ceilDiv(k, WK) * WK, tRound = ceilDiv(taps, WT) * WT;
         int parts = Math.max(1, Math.min(n, parallel.threads()));
@@ -340,30 +339,42 @@ final class DirectConv {
                 int images = Math.min(b1, c0 + chunk) - c0;
                 float[] xp = buffer(IMAGE, (long) images * c * plane + plane + 4L * L);
                 float[] dyp = buffer(IMAGE_DY, (long) images * k * dyPlane);
+                // weightBlock's view of the chunk: images, their strides in dY and x, rows and
+                // widths, the stride of dY's channels, and x's tap offsets.
+                int blockImages, dyImage, xImage, rows, width, dyRow, xRow, dyChannel;
+                int[] off;
                 if (flat) {
                     int run = images * plane;
                     channelRuns(x, c0, images, c, h, w, pad, wp, -pad, plane, xp);
                     channelRuns(dy, c0, images, k, ho, wo, 0, wp, h + pad - ho, plane, dyp);
                     // The last channel's taps read up to (r−1)·wp + s − 1 floats past its run: zeros.
                     Arrays.fill(xp, c * run, c * run + plane, 0f);
-                    int[] off = offsets(c, run, wp, r, s);
-                    // One "image" of one row, a run wide, or each image's span alone; dY's channels a run apart.
-                    int images0 = oneLoop ? 1 : images, width = oneLoop ? run : span, stride = oneLoop ? 0 : plane;
-                    for (int o0 = 0; o0 < k; o0 += WK)
-                        for (int t0 = 0; t0 < taps; t0 += WT)
-                            weightBlock(dyp, stride, xp, stride, 0, images0, off, 1, width, 0, 0, k, taps, o0, t0, run,
-                                    lanes, ((o0 * tRound) + t0) * L, tRound * L);
+                    off = offsets(c, run, wp, r, s);
+                    // One "image" of one row, a run wide, or each image's span alone.
+                    blockImages = oneLoop ? 1 : images;
+                    dyImage = xImage = oneLoop ? 0 : plane;
+                    rows = 1;
+                    width = oneLoop ? run : span;
+                    dyRow = xRow = 0;
+                    dyChannel = run;
                 } else {
                     int image = c * plane;
                     padPlanes(x, c0 * c, (c0 + images) * c, h, w, pad, wp, 0, xp, 0);
                     padPlanes(dy, c0 * k, (c0 + images) * k, ho, wo, 0, wv, 0, dyp, 0);
                     Arrays.fill(xp, images * image, images * image + 4 * L, 0f);
-                    int[] off = offsets(c, plane, wp, r, s);
-                    for (int o0 = 0; o0 < k; o0 += WK)
-                        for (int t0 = 0; t0 < taps; t0 += WT)
-                            weightBlock(dyp, k * dyPlane, xp, image, 0, images, off, ho, wv, wv, wp, k, taps, o0, t0,
-                                    dyPlane, lanes, ((o0 * tRound) + t0) * L, tRound * L);
+                    off = offsets(c, plane, wp, r, s);
+                    blockImages = images;
+                    dyImage = k * dyPlane;
+                    xImage = image;
+                    rows = ho;
+                    width = dyRow = wv;
+                    xRow = wp;
+                    dyChannel = dyPlane;
                 }
+                for (int o0 = 0; o0 < k; o0 += WK)
+                    for (int t0 = 0; t0 < taps; t0 += WT)
+                        weightBlock(dyp, dyImage, xp, xImage, 0, blockImages, off, rows, width, dyRow, xRow, k, taps,
+                                o0, t0, dyChannel, lanes, ((o0 * tRound) + t0) * L, tRound * L);
             }
             // Lanes summed in lane order, not by reduceLanes(ADD), whose order differs between
             // interpreted and compiled code: the same call must give the same bits (see Activation.sumLanes).
