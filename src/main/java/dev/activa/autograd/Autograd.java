@@ -62,6 +62,20 @@ public final class Autograd {
 
     /** Backpropagates from {@code root}; {@code seed} is its upstream gradient, or null for a scalar loss. */
     public static void backward(Tensor root, Tensor seed) {
+        backward(root, seed, false);
+    }
+
+    /**
+     * {@link #backward(Tensor, Tensor)}; with {@code recycle}, each intermediate tensor of the graph
+     * (made by an op: not a leaf, not the root) gives its memory back to its backend
+     * ({@link dev.activa.backend.Backend#recycle}) as soon as backward has passed it, that is once the
+     * op that made it and every op that read it have run their backward; and so does each gradient
+     * once its op has consumed it. The gradients that follow and the next step's tensors then reuse
+     * that memory instead of new arrays, which the JVM zeroes first. Reading such a tensor afterwards
+     * is an error; a training loop that reads what it needs before backward (as {@code Trainer}
+     * does) loses nothing.
+     */
+    public static void backward(Tensor root, Tensor seed, boolean recycle) {
         if (!root.requiresGrad())
             throw new IllegalStateException("backward(): " + root + " does not require grad: it was detached, "
                     + "made under noGrad(), or no input of it requires grad");
@@ -75,7 +89,8 @@ public final class Autograd {
         }
 
         List<Tensor> order = topologicalOrder(root);
-        var pending = new PendingGradients(order, seed);
+        var pending = new PendingGradients(order, seed, recycle);
+        var recycling = recycle ? new Recycling(order, root, seed) : null;
         pending.add(root, seed);
         try (var _ = noGrad()) {
             for (Tensor t : order) {
@@ -85,6 +100,7 @@ public final class Autograd {
                     if (g != null && t.requiresGrad()) {
                         long start = Profiler.begin();
                         pending.keepOutside(accumulate(t, g));
+                        pending.recycleIfFree(g);
                         Profiler.endPhase(GRADIENT_SUMS, start);
                     }
                     continue;
@@ -103,9 +119,44 @@ public final class Autograd {
                                 + Shape.str(ig.shape()) + " for input of shape " + Shape.str(in.shape()));
                     pending.add(in, ig);
                 }
+                if (g != null) pending.recycleIfFree(g); // unless the op wrote its input's gradient over it
                 Profiler.endPhase(GRADIENT_SUMS, start);
                 node.release();
                 t.setGradFn(null);
+                if (recycling != null) recycling.passed(t);
+            }
+        }
+    }
+
+    /**
+     * The graph's intermediate tensors by storage, as views share one: each storage goes back to its
+     * backend once backward has passed every tensor on it. Every op's backward reads only its own
+     * inputs and output (and what it saved that is no tensor of the graph), and the order visits a
+     * tensor after every op that read it, so nothing reads a storage after that. Storages that a
+     * leaf, the root or the seed share are never recycled.
+     */
+    private static final class Recycling {
+        private final Map<Storage, Integer> tensorsLeft = new IdentityHashMap<>();
+
+        Recycling(List<Tensor> order, Tensor root, Tensor seed) {
+            Set<Storage> kept = Collections.newSetFromMap(new IdentityHashMap<>());
+            kept.add(root.storage());
+            kept.add(seed.storage());
+            for (Tensor t : order) {
+                if (t.isLeaf()) kept.add(t.storage());
+                else tensorsLeft.merge(t.storage(), 1, Integer::sum);
+            }
+            tensorsLeft.keySet().removeAll(kept);
+        }
+
+        void passed(Tensor t) {
+            Integer left = tensorsLeft.get(t.storage());
+            if (left == null) return;
+            if (left > 1) {
+                tensorsLeft.put(t.storage(), left - 1);
+            } else {
+                tensorsLeft.remove(t.storage());
+                t.backend().recycle(t);
             }
         }
     }
@@ -114,16 +165,19 @@ public final class Autograd {
      * The gradients waiting for their tensor's turn, and how many of them hold each storage (ops
      * hand one tensor to several inputs, views share storage). A gradient is free, for its
      * consumer to write over, when no other waiting gradient holds its storage and nothing outside
-     * backward() does: not the caller's seed, a leaf's gradient, or a tensor of the graph.
+     * backward() does: not the caller's seed, a leaf's gradient, or a tensor of the graph. A free
+     * gradient that nothing will read again goes back to its backend where backward recycles.
      */
     private static final class PendingGradients {
         private final Map<Tensor, Tensor> waiting = new IdentityHashMap<>();
         private final Map<Storage, Integer> holders = new IdentityHashMap<>();
         private final Set<Storage> outside = Collections.newSetFromMap(new IdentityHashMap<>());
+        private final boolean recycle;
 
-        PendingGradients(List<Tensor> graph, Tensor seed) {
+        PendingGradients(List<Tensor> graph, Tensor seed, boolean recycle) {
             for (Tensor t : graph) outside.add(t.storage());
             outside.add(seed.storage());
+            this.recycle = recycle;
         }
 
         /** Adds g to t's gradient: in place where t's gradient so far is free, else into a new sum. */
@@ -135,11 +189,14 @@ public final class Autograd {
             } else if (sum.storage() != g.storage() && sum.dtype() == g.dtype() && holders.get(sum.storage()) == 1
                     && !outside.contains(sum.storage())) {
                 sum.backend().addInPlace(sum, g);
+                recycleIfFree(g);
             } else {
                 Tensor total = sum.backend().add(sum, g);
                 hold(sum, -1);
                 waiting.put(t, total);
                 hold(total, +1);
+                recycleIfFree(sum);
+                recycleIfFree(g);
             }
         }
 
@@ -155,6 +212,11 @@ public final class Autograd {
 
         void keepOutside(Tensor g) {
             outside.add(g.storage());
+        }
+
+        /** Gives g's memory back to its backend, where backward recycles and nothing holds it any more. */
+        void recycleIfFree(Tensor g) {
+            if (recycle && isFree(g)) g.backend().recycle(g);
         }
 
         private void hold(Tensor g, int change) {

@@ -22,6 +22,13 @@ public interface Backend {
 
     Tensor full(DType dtype, double value, int... shape);
 
+    /**
+     * Takes back the memory of an intermediate tensor that autograd no longer needs, for later
+     * outputs; reading it or its views afterwards is an error. Autograd calls this only where asked
+     * to ({@code Autograd.backward(root, seed, true)}); a backend that has nothing to gain ignores it.
+     */
+    default void recycle(Tensor t) {}
+
     Tensor fromFloats(float[] data, DType dtype, int... shape);
 
     Tensor fromDoubles(double[] data, DType dtype, int... shape);

@@ -50,7 +50,7 @@ final class DemoCommand {
             try (var _ = profiler == null || (step == 1 && steps > 1) ? Autograd.noScope() : profiler.activate()) {
                 loss = Ops.crossEntropy(model.forward(x), labels, 0);
                 Profiler.time("zero grad", model::zeroGrad);
-                loss.backward();
+                Autograd.backward(loss, null, true); // the graph's memory serves the next step
                 Profiler.time("sgd step", () -> sgd.step(1));
                 be.synchronize();
             }

@@ -286,12 +286,12 @@ public final class Trainer {
         });
         Profiler.time("zero grad", model::zeroGrad);
         if (config.mixedPrecision()) {
-            Ops.scale(loss, scaler.scale()).backward();
+            Autograd.backward(Ops.scale(loss, scaler.scale()), null, true); // recycling: the loss and metrics were read above
             afterBackward();
             lastStepSkipped = !Profiler.time("loss scaler", () -> scaler.unscaleAndUpdate(sgd.parameters()));
             if (!lastStepSkipped) Profiler.time("sgd step", () -> sgd.step(1));
         } else {
-            loss.backward();
+            Autograd.backward(loss, null, true);
             afterBackward();
             lastStepSkipped = false;
             Profiler.time("sgd step", () -> sgd.step(1));

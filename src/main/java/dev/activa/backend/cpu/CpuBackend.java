@@ -21,6 +21,8 @@ import java.util.concurrent.ForkJoinPool;
  */
 public final class CpuBackend implements Backend, AutoCloseable {
     private final Parallel parallel;
+    /** Intermediate tensors' arrays, lent again to outputs (see {@link #recycle}). */
+    private final ArrayPool pool = new ArrayPool(Runtime.getRuntime().maxMemory() / 4);
     private final Map<Im2colConv.Geometry, Im2colConv> convolutions = new ConcurrentHashMap<>();
 
     /**
@@ -64,7 +66,7 @@ public final class CpuBackend implements Backend, AutoCloseable {
     /** The elements as floats: the array itself for FP32, a converted copy otherwise. */
     static float[] floats(Tensor t) {
         return switch (storage(t)) {
-            case CpuStorage.F32(float[] d) -> d;
+            case CpuStorage.F32 f32 -> f32.data();
             case CpuStorage.F16(short[] bits) -> {
                 float[] out = new float[bits.length];
                 for (int i = 0; i < bits.length; i++) out[i] = Float.float16ToFloat(bits[i]);
@@ -82,7 +84,8 @@ public final class CpuBackend implements Backend, AutoCloseable {
     static double[] doubles(Tensor t) {
         return switch (storage(t)) {
             case CpuStorage.F64(double[] d) -> d;
-            case CpuStorage.F32(float[] d) -> {
+            case CpuStorage.F32 f32 -> {
+                float[] d = f32.data();
                 double[] out = new double[d.length];
                 for (int i = 0; i < d.length; i++) out[i] = d[i];
                 yield out;
@@ -131,6 +134,40 @@ public final class CpuBackend implements Backend, AutoCloseable {
     }
 
     // --- memory ---------------------------------------------------------------------------------
+
+    /** Gives an intermediate tensor's array back to the pool; reading the tensor or its views afterwards is an error. */
+    @Override
+    public void recycle(Tensor t) {
+        if (t.storage() instanceof CpuStorage.F32 s) {
+            float[] a = s.reclaim();
+            if (a != null) pool.give(a);
+        }
+    }
+
+    /** Arrays made new and lent again for outputs so far, and the bytes the pool holds now. */
+    public ArrayPool.Stats pooledArrays() {
+        return pool.stats();
+    }
+
+    /** Drops the arrays the pool holds, for the collector (a service between trainings). */
+    public void releasePooledArrays() {
+        pool.clear();
+    }
+
+    /** An array for an output of n floats that its kernel writes in full: lent by the pool, old contents and all. */
+    private float[] outputArray(int n) {
+        return pool.take(n);
+    }
+
+    /** The tensor over an {@link #outputArray}: FP32 keeps the array (for {@link #recycle}), FP16 converts and gives it back. */
+    private Tensor output(float[] y, DType dtype, int... shape) {
+        if (dtype != DType.F32) {
+            Tensor t = wrap(y, dtype, shape);
+            pool.give(y);
+            return t;
+        }
+        return new Tensor(this, dtype, shape, new CpuStorage.F32(y, ArrayPool.pooled(y.length)));
+    }
 
     @Override
     public Tensor zeros(DType dtype, int... shape) {
@@ -190,9 +227,9 @@ public final class CpuBackend implements Backend, AutoCloseable {
             for (int i = 0; i < x.length; i++) out[i] = x[i] + y[i];
             return wrap(out, a.dtype(), a.shape());
         }
-        float[] out = new float[(int) a.numel()];
+        float[] out = outputArray((int) a.numel());
         FloatKernels.add(parallel, floats(a), floats(b), out);
-        return wrap(out, a.dtype(), a.shape());
+        return output(out, a.dtype(), a.shape());
     }
 
     @Override
@@ -203,7 +240,7 @@ public final class CpuBackend implements Backend, AutoCloseable {
                 double[] src = doubles(x);
                 for (int i = 0; i < d.length; i++) d[i] += src[i];
             }
-            case CpuStorage.F32(float[] d) -> FloatKernels.add(parallel, d, floats(x), d);
+            case CpuStorage.F32 f32 -> FloatKernels.add(parallel, f32.data(), floats(x), f32.data());
             case CpuStorage.F16(short[] bits) -> {
                 float[] src = floats(x);
                 for (int i = 0; i < bits.length; i++)
@@ -238,9 +275,9 @@ public final class CpuBackend implements Backend, AutoCloseable {
             CpuReference.activationForward(act, params, doubles(x), residual == null ? null : doubles(residual), y);
             return wrap(y, x.dtype(), x.shape());
         }
-        float[] y = new float[(int) x.numel()];
+        float[] y = outputArray((int) x.numel());
         FloatKernels.activationForward(parallel, act, toFloat(params), floats(x), residual == null ? null : floats(residual), y);
-        return wrap(y, x.dtype(), x.shape());
+        return output(y, x.dtype(), x.shape());
     }
 
     /** FP32 writes straight into out's array; other dtypes take the interface's compute-and-copy. */
@@ -248,15 +285,17 @@ public final class CpuBackend implements Backend, AutoCloseable {
     public Tensor activationForwardInto(Activation act, double[] params, Tensor x, Tensor residual, Tensor out) {
         Checks.residual(act, x, residual);
         Shape.requireSame(act.name() + " into out", x, out);
-        if (x.dtype() != DType.F32 || !(storage(out) instanceof CpuStorage.F32(float[] y)))
+        if (x.dtype() != DType.F32 || !(storage(out) instanceof CpuStorage.F32 y))
             return Backend.super.activationForwardInto(act, params, x, residual, out);
-        FloatKernels.activationForward(parallel, act, toFloat(params), floats(x), residual == null ? null : floats(residual), y);
+        FloatKernels.activationForward(parallel, act, toFloat(params), floats(x), residual == null ? null : floats(residual),
+                y.data());
         return out;
     }
 
     @Override
     public ActivationGrad activationBackward(Activation act, double[] params, Tensor x, Tensor residual, Tensor dy) {
-        Tensor dx = zeros(exact(x) ? x.dtype() : dy.dtype(), x.shape());
+        DType type = exact(x) ? x.dtype() : dy.dtype();
+        Tensor dx = type == DType.F32 ? output(outputArray((int) x.numel()), type, x.shape()) : zeros(type, x.shape());
         return new ActivationGrad(dx, activationBackwardInto(act, params, x, residual, dy, dx));
     }
 
@@ -274,7 +313,7 @@ public final class CpuBackend implements Backend, AutoCloseable {
             if (!(storage(dx) instanceof CpuStorage.F64)) copyInto(dx, wrap(out, DType.F64, dx.shape()));
             return sums;
         }
-        float[] out = storage(dx) instanceof CpuStorage.F32(float[] d) ? d : new float[(int) dx.numel()];
+        float[] out = storage(dx) instanceof CpuStorage.F32 d ? d.data() : new float[(int) dx.numel()];
         double[] sums = FloatKernels.activationBackward(parallel, act, toFloat(params), floats(x),
                 residual == null ? null : floats(residual), floats(dy), out);
         if (!(storage(dx) instanceof CpuStorage.F32)) copyInto(dx, wrap(out, DType.F32, dx.shape()));
@@ -298,7 +337,7 @@ public final class CpuBackend implements Backend, AutoCloseable {
         boolean found = false;
         for (Tensor t : tensors) {
             found |= switch (storage(t)) {
-                case CpuStorage.F32(float[] d) -> FloatKernels.scaleAndCheck(d, (float) factor);
+                case CpuStorage.F32 f32 -> FloatKernels.scaleAndCheck(f32.data(), (float) factor);
                 case CpuStorage.F64(double[] d) -> {
                     boolean bad = false;
                     for (int i = 0; i < d.length; i++) {
@@ -342,9 +381,9 @@ public final class CpuBackend implements Backend, AutoCloseable {
                     spec.stride(), spec.padding(), s.ho(), s.wo());
             return wrap(y, x.dtype(), outShape);
         }
-        float[] y = new float[checkedSize(outShape)];
+        float[] y = outputArray(checkedSize(outShape));
         convolution(s, spec).forward(floats(x), floats(weight), y, s.n(), s.k());
-        return wrap(y, x.dtype(), outShape);
+        return output(y, x.dtype(), outShape);
     }
 
     @Override
@@ -356,9 +395,9 @@ public final class CpuBackend implements Backend, AutoCloseable {
                     s.n(), s.c(), s.h(), s.w(), s.k(), s.r(), s.s(), spec.stride(), spec.padding(), s.ho(), s.wo());
             return wrap(dx, dy.dtype(), inputShape);
         }
-        float[] dx = new float[checkedSize(inputShape)];
+        float[] dx = outputArray(checkedSize(inputShape));
         convolution(s, spec).backwardInput(floats(dy), floats(weight), dx, s.n(), s.k());
-        return wrap(dx, dy.dtype(), inputShape);
+        return output(dx, dy.dtype(), inputShape);
     }
 
     @Override
@@ -385,11 +424,11 @@ public final class CpuBackend implements Backend, AutoCloseable {
             for (int i = 0; i < in.length; i++) out[i] = in[i] + b[(i / hw) % c];
             return wrap(out, x.dtype(), sh);
         }
-        float[] out = new float[(int) x.numel()];
+        float[] out = outputArray((int) x.numel());
         float[] ones = new float[c];
         Arrays.fill(ones, 1f);
         FloatKernels.channelAffine(parallel, floats(x), out, sh[0], c, hw, ones, floats(bias));
-        return wrap(out, x.dtype(), sh);
+        return output(out, x.dtype(), sh);
     }
 
     @Override
@@ -426,7 +465,7 @@ public final class CpuBackend implements Backend, AutoCloseable {
             scale[ch] = g[ch] * invStd[ch];
             shift[ch] = b[ch] - mean[ch] * scale[ch];
         }
-        float[] y = new float[xs.length];
+        float[] y = outputArray(xs.length);
         FloatKernels.channelAffine(parallel, xs, y, n, c, hw, scale, shift);
         double[] meanD = new double[c], varD = new double[c];
         for (int ch = 0; ch < c; ch++) {
@@ -434,7 +473,7 @@ public final class CpuBackend implements Backend, AutoCloseable {
             varD[ch] = var[ch];
         }
         updateRunning(runningMean, runningVar, meanD, varD, momentum);
-        return new BatchNormForward(wrap(y, x.dtype(), x.shape()), wrap(mean, stats, c), wrap(invStd, stats, c));
+        return new BatchNormForward(output(y, x.dtype(), x.shape()), wrap(mean, stats, c), wrap(invStd, stats, c));
     }
 
     private void updateRunning(Tensor runningMean, Tensor runningVar, double[] mean, double[] var, double momentum) {
@@ -459,7 +498,7 @@ public final class CpuBackend implements Backend, AutoCloseable {
     private static void copyInto(Tensor dst, Tensor src) {
         switch (storage(dst)) {
             case CpuStorage.F64(double[] d) -> System.arraycopy(doubles(src), 0, d, 0, d.length);
-            case CpuStorage.F32(float[] d) -> System.arraycopy(floats(src), 0, d, 0, d.length);
+            case CpuStorage.F32 f32 -> System.arraycopy(floats(src), 0, f32.data(), 0, f32.data().length);
             case CpuStorage.F16(short[] d) -> {
                 float[] f = floats(src);
                 for (int i = 0; i < d.length; i++) d[i] = Float.floatToFloat16(f[i]);
@@ -484,9 +523,9 @@ public final class CpuBackend implements Backend, AutoCloseable {
             scale[ch] = (float) (g[ch] * invStd[ch]);
             shift[ch] = (float) (b[ch] - mean[ch] * g[ch] * invStd[ch]);
         }
-        float[] y = new float[(int) x.numel()];
+        float[] y = outputArray((int) x.numel());
         FloatKernels.channelAffine(parallel, floats(x), y, n, c, hw, scale, shift);
-        return wrap(y, x.dtype(), x.shape());
+        return output(y, x.dtype(), x.shape());
     }
 
     @Override
@@ -499,7 +538,9 @@ public final class CpuBackend implements Backend, AutoCloseable {
                     doubles(savedInvStd), n, c, hw, dx, dg, db);
             return new BatchNormGrad(wrap(dx, x.dtype(), x.shape()), wrap(dg, gamma.dtype(), c), wrap(db, gamma.dtype(), c));
         }
-        return batchNormBackwardFloat(x, dy, gamma, savedMean, savedInvStd, new float[(int) x.numel()]);
+        float[] dx = outputArray((int) x.numel());
+        var grad = batchNormBackwardFloat(x, dy, gamma, savedMean, savedInvStd, dx);
+        return new BatchNormGrad(output(dx, dy.dtype(), x.shape()), grad.dgamma(), grad.dbeta());
     }
 
     /** In FP32, dx over dy's own array (each element of dx is computed from dy's at its place, after the sums). */
@@ -511,13 +552,14 @@ public final class CpuBackend implements Backend, AutoCloseable {
         return new BatchNormGrad(dy, grad.dgamma(), grad.dbeta());
     }
 
+    /** Writes dx into the array given; returns dgamma and dbeta (dx null). */
     private BatchNormGrad batchNormBackwardFloat(Tensor x, Tensor dy, Tensor gamma, Tensor savedMean, Tensor savedInvStd,
                                                  float[] dx) {
         int n = x.dim(0), c = x.dim(1), hw = x.dim(2) * x.dim(3);
         float[] dg = new float[c], db = new float[c];
         FloatKernels.batchNormBackward(parallel, floats(x), floats(dy), floats(gamma), floats(savedMean), floats(savedInvStd),
                 n, c, hw, dx, dg, db);
-        return new BatchNormGrad(wrap(dx, dy.dtype(), x.shape()), wrap(dg, gamma.dtype(), c), wrap(db, gamma.dtype(), c));
+        return new BatchNormGrad(null, wrap(dg, gamma.dtype(), c), wrap(db, gamma.dtype(), c));
     }
 
     // --- pooling --------------------------------------------------------------------------------
@@ -549,9 +591,9 @@ public final class CpuBackend implements Backend, AutoCloseable {
             for (int i = 0; i < dx.length; i++) dx[i] = g[i / hw] / hw;
             return wrap(dx, dy.dtype(), inputShape);
         }
-        float[] dx = new float[planes * hw];
+        float[] dx = outputArray(planes * hw);
         FloatKernels.planeBroadcast(parallel, floats(dy), dx, planes, hw, 1f / hw);
-        return wrap(dx, dy.dtype(), inputShape);
+        return output(dx, dy.dtype(), inputShape);
     }
 
     @Override

@@ -6,7 +6,38 @@ import dev.activa.backend.Storage;
 sealed interface CpuStorage extends Storage {
     record F16(short[] bits) implements CpuStorage {}
 
-    record F32(float[] data) implements CpuStorage {}
+    /**
+     * FP32 elements. An array lent by the backend's {@link ArrayPool} goes back to it when autograd
+     * recycles the tensor; every view of the tensor shares this object, so reading any of them
+     * afterwards is an error, never another tensor's values.
+     */
+    final class F32 implements CpuStorage {
+        private float[] data;
+        private final boolean lent;
+
+        F32(float[] data) { this(data, false); }
+
+        F32(float[] data, boolean lent) {
+            this.data = data;
+            this.lent = lent;
+        }
+
+        float[] data() {
+            if (data == null)
+                throw new IllegalStateException("cpu backend: this tensor's memory was recycled by a backward pass that "
+                        + "recycles (Autograd.backward(root, seed, true), as Trainer runs it); copy what you need before "
+                        + "backward (toFloats()), or run backward() without recycling");
+            return data;
+        }
+
+        /** Takes a lent array back from this storage, or null where it was not lent or is already back. */
+        float[] reclaim() {
+            if (!lent || data == null) return null;
+            float[] d = data;
+            data = null;
+            return d;
+        }
+    }
 
     record F64(double[] data) implements CpuStorage {}
 }

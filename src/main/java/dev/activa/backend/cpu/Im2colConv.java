@@ -341,8 +341,8 @@ final class Im2colConv {
     }
 
     /**
-     * dx [n, c, h, w] = conv-transpose of dy with w. dx must arrive zeroed (the backend allocates
-     * it): at stride &gt; 1 the positions no output reads are left as they are.
+     * dx [n, c, h, w] = conv-transpose of dy with w, every element written: dx may arrive holding
+     * anything (the backend lends its arrays again).
      */
     void backwardInput(float[] dy, float[] w, float[] dx, int n, int k) {
         int c = g.c(), taps = g.r() * g.s(), inPlane = g.h() * g.w();
@@ -384,6 +384,7 @@ final class Im2colConv {
             parallel.forRange(nb * c, 1, (p0, p1) -> {
                 for (int bc = p0; bc < p1; bc++) {
                     int b = bc / c, ci = bc % c, dst = (first + b) * image + ci * inPlane;
+                    Arrays.fill(dx, dst, dst + inPlane, 0f); // positions no output reads stay 0; the rest are sums
                     for (int t = ci * taps; t < (ci + 1) * taps; t++) {
                         int lo = u.lo()[t], hi = u.hi()[t];
                         for (int oy = 0; oy < g.ho(); oy++) {

@@ -1,6 +1,7 @@
 package dev.activa.backend.cpu;
 
 import dev.activa.activation.FloatBlock;
+import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -42,8 +43,8 @@ final class PointwiseConv {
     }
 
     /**
-     * dx [n, c, h, w] = Wᵀ · dY per image, spread back onto the strided positions; the positions
-     * in between are left as they are, dx arriving zeroed (see {@link Im2colConv#backwardInput}).
+     * dx [n, c, h, w] = Wᵀ · dY per image, spread back onto the strided positions, the positions in
+     * between set to 0 (dx may arrive holding anything: see {@link Im2colConv#backwardInput}).
      */
     static void backwardInput(Parallel parallel, Im2colConv.Geometry g, float[] dy, float[] w, float[] dx, int n, int k) {
         int c = g.c(), plane = g.outPlane(), image = g.inImage();
@@ -57,6 +58,7 @@ final class PointwiseConv {
                 }
                 float[] t = scratch(c * plane);
                 Sgemm.gemmSerial(c, plane, k, 1f, weightsT, grads, 0f, t, 0, plane);
+                Arrays.fill(dx, b * image, (b + 1) * image, 0f);
                 spread(g, t, dx, b * image);
             }
         });

@@ -1,0 +1,93 @@
+package dev.activa.autograd;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.activa.activation.Activation;
+import dev.activa.backend.cpu.CpuBackend;
+import dev.activa.nn.ResNet;
+import dev.activa.optim.Sgd;
+import dev.activa.tensor.DType;
+import dev.activa.tensor.Tensor;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+
+/**
+ * {@code Autograd.backward(root, seed, true)}: the graph's intermediates go back to the CPU
+ * backend's pool as backward passes them, and later outputs reuse them. The tests run with
+ * {@code activa.cpu.poisonOutputs} (pom.xml), so every array lent starts as NaN.
+ */
+class RecyclingTest {
+    private static float[] randomFloats(int n, long seed) {
+        var random = new Random(seed);
+        float[] v = new float[n];
+        for (int i = 0; i < n; i++) v[i] = (float) random.nextGaussian();
+        return v;
+    }
+
+    /** A ResNet-18 trained step by step twice, once recycling: the same loss and gradients, bit for bit. */
+    @Test
+    void aRecyclingBackwardGivesTheSameBitsStepAfterStepInFlatMemory() {
+        var plainBackend = new CpuBackend(2);
+        var recyclingBackend = new CpuBackend(2);
+        // batch 4 at 32 × 32, width 8: the first two stages' tensors are long enough to be pooled, the rest not
+        var config = new ResNet.Config(18, 8, 3, 10, ResNet.Stem.CIFAR, "nami");
+        var plain = new ResNet(plainBackend, config, 7);
+        var recycling = new ResNet(recyclingBackend, config, 7);
+        var plainSgd = new Sgd(plain.parameters(), Sgd.Options.defaults(0.05));
+        var recyclingSgd = new Sgd(recycling.parameters(), Sgd.Options.defaults(0.05));
+        int[] labels = {1, 4, 7, 9};
+        long newArraysAfterTwoSteps = -1;
+        for (int step = 0; step < 6; step++) {
+            float[] images = randomFloats(4 * 3 * 32 * 32, step);
+            Tensor plainLoss = Ops.crossEntropy(plain.forward(plainBackend.fromFloats(images, DType.F32, 4, 3, 32, 32)), labels, 0);
+            Tensor recyclingLoss = Ops.crossEntropy(
+                    recycling.forward(recyclingBackend.fromFloats(images, DType.F32, 4, 3, 32, 32)), labels, 0);
+            plain.zeroGrad();
+            recycling.zeroGrad();
+            Autograd.backward(plainLoss, null, false);
+            Autograd.backward(recyclingLoss, null, true);
+            assertEquals(Double.doubleToLongBits(plainLoss.item()), Double.doubleToLongBits(recyclingLoss.item()),
+                    "step " + step + ": loss");
+            for (int p = 0; p < plain.parameters().size(); p++) {
+                var expected = plain.parameters().get(p);
+                assertArrayEquals(expected.tensor().grad().toFloats(), recycling.parameters().get(p).tensor().grad().toFloats(),
+                        "step " + step + ": gradient of " + expected.name());
+            }
+            plainSgd.step(1);
+            recyclingSgd.step(1);
+            if (step == 1) newArraysAfterTwoSteps = recyclingBackend.pooledArrays().newArrays();
+        }
+        var stats = recyclingBackend.pooledArrays();
+        assertTrue(stats.lentAgain() > 0, "arrays were lent again: " + stats);
+        assertEquals(newArraysAfterTwoSteps, stats.newArrays(), "after two steps every pooled output reuses an array: " + stats);
+        assertEquals(0, plainBackend.pooledArrays().lentAgain(), "without recycling nothing comes back");
+    }
+
+    @Test
+    void anIntermediateReadAfterARecyclingBackwardSaysSoWhileTheRootAndLeavesStay() {
+        var cpu = new CpuBackend(1);
+        Activation mish = Activation.of("mish");
+        for (boolean recycle : new boolean[] {false, true}) {
+            Tensor x = cpu.fromFloats(randomFloats(32_768, 1), DType.F32, 2, 4, 64, 64).requiresGrad(true);
+            Tensor hidden = Ops.activation(mish, null, x, null);
+            Tensor view = hidden.reshape(2, 16_384);
+            Tensor loss = Ops.sum(view);
+            Autograd.backward(loss, null, recycle);
+            assertEquals(32_768, x.toFloats().length);
+            assertEquals(32_768, x.grad().toFloats().length);
+            assertTrue(Double.isFinite(loss.item()));
+            if (!recycle) {
+                assertEquals(32_768, hidden.toFloats().length, "a plain backward leaves intermediates readable");
+                continue;
+            }
+            for (Tensor gone : new Tensor[] {hidden, view}) {
+                var e = assertThrows(IllegalStateException.class, gone::toFloats);
+                assertTrue(e.getMessage().contains("recycled by a backward pass")
+                        && e.getMessage().contains("copy what you need before backward"), e.getMessage());
+            }
+        }
+    }
+}
