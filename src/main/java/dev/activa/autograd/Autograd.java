@@ -71,9 +71,10 @@ public final class Autograd {
      * ({@link dev.activa.backend.Backend#recycle}) as soon as backward has passed it, that is once the
      * op that made it and every op that read it have run their backward; and so does each gradient
      * once its op has consumed it. The gradients that follow and the next step's tensors then reuse
-     * that memory instead of new arrays, which the JVM zeroes first. Reading such a tensor afterwards
-     * is an error; a training loop that reads what it needs before backward (as {@code Trainer}
-     * does) loses nothing.
+     * that memory instead of new arrays, which the JVM zeroes first. Reading a recycled tensor
+     * afterwards is an error (the CPU backend recycles FP32 tensors of 64 KiB and more, and leaves
+     * the others readable); a training loop that reads what it needs before backward (as
+     * {@code Trainer} does) loses nothing.
      */
     public static void backward(Tensor root, Tensor seed, boolean recycle) {
         if (!root.requiresGrad())
@@ -100,7 +101,8 @@ public final class Autograd {
                     if (g != null && t.requiresGrad()) {
                         long start = Profiler.begin();
                         pending.keepOutside(accumulate(t, g));
-                        pending.recycleIfFree(g);
+                        pending.spent(g);
+                        pending.recycleSpent();
                         Profiler.endPhase(GRADIENT_SUMS, start);
                     }
                     continue;
@@ -119,7 +121,9 @@ public final class Autograd {
                                 + Shape.str(ig.shape()) + " for input of shape " + Shape.str(in.shape()));
                     pending.add(in, ig);
                 }
-                if (g != null) pending.recycleIfFree(g); // unless the op wrote its input's gradient over it
+                // Only now: an op may hand one gradient to several inputs, and g may live on as one of them.
+                if (g != null) pending.spent(g);
+                pending.recycleSpent();
                 Profiler.endPhase(GRADIENT_SUMS, start);
                 node.release();
                 t.setGradFn(null);
@@ -132,8 +136,9 @@ public final class Autograd {
      * The graph's intermediate tensors by storage, as views share one: each storage goes back to its
      * backend once backward has passed every tensor on it. Every op's backward reads only its own
      * inputs and output (and what it saved that is no tensor of the graph), and the order visits a
-     * tensor after every op that read it, so nothing reads a storage after that. Storages that a
-     * leaf, the root or the seed share are never recycled.
+     * tensor after every op that read it, so nothing reads a storage after that. An input that needs
+     * no gradient is not in the order (a detached view of an intermediate, say), so nothing counts
+     * its readers: its storage is kept, as are those of the leaves, the root and the seed.
      */
     private static final class Recycling {
         private final Map<Storage, Integer> tensorsLeft = new IdentityHashMap<>();
@@ -143,8 +148,13 @@ public final class Autograd {
             kept.add(root.storage());
             kept.add(seed.storage());
             for (Tensor t : order) {
-                if (t.isLeaf()) kept.add(t.storage());
-                else tensorsLeft.merge(t.storage(), 1, Integer::sum);
+                if (t.isLeaf()) {
+                    kept.add(t.storage());
+                    continue;
+                }
+                tensorsLeft.merge(t.storage(), 1, Integer::sum);
+                for (Tensor in : t.gradFn().inputs())
+                    if (in != null && !in.requiresGrad()) kept.add(in.storage());
             }
             tensorsLeft.keySet().removeAll(kept);
         }
@@ -165,14 +175,16 @@ public final class Autograd {
      * The gradients waiting for their tensor's turn, and how many of them hold each storage (ops
      * hand one tensor to several inputs, views share storage). A gradient is free, for its
      * consumer to write over, when no other waiting gradient holds its storage and nothing outside
-     * backward() does: not the caller's seed, a leaf's gradient, or a tensor of the graph. A free
-     * gradient that nothing will read again goes back to its backend where backward recycles.
+     * backward() does: not the caller's seed, a leaf's gradient, or a tensor of the graph. Where
+     * backward recycles, a gradient its consumer has read goes back to its backend once no waiting
+     * gradient holds its storage either.
      */
     private static final class PendingGradients {
         private final Map<Tensor, Tensor> waiting = new IdentityHashMap<>();
         private final Map<Storage, Integer> holders = new IdentityHashMap<>();
         private final Set<Storage> outside = Collections.newSetFromMap(new IdentityHashMap<>());
         private final boolean recycle;
+        private final List<Tensor> spent = new ArrayList<>();
 
         PendingGradients(List<Tensor> graph, Tensor seed, boolean recycle) {
             for (Tensor t : graph) outside.add(t.storage());
@@ -189,14 +201,14 @@ public final class Autograd {
             } else if (sum.storage() != g.storage() && sum.dtype() == g.dtype() && holders.get(sum.storage()) == 1
                     && !outside.contains(sum.storage())) {
                 sum.backend().addInPlace(sum, g);
-                recycleIfFree(g);
+                spent(g);
             } else {
                 Tensor total = sum.backend().add(sum, g);
                 hold(sum, -1);
                 waiting.put(t, total);
                 hold(total, +1);
-                recycleIfFree(sum);
-                recycleIfFree(g);
+                spent(sum);
+                spent(g);
             }
         }
 
@@ -214,9 +226,19 @@ public final class Autograd {
             outside.add(g.storage());
         }
 
-        /** Gives g's memory back to its backend, where backward recycles and nothing holds it any more. */
-        void recycleIfFree(Tensor g) {
-            if (recycle && isFree(g)) g.backend().recycle(g);
+        /** Notes a gradient that its consumer has read, for {@link #recycleSpent}. */
+        void spent(Tensor g) {
+            if (recycle) spent.add(g);
+        }
+
+        /**
+         * Gives back to their backends the spent gradients that nothing holds any more; called once
+         * the gradients an op returned are all waiting, as it may return one for several inputs.
+         */
+        void recycleSpent() {
+            for (Tensor g : spent)
+                if (isFree(g)) g.backend().recycle(g);
+            spent.clear();
         }
 
         private void hold(Tensor g, int change) {

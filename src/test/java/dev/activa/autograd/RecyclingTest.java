@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.activa.activation.Activation;
+import dev.activa.backend.Conv2dSpec;
 import dev.activa.backend.cpu.CpuBackend;
 import dev.activa.nn.ResNet;
 import dev.activa.optim.Sgd;
@@ -64,6 +65,38 @@ class RecyclingTest {
         assertTrue(stats.lentAgain() > 0, "arrays were lent again: " + stats);
         assertEquals(newArraysAfterTwoSteps, stats.newArrays(), "after two steps every pooled output reuses an array: " + stats);
         assertEquals(0, plainBackend.pooledArrays().lentAgain(), "without recycling nothing comes back");
+    }
+
+    /** Two ops' gradients for the same tensor (p is read twice), one of them handed to both of add's inputs. */
+    private static float[] gradientReadTwice(boolean recycle) {
+        var cpu = new CpuBackend(1);
+        Tensor x = cpu.fromFloats(randomFloats(16_384, 1), DType.F32, 1, 4, 64, 64).requiresGrad(true);
+        Tensor p = Ops.activation(Activation.of("mish"), null, x, null);
+        Tensor q = Ops.activation(Activation.of("relu"), null, x, null);
+        Tensor t = Ops.add(Ops.add(p, q), p); // p's gradient is waiting when add(p, q) hands its own to p and q
+        Autograd.backward(Ops.sum(Ops.globalAvgPool(t)), null, recycle);
+        return x.grad().toFloats();
+    }
+
+    @Test
+    void aGradientHandedToTwoInputsReachesBoth() {
+        assertArrayEquals(gradientReadTwice(false), gradientReadTwice(true));
+    }
+
+    /** A detached view of an intermediate as an op's input: no gradient flows into it, but the weight gradient reads it. */
+    private static float[] detachedInput(boolean recycle) {
+        var cpu = new CpuBackend(1);
+        Tensor x = cpu.fromFloats(randomFloats(32_768, 2), DType.F32, 2, 4, 64, 64).requiresGrad(true);
+        Tensor w = cpu.fromFloats(randomFloats(144, 3), DType.F32, 4, 4, 3, 3).requiresGrad(true);
+        Tensor y = Ops.activation(Activation.of("mish"), null, x, null);
+        Tensor c = Ops.conv2d(y.detach(), w, null, new Conv2dSpec(1, 1));
+        Autograd.backward(Ops.sum(Ops.globalAvgPool(Ops.add(c, y))), null, recycle);
+        return w.grad().toFloats();
+    }
+
+    @Test
+    void aDetachedViewOfAnIntermediateStaysForTheOpThatReadsIt() {
+        assertArrayEquals(detachedInput(false), detachedInput(true));
     }
 
     @Test

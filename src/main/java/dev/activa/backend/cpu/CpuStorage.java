@@ -9,7 +9,8 @@ sealed interface CpuStorage extends Storage {
     /**
      * FP32 elements. An array lent by the backend's {@link ArrayPool} goes back to it when autograd
      * recycles the tensor; every view of the tensor shares this object, so reading any of them
-     * afterwards is an error, never another tensor's values.
+     * afterwards (on the thread that ran backward, or after it) is an error, never another tensor's
+     * values.
      */
     final class F32 implements CpuStorage {
         private float[] data;
