@@ -30,6 +30,27 @@ public final class Autograd {
         return () -> RECORDING.set(previous);
     }
 
+    // The tensors ops made in this thread's recycling pass, or null outside one.
+    private static final ThreadLocal<List<Tensor>> PASS = new ThreadLocal<>();
+
+    /**
+     * A forward pass without gradients (a {@link #noGrad} scope) whose tensors go back to their
+     * backends when it closes: every tensor an op makes in it, on this thread, is recycled then
+     * ({@link dev.activa.backend.Backend#recycle}), and the next pass reuses that memory instead of
+     * new arrays. Read what you need of them (toFloats, item) before it closes; reading one after is
+     * an error. {@code try (var _ = Autograd.recyclingPass()) { read(model.forward(x)); }}
+     */
+    public static Scope recyclingPass() {
+        Scope noGrad = noGrad();
+        List<Tensor> outer = PASS.get(), made = new ArrayList<>();
+        PASS.set(made);
+        return () -> {
+            PASS.set(outer);
+            noGrad.close();
+            for (Tensor t : made) t.backend().recycle(t);
+        };
+    }
+
     /** A scope that changes nothing, for code that opens one conditionally. */
     public static Scope noScope() {
         return () -> {};
@@ -47,7 +68,11 @@ public final class Autograd {
 
     /** {@link #record}, for an op whose backward can write its result over the output's gradient. */
     public static Tensor record(String op, Tensor output, Node.OverwritingBackward backward, Tensor... inputs) {
-        if (!isRecording()) return output;
+        if (!isRecording()) {
+            List<Tensor> pass = PASS.get();
+            if (pass != null) pass.add(output);
+            return output;
+        }
         for (Tensor in : inputs) {
             if (in != null && in.requiresGrad()) {
                 output.setGradFn(new Node(op, inputs, backward));

@@ -226,12 +226,14 @@ public final class Classifier {
         // trainer's is switched for the call and back (not thread-safe: not while it trains).
         boolean wasTraining = model.isTraining();
         if (wasTraining) model.train(false);
-        try (var _ = Autograd.noGrad();
-             var loader = new BatchLoader(data, batchSize, 0, false, false, false, mean, std)) {
+        try (var loader = new BatchLoader(data, batchSize, 0, false, false, false, mean, std)) {
             for (Batch batch : loader.epoch(0)) {
                 Tensor x = backend.fromFloats(batch.images(), inputType, batch.size(), data.channels(), data.height(),
                         data.width());
-                each.accept(batch, model.forward(x));
+                // each batch's tensors serve the next batch: what each reads, it reads within the pass
+                try (var _ = Autograd.recyclingPass()) {
+                    each.accept(batch, model.forward(x));
+                }
             }
         } finally {
             if (wasTraining) model.train(true);

@@ -99,6 +99,34 @@ class RecyclingTest {
         assertArrayEquals(detachedInput(false), detachedInput(true));
     }
 
+    /** Eval-mode forward passes, plain and recycling: the same logits, and after the first pass no new arrays. */
+    @Test
+    void recyclingPassesGiveTheSameLogitsFromTheSameMemory() {
+        var cpu = new CpuBackend(2);
+        var model = new ResNet(cpu, new ResNet.Config(18, 8, 3, 10, ResNet.Stem.CIFAR, "mish"), 11);
+        model.train(false);
+        Tensor[] images = new Tensor[4];
+        float[][] plain = new float[images.length][];
+        for (int i = 0; i < images.length; i++) {
+            images[i] = cpu.fromFloats(randomFloats(8 * 3 * 32 * 32, 100 + i), DType.F32, 8, 3, 32, 32);
+            try (var _ = Autograd.noGrad()) {
+                plain[i] = model.forward(images[i]).toFloats();
+            }
+        }
+        long newArraysAfterFirstPass = -1;
+        Tensor stale = null;
+        for (int i = 0; i < images.length; i++) {
+            try (var _ = Autograd.recyclingPass()) {
+                stale = Ops.activation(Activation.of("relu"), null, images[i], null); // 24,576 floats: pooled
+                assertArrayEquals(plain[i], model.forward(images[i]).toFloats(), "pass " + i);
+            }
+            if (i == 0) newArraysAfterFirstPass = cpu.pooledArrays().newArrays();
+        }
+        assertEquals(newArraysAfterFirstPass, cpu.pooledArrays().newArrays(), "later passes reuse the first one's arrays");
+        var e = assertThrows(IllegalStateException.class, stale::toFloats);
+        assertTrue(e.getMessage().contains("recycled"), e.getMessage());
+    }
+
     @Test
     void anIntermediateReadAfterARecyclingBackwardSaysSoWhileTheRootAndLeavesStay() {
         var cpu = new CpuBackend(1);
@@ -118,8 +146,8 @@ class RecyclingTest {
             }
             for (Tensor gone : new Tensor[] {hidden, view}) {
                 var e = assertThrows(IllegalStateException.class, gone::toFloats);
-                assertTrue(e.getMessage().contains("recycled by a backward pass")
-                        && e.getMessage().contains("copy what you need before backward"), e.getMessage());
+                assertTrue(e.getMessage().contains("recycled, by a backward pass")
+                        && e.getMessage().contains("copy what you need before"), e.getMessage());
             }
         }
     }

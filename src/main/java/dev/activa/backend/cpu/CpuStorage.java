@@ -25,9 +25,10 @@ sealed interface CpuStorage extends Storage {
 
         float[] data() {
             if (data == null)
-                throw new IllegalStateException("cpu backend: this tensor's memory was recycled by a backward pass that "
-                        + "recycles (Autograd.backward(root, seed, true), as Trainer runs it); copy what you need before "
-                        + "backward (toFloats()), or run backward() without recycling");
+                throw new IllegalStateException("cpu backend: this tensor's memory was recycled, by a backward pass that "
+                        + "recycles (Autograd.backward(root, seed, true), as Trainer runs it) or when an "
+                        + "Autograd.recyclingPass() closed; copy what you need before (toFloats()), or run backward() "
+                        + "or noGrad() without recycling");
             return data;
         }
 
