@@ -37,8 +37,8 @@ public final class Autograd {
      * A forward pass without gradients (a {@link #noGrad} scope) whose tensors go back to their
      * backends when it closes: every tensor an op makes in it, on this thread, is recycled then
      * ({@link dev.activa.backend.Backend#recycle}), and the next pass reuses that memory instead of
-     * new arrays. Read what you need of them (toFloats, item) before it closes; reading one after is
-     * an error. {@code try (var _ = Autograd.recyclingPass()) { read(model.forward(x)); }}
+     * new arrays; a view of a tensor made before the pass is not the pass's to give back. Read what
+     * you need of them (toFloats, item) before it closes; reading one after is an error. {@code try (var _ = Autograd.recyclingPass()) { read(model.forward(x)); }}
      */
     public static Scope recyclingPass() {
         Scope noGrad = noGrad();
@@ -49,6 +49,12 @@ public final class Autograd {
             noGrad.close();
             for (Tensor t : made) t.backend().recycle(t);
         };
+    }
+
+    private static boolean sharesStorage(Tensor output, Tensor[] inputs) {
+        for (Tensor in : inputs)
+            if (in != null && in.storage() == output.storage()) return true;
+        return false;
     }
 
     /** A scope that changes nothing, for code that opens one conditionally. */
@@ -70,7 +76,8 @@ public final class Autograd {
     public static Tensor record(String op, Tensor output, Node.OverwritingBackward backward, Tensor... inputs) {
         if (!isRecording()) {
             List<Tensor> pass = PASS.get();
-            if (pass != null) pass.add(output);
+            // A view shares its input's storage, which the pass may not own; its base, if made here, covers it.
+            if (pass != null && !sharesStorage(output, inputs)) pass.add(output);
             return output;
         }
         for (Tensor in : inputs) {
@@ -97,9 +104,10 @@ public final class Autograd {
      * op that made it and every op that read it have run their backward; and so does each gradient
      * once its op has consumed it. The gradients that follow and the next step's tensors then reuse
      * that memory instead of new arrays, which the JVM zeroes first. Reading a recycled tensor
-     * afterwards is an error (the CPU backend recycles FP32 tensors of 64 KiB and more, and leaves
-     * the others readable); a training loop that reads what it needs before backward (as
-     * {@code Trainer} does) loses nothing.
+     * afterwards is an error (the CPU backend recycles the FP32 outputs of 64 KiB and more of its
+     * main kernels, convolutions, batch norm, activations, add, and leaves the others readable); a
+     * training loop that reads what it needs before backward (as {@code Trainer} does) loses
+     * nothing.
      */
     public static void backward(Tensor root, Tensor seed, boolean recycle) {
         if (!root.requiresGrad())

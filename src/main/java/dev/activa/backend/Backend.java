@@ -25,7 +25,8 @@ public interface Backend {
     /**
      * Takes back the memory of an intermediate tensor that autograd no longer needs, for later
      * outputs; reading it or its views afterwards is an error. Autograd calls this only where asked
-     * to ({@code Autograd.backward(root, seed, true)}); a backend that has nothing to gain ignores it.
+     * to ({@code Autograd.backward(root, seed, true)}, {@code Autograd.recyclingPass()}); a backend
+     * that has nothing to gain ignores it.
      */
     default void recycle(Tensor t) {}
 

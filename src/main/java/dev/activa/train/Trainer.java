@@ -247,9 +247,11 @@ public final class Trainer {
                 writeLog();
                 for (Callback c : callbacks) c.onEpoch(record, control);
             }
+        } finally {
+            // the steps' recycled arrays go to the collector, also when a run stops by an exception:
+            // a service's backend may idle or serve other work next
+            if (backend instanceof CpuBackend cpu) cpu.releasePooledArrays();
         }
-        // the steps' recycled arrays go to the collector: a service's backend may idle or serve other work next
-        if (backend instanceof CpuBackend cpu) cpu.releasePooledArrays();
         double total = (System.nanoTime() - runStart) / 1e9;
         if (validation != null && lastValidation == null) lastValidation = evaluate(validation);
         FinalResult result = validation == null ? null : FinalResult.of("test", lastValidation, total);

@@ -127,6 +127,30 @@ class RecyclingTest {
         assertTrue(e.getMessage().contains("recycled"), e.getMessage());
     }
 
+    /** Views, made in a pass, of tensors made outside it (before it, in an enclosing pass, in a graph): theirs stay. */
+    @Test
+    void aPassGivesBackOnlyWhatItMade() {
+        var cpu = new CpuBackend(1);
+        Activation mish = Activation.of("mish");
+        Tensor x = cpu.fromFloats(randomFloats(32_768, 1), DType.F32, 2, 4, 64, 64).requiresGrad(true);
+        Tensor before;
+        try (var _ = Autograd.noGrad()) {
+            before = Ops.activation(mish, null, x, null);
+        }
+        Tensor inGraph = Ops.activation(mish, null, x, null);
+        Tensor loss = Ops.sum(Ops.globalAvgPool(Ops.activation(Activation.of("relu"), null, inGraph, null)));
+        try (var _ = Autograd.recyclingPass()) {
+            Tensor outer = Ops.activation(mish, null, x, null);
+            try (var _ = Autograd.recyclingPass()) {
+                for (Tensor t : new Tensor[] {before, inGraph, outer}) assertEquals(32_768, Ops.flatten(t).toFloats().length);
+            }
+            assertEquals(32_768, outer.toFloats().length, "the enclosing pass's tensor");
+        }
+        assertEquals(32_768, before.toFloats().length, "a tensor made before the pass");
+        Autograd.backward(loss, null, false); // reads inGraph
+        assertEquals(32_768, x.grad().toFloats().length);
+    }
+
     @Test
     void anIntermediateReadAfterARecyclingBackwardSaysSoWhileTheRootAndLeavesStay() {
         var cpu = new CpuBackend(1);

@@ -7,7 +7,8 @@ import java.util.Map;
 
 /**
  * Float arrays that autograd gave back (the intermediate tensors of a backward pass, as it passes
- * them), lent again to kernel outputs of the same length. Java zeroes every new array, on one
+ * them, and those of a forward pass without gradients, when it ends), lent again to kernel outputs
+ * of the same length. Java zeroes every new array, on one
  * thread, and a training step's intermediates are hundreds of megabytes: lending them again spares
  * that zeroing and keeps the heap flat from step to step.
  *
