@@ -38,6 +38,7 @@ public final class Profiler {
     // op or phase → nanoseconds and calls, forward, backward and as a phase, in order of first sight
     private final Map<String, long[]> times = new LinkedHashMap<>();
     private long activeNanos, activations, gcPauseMillis;
+    private long toLeaveOut, leftOut; // activations still to leave untimed, and those left so far
     private Thread owner;
     private int phaseDepth; // phases open on the owner thread: ops within one are the phase's time
 
@@ -55,6 +56,13 @@ public final class Profiler {
         if (current != null)
             throw new IllegalStateException(current == this ? "profiler: already active on this thread"
                     : "profiler: another profiler is already active on this thread; close its scope first");
+        synchronized (this) {
+            if (toLeaveOut > 0 && owner == null) {
+                toLeaveOut--;
+                leftOut++;
+                return Autograd.noScope();
+            }
+        }
         long gcStart = GcPauses.millis();
         long start = clock(); // before any state changes: on a GPU it may throw, reporting an earlier failure
         Thread opener = Thread.currentThread();
@@ -94,6 +102,17 @@ public final class Profiler {
                 }
             }
         };
+    }
+
+    /**
+     * Leaves the next {@code activations} activations untimed: a run's first steps, while the JIT
+     * compiles the kernels (and on a GPU convolution algorithms are searched), cost several times
+     * what its later steps do, and would be counted into every op's average. The report counts
+     * them apart ({@link Report#warmupSteps}). Replaces an earlier call's count of those not yet left out.
+     */
+    public synchronized void leaveOut(long activations) {
+        if (activations < 0) throw new IllegalArgumentException("profiler: cannot leave out " + activations + " activations");
+        toLeaveOut = activations;
     }
 
     /** The thread this profiler is active on, or null between activations. */
@@ -190,7 +209,7 @@ public final class Profiler {
             if (t[5] > 0) entries.add(new Entry(name, true, t[4] / 1e6, t[5], 0, 0));
         });
         entries.sort(Comparator.comparingDouble(Entry::totalMillis).reversed());
-        return new Report(activations, activeNanos / 1e6, GcPauses.AVAILABLE ? (double) gcPauseMillis : null, entries);
+        return new Report(activations, leftOut, activeNanos / 1e6, GcPauses.AVAILABLE ? (double) gcPauseMillis : null, entries);
     }
 
     /**
@@ -225,14 +244,15 @@ public final class Profiler {
 
     /**
      * The profile: how often the profiler was activated ({@code steps}: a trainer activates it
-     * once per step), for how long in all ({@code activeMillis}), and each op's and phase's share
+     * once per step) and timed, how many activations before those it left untimed
+     * ({@code warmupSteps}, {@link #leaveOut}), for how long in all it timed ({@code activeMillis}), and each op's and phase's share
      * of that; what no entry covers (bookkeeping between ops) is the rest. {@code gcPauseMillis}:
      * the JVM's garbage-collection pauses while it was active, which lie within those times (an op
      * that allocates waits for them), whichever thread's allocations caused them, so profiles of
      * trainings side by side count the same pauses; null where the runtime cannot tell (no
      * java.management).
      */
-    public record Report(long steps, double activeMillis, Double gcPauseMillis, List<Entry> entries) {
+    public record Report(long steps, long warmupSteps, double activeMillis, Double gcPauseMillis, List<Entry> entries) {
         public Report {
             entries = List.copyOf(entries);
         }
@@ -244,8 +264,9 @@ public final class Profiler {
         /** A plain-text table: per step, each op's forward and backward time, then the phases, the rest and the total. */
         public String table() {
             double per = Math.max(1, steps);
+            String counted = warmupSteps == 0 ? "(" + steps + ")" : "(" + steps + " of " + (steps + warmupSteps) + ")";
             var s = new StringBuilder(String.format(Locale.ROOT, "%-28s %11s %11s %11s %7s%n",
-                    "ms per step (" + steps + ")", "forward", "backward", "total", "share"));
+                    "ms per step " + counted, "forward", "backward", "total", "share"));
             for (Entry e : entries) {
                 String forward = e.phase() ? "" : String.format(Locale.ROOT, "%.2f", e.forwardMillis() / per);
                 String backward = e.phase() ? "" : String.format(Locale.ROOT, "%.2f", e.backwardMillis() / per);
@@ -259,6 +280,9 @@ public final class Profiler {
             if (gcPauseMillis != null)
                 s.append(String.format(Locale.ROOT, "%-28s %11s %11s %11.2f %6.1f%%%n", "(GC pauses, within the above)",
                         "", "", gcPauseMillis / per, share(gcPauseMillis)));
+            if (warmupSteps > 0)
+                s.append(warmupSteps == 1 ? "(the first step" : "(the first " + warmupSteps + " steps")
+                        .append(" not timed: warm-up, the JIT compiling)\n");
             return s.toString();
         }
 

@@ -37,7 +37,7 @@ final class TrainCommand {
               --warmup EPOCHS  --min-lr X  --label-smoothing X  --precision fp32|mixed  --no-augment
               --train-limit N (train on the first N images)  --seed N  --out DIR (default runs)
               --resume CHECKPOINT  --device cpu|cuda|auto  --quiet
-              --profile (time each op's forward and backward per training step; printed, and kept in the log)
+              --profile (time each op's forward and backward per training step after the first 20; printed, and kept in the log)
               --threads N (the CPU backend's threads; default every core; a fixed N repeats runs across machines)
               --define NAME=FORMULA[;NAME=FORMULA...]  activations from formulas in x, for --activation(s) NAME (CPU):
                   e.g. gelu=0.5*x*(1+tanh(0.79788456*(x+0.044715*x^3))); + - * / ^, exp expm1 log log1p sqrt abs

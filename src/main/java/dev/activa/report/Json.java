@@ -1,11 +1,14 @@
 package dev.activa.report;
 
+import com.fasterxml.jackson.annotation.JsonSetter;
+import com.fasterxml.jackson.annotation.Nulls;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonMappingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.json.JsonMapper;
+import dev.activa.autograd.Profiler;
 
 /** The one Jackson setup for report files: pretty output, strict input. */
 final class Json {
@@ -21,7 +24,14 @@ final class Json {
             .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
             .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
             .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+            .addMixIn(Profiler.Report.class, AddedProfileFields.class)
             .build();
+
+    /** Fields of a run log's profile that logs written before them lack: absent there, they read as 0. */
+    private abstract static class AddedProfileFields {
+        @JsonSetter(nulls = Nulls.AS_EMPTY)
+        abstract long warmupSteps();
+    }
 
     /** What went wrong and where, e.g. {@code epochs[2].valTop1: ... (line 40, column 18)}. */
     static String describe(JsonProcessingException e) {

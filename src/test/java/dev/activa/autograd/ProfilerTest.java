@@ -1,6 +1,7 @@
 package dev.activa.autograd;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -109,6 +110,31 @@ class ProfilerTest {
         assertEquals(1, add.forwardCalls());
         assertEquals(0, add.backwardCalls(), "nothing required a gradient");
         assertEquals(1, profiler.report().steps());
+    }
+
+    @Test
+    void leavesTheWarmUpActivationsUntimedAndCountsThemApart() {
+        var profiler = new Profiler(cpu);
+        Tensor a = cpu.full(DType.F32, 1, 8), b = cpu.full(DType.F32, 2, 8);
+        profiler.leaveOut(2);
+        for (int step = 0; step < 2; step++) {
+            try (var _ = profiler.activate()) {
+                assertFalse(Profiler.isActive(), "a warm-up step is not timed");
+                Ops.add(a, b);
+                Ops.add(a, b);
+            }
+        }
+        try (var _ = profiler.activate()) {
+            assertTrue(Profiler.isActive());
+            Ops.add(a, b);
+        }
+        var report = profiler.report();
+        assertEquals(1, report.steps());
+        assertEquals(2, report.warmupSteps());
+        assertEquals(1, byName(report, false).get("add").forwardCalls(), "only the timed step's add");
+        String table = report.table();
+        assertTrue(table.startsWith("ms per step (1 of 3)") && table.contains("(the first 2 steps not timed: warm-up"), table);
+        assertThrows(IllegalArgumentException.class, () -> profiler.leaveOut(-1));
     }
 
     @Test

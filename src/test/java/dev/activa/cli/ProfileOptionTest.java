@@ -28,19 +28,25 @@ class ProfileOptionTest {
         Path out = dir.resolve("runs");
         var r = onData(dir, 48, "train", "--epochs", "2", "--activation", "nami", "--profile", "--out", out.toString());
         assertEquals(0, r.status(), r.err());
-        assertTrue(r.out().contains("profile of the training steps:\nms per step (6)"), r.out());
+        assertTrue(r.out().contains("profile of the training steps:\nms per step (5 of 6)"), r.out());
+        assertTrue(r.out().contains("(the first step not timed: warm-up"), r.out());
         for (String line : new String[] {"conv2d", "batchnorm2d", "add+nami", "[data wait]", "[input copy]", "[metrics]",
                 "[sgd step]", "(between ops)"})
             assertTrue(r.out().contains(line), line + " missing:\n" + r.out());
 
         Path logFile = out.resolve("nami_fashion-mnist.json");
         Profiler.Report profile = RunLog.read(logFile).profile();
-        assertEquals(6, profile.steps(), "3 batches of 16 in each of 2 epochs");
+        assertEquals(5, profile.steps(), "3 batches of 16 in each of 2 epochs, the first a quarter of 6 (rounded down) left out");
+        assertEquals(1, profile.warmupSteps());
         var nami = profile.entries().stream().filter(e -> e.name().equals("nami") && !e.phase()).findFirst().orElseThrow();
         assertTrue(nami.forwardCalls() > 0 && nami.forwardCalls() == nami.backwardCalls(), nami.toString());
         assertTrue(profile.coveredMillis() <= profile.activeMillis(), profile.toString());
         String json = Files.readString(logFile);
         assertTrue(json.contains("\"profile\"") && json.contains("\"backwardMillis\""), json);
+        Path older = dir.resolve("older.json"); // a log written before warmupSteps existed still reads
+        Files.writeString(older, json.replaceFirst("\"warmupSteps\"\\s*:\\s*1\\s*,", ""));
+        assertTrue(!Files.readString(older).contains("warmupSteps"));
+        assertEquals(0, RunLog.read(older).profile().warmupSteps());
     }
 
     @Test
@@ -74,7 +80,7 @@ class ProfileOptionTest {
         var r = ActivationsCommandTest.run("demo", "--width", "4", "--batch", "4", "--size", "16", "--steps", "3",
                 "--activation", "mish", "--profile");
         assertEquals(0, r.status(), r.err());
-        assertTrue(r.out().contains("profile:\nms per step (2)"), r.out());
+        assertTrue(r.out().contains("profile:\nms per step (2 of 3)"), r.out());
         assertTrue(r.out().contains("add+mish") && r.out().contains("[sgd step]"), r.out());
     }
 }

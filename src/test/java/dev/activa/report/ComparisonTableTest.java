@@ -135,7 +135,7 @@ class ComparisonTableTest {
                 new Profiler.Entry("add+" + activation, false, addActivationMillis, 3, 0, 3),
                 new Profiler.Entry(activation, true, 7, 1, 0, 0), // a phase of that name is not the activation
                 new Profiler.Entry("sgd step", true, 5, 1, 0, 0));
-        return run(activation, "mnist", seed, 0.9).withProfile(new Profiler.Report(1, 200, 0.0, entries));
+        return run(activation, "mnist", seed, 0.9).withProfile(new Profiler.Report(1, 0, 200, 0.0, entries));
     }
 
     @Test
