@@ -68,6 +68,10 @@ final class DirectConv {
     private static void padPlanes(float[] src, int p0, int p1, int h, int w, int pad, int wp, int extraRows,
                                   float[] out, int at) {
         int hp = h + 2 * pad + extraRows, planeP = hp * wp;
+        if (wp <= L) {
+            padNarrowPlanes(src, p0, p1, h, w, pad, wp, hp, out, at);
+            return;
+        }
         for (int pl = p0; pl < p1; pl++) {
             int d = at + (pl - p0) * planeP, sIn = pl * h * w;
             Arrays.fill(out, d, d + pad * wp, 0f);
@@ -78,6 +82,24 @@ final class DirectConv {
                 Arrays.fill(out, row + pad + w, row + wp, 0f);
             }
             Arrays.fill(out, d + (hp - pad - extraRows) * wp, d + planeP, 0f);
+        }
+    }
+
+    /**
+     * {@link #padPlanes} for padded rows of at most L floats (the quick start's 7 × 7 and 4 × 4
+     * planes): one masked load, shifted by pad lanes, and one masked store per row. The arraycopy
+     * and two fills per row that wider rows take cost more in calls than in copying at these widths.
+     */
+    private static void padNarrowPlanes(float[] src, int p0, int p1, int h, int w, int pad, int wp, int hp,
+                                        float[] out, int at) {
+        var row = S.indexInRange(0, wp);
+        var inside = S.indexInRange(-pad, w); // lanes pad … pad + w − 1 read the source row
+        var zero = FloatVector.zero(S);
+        for (int pl = p0, d = at; pl < p1; pl++, d += hp * wp) {
+            int sIn = pl * h * w, y = 0;
+            for (; y < pad; y++) zero.intoArray(out, d + y * wp, row);
+            for (; y < pad + h; y++) FloatVector.fromArray(S, src, sIn + (y - pad) * w - pad, inside).intoArray(out, d + y * wp, row);
+            for (; y < hp; y++) zero.intoArray(out, d + y * wp, row);
         }
     }
 
