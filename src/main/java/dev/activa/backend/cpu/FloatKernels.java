@@ -116,7 +116,13 @@ final class FloatKernels {
         return Math.max(1, SUM_SPAN / Math.max(1, (hw + L - 1) / L));
     }
 
-    /** Mean and 1/sqrt(biased var + eps) per channel; also the unbiased variance for running stats. */
+    /**
+     * Mean and 1/sqrt(biased var + eps) per channel; also the unbiased variance for running stats.
+     * Each plane's lanes (the tail's unloaded lanes adding 0) are summed here, not in a helper: a
+     * vector handed to a method the JIT does not inline is boxed, and whether it inlined one
+     * depended on the run (one quick-start run in three allocated 200 MB more a step, 80 bytes per
+     * 16 floats summed).
+     */
     static void batchStats(Parallel parallel, float[] x, int n, int c, int hw, double eps,
                            float[] mean, float[] invStd, float[] unbiasedVar) {
         int count = n * hw, full = hw - hw % L, group = planesPerSum(hw);
@@ -128,16 +134,28 @@ final class FloatKernels {
                 double sum = 0;
                 for (int b0 = 0; b0 < n; b0 += group) {
                     FloatVector acc = FloatVector.zero(S);
-                    for (int b = b0, b1 = Math.min(n, b0 + group); b < b1; b++)
-                        acc = addDeviations(acc, x, (b * c + ch) * hw, full, tail, pivot);
+                    for (int b = b0, b1 = Math.min(n, b0 + group); b < b1; b++) {
+                        int off = (b * c + ch) * hw;
+                        for (int i = 0; i < full; i += L) acc = acc.add(FloatVector.fromArray(S, x, off + i).sub(pivot));
+                        if (full < hw) acc = acc.add(load(x, off + full, tail).sub(pivot).blend(0f, tail.not()));
+                    }
                     sum += Activation.sumLanes(acc, lanes);
                 }
                 float m = (float) (pivot + sum / count);
                 double sq = 0;
                 for (int b0 = 0; b0 < n; b0 += group) {
                     FloatVector acc = FloatVector.zero(S);
-                    for (int b = b0, b1 = Math.min(n, b0 + group); b < b1; b++)
-                        acc = addSquaredDeviations(acc, x, (b * c + ch) * hw, full, tail, m);
+                    for (int b = b0, b1 = Math.min(n, b0 + group); b < b1; b++) {
+                        int off = (b * c + ch) * hw;
+                        for (int i = 0; i < full; i += L) {
+                            FloatVector d = FloatVector.fromArray(S, x, off + i).sub(m);
+                            acc = d.fma(d, acc);
+                        }
+                        if (full < hw) {
+                            FloatVector d = load(x, off + full, tail).sub(m).blend(0f, tail.not());
+                            acc = d.fma(d, acc);
+                        }
+                    }
                     sq += Activation.sumLanes(acc, lanes);
                 }
                 mean[ch] = m;
@@ -145,30 +163,6 @@ final class FloatKernels {
                 unbiasedVar[ch] = (float) (count > 1 ? sq / (count - 1) : sq);
             }
         });
-    }
-
-    /*
-     * Lane sums over one plane, a[off … off + full + tail): full vectors unmasked, then the lanes
-     * of tail (full = the plane's length rounded down to whole vectors), into acc lane by lane.
-     */
-
-    /** acc + (a − pivot), the tail's unloaded lanes adding 0. */
-    private static FloatVector addDeviations(FloatVector acc, float[] a, int off, int full, VectorMask<Float> tail,
-                                             float pivot) {
-        for (int i = 0; i < full; i += L) acc = acc.add(FloatVector.fromArray(S, a, off + i).sub(pivot));
-        return tail.anyTrue() ? acc.add(load(a, off + full, tail).sub(pivot).blend(0f, tail.not())) : acc;
-    }
-
-    /** acc + (a − mean)², the tail's unloaded lanes adding 0. */
-    private static FloatVector addSquaredDeviations(FloatVector acc, float[] a, int off, int full, VectorMask<Float> tail,
-                                                    float mean) {
-        for (int i = 0; i < full; i += L) {
-            FloatVector d = FloatVector.fromArray(S, a, off + i).sub(mean);
-            acc = d.fma(d, acc);
-        }
-        if (!tail.anyTrue()) return acc;
-        FloatVector d = load(a, off + full, tail).sub(mean).blend(0f, tail.not());
-        return d.fma(d, acc);
     }
 
     /** y = x·scale[ch] + shift[ch]: batch norm folded into one multiply-add per element. */
@@ -239,8 +233,12 @@ final class FloatKernels {
         var tail = S.indexInRange(full, hw);
         parallel.forRange(planes, Math.max(1, GRAIN / Math.max(1, hw)), (p0, p1) -> {
             float[] lanes = new float[L];
-            for (int p = p0; p < p1; p++)
-                y[p] = (float) (Activation.sumLanes(addDeviations(FloatVector.zero(S), x, p * hw, full, tail, 0f), lanes) / hw);
+            for (int p = p0; p < p1; p++) {
+                FloatVector acc = FloatVector.zero(S); // summed here, not in a helper: see batchStats
+                for (int i = 0; i < full; i += L) acc = acc.add(FloatVector.fromArray(S, x, p * hw + i));
+                if (full < hw) acc = acc.add(load(x, p * hw + full, tail).blend(0f, tail.not()));
+                y[p] = (float) (Activation.sumLanes(acc, lanes) / hw);
+            }
         });
     }
 
