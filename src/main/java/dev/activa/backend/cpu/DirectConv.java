@@ -34,12 +34,18 @@ final class DirectConv {
      */
     static final int KB = L >= 16 ? 8 : 4;
 
+    /** The calling thread's whole padded batch ({@link #padded}), grown and never shrunk: one per op, on the op's thread. */
+    private static final ThreadLocal<float[][]> PADDED = ThreadLocal.withInitial(() -> new float[1][0]);
+
     /**
-     * Per-thread scratch, grown and never shrunk: a whole padded batch ({@link #padded}), one padded
-     * image or a chunk of them, and dY's images beside the input's (weight gradient).
+     * A task's scratch ({@link Workspaces}): one padded image or a chunk of them, dY's images beside
+     * the input's, and the weight gradient's lane sums.
      */
-    private static final ThreadLocal<float[][]> PADDED = ThreadLocal.withInitial(() -> new float[1][0]),
-            IMAGE = ThreadLocal.withInitial(() -> new float[1][0]), IMAGE_DY = ThreadLocal.withInitial(() -> new float[1][0]);
+    private static final class TaskScratch {
+        final Workspaces.Floats image = new Workspaces.Floats(), imageDy = new Workspaces.Floats(), lanes = new Workspaces.Floats();
+    }
+
+    private static final Workspaces<TaskScratch> SCRATCH = new Workspaces<>(TaskScratch::new);
 
     /**
      * src [n, c, h, w] copied into [n, c, h+2·pad, w+2·pad] with zero borders, plus 4L floats of
@@ -181,11 +187,16 @@ final class DirectConv {
         int[] off = offsets(c, hp * wp, wp, r, s);
         if (n >= parallel.threads()) {
             parallel.forRange(n, 1, (b0, b1) -> {
-                float[] xp = buffer(IMAGE, image + 4L * L);
-                Arrays.fill(xp, image, image + 4 * L, 0f);
-                for (int b = b0; b < b1; b++) {
-                    padPlanes(x, b * c, (b + 1) * c, h, w, pad, wp, 0, xp, 0);
-                    for (int at = 0; at < blocks.count(); at++) blocks.run(at, xp, 0, off, wk, taps, k, y, b);
+                TaskScratch scratch = SCRATCH.take();
+                try {
+                    float[] xp = scratch.image.atLeast(image + 4L * L);
+                    Arrays.fill(xp, image, image + 4 * L, 0f);
+                    for (int b = b0; b < b1; b++) {
+                        padPlanes(x, b * c, (b + 1) * c, h, w, pad, wp, 0, xp, 0);
+                        for (int at = 0; at < blocks.count(); at++) blocks.run(at, xp, 0, off, wk, taps, k, y, b);
+                    }
+                } finally {
+                    SCRATCH.give(scratch);
                 }
             });
             return;
@@ -355,60 +366,66 @@ final class DirectConv {
         float[][] partial = new float[parts][];
         parallel.forTasks(parts, part -> {
             int b0 = (int) ((long) n * part / parts), b1 = (int) ((long) n * (part + 1) / parts);
-            float[] lanes = new float[kRound * tRound * L];
-            for (int c0 = b0; c0 < b1; c0 += chunk) {
-                // The chunk's images padded here, by the thread that reads them next, while they fit its L2.
-                int images = Math.min(b1, c0 + chunk) - c0;
-                float[] xp = buffer(IMAGE, (long) images * c * plane + plane + 4L * L);
-                float[] dyp = buffer(IMAGE_DY, (long) images * k * dyPlane);
-                // weightBlock's view of the chunk: images, their strides in dY and x, rows and
-                // widths, the stride of dY's channels, and x's tap offsets.
-                int blockImages, dyImage, xImage, rows, width, dyRow, xRow, dyChannel;
-                int[] off;
-                if (flat) {
-                    int run = images * plane;
-                    channelRuns(x, c0, images, c, h, w, pad, wp, -pad, plane, xp);
-                    channelRuns(dy, c0, images, k, ho, wo, 0, wp, h + pad - ho, plane, dyp);
-                    // The last channel's taps read up to (r−1)·wp + s − 1 floats past its run: zeros.
-                    Arrays.fill(xp, c * run, c * run + plane, 0f);
-                    off = offsets(c, run, wp, r, s);
-                    // One "image" of one row, a run wide, or each image's span alone.
-                    blockImages = oneLoop ? 1 : images;
-                    dyImage = xImage = oneLoop ? 0 : plane;
-                    rows = 1;
-                    width = oneLoop ? run : span;
-                    dyRow = xRow = 0;
-                    dyChannel = run;
-                } else {
-                    int image = c * plane;
-                    padPlanes(x, c0 * c, (c0 + images) * c, h, w, pad, wp, 0, xp, 0);
-                    padPlanes(dy, c0 * k, (c0 + images) * k, ho, wo, 0, wv, 0, dyp, 0);
-                    Arrays.fill(xp, images * image, images * image + 4 * L, 0f);
-                    off = offsets(c, plane, wp, r, s);
-                    blockImages = images;
-                    dyImage = k * dyPlane;
-                    xImage = image;
-                    rows = ho;
-                    width = dyRow = wv;
-                    xRow = wp;
-                    dyChannel = dyPlane;
+            TaskScratch scratch = SCRATCH.take();
+            try {
+                float[] lanes = scratch.lanes.atLeast((long) kRound * tRound * L);
+                Arrays.fill(lanes, 0, kRound * tRound * L, 0f); // the blocks add into their lanes
+                for (int c0 = b0; c0 < b1; c0 += chunk) {
+                    // The chunk's images padded here, by the thread that reads them next, while they fit its L2.
+                    int images = Math.min(b1, c0 + chunk) - c0;
+                    float[] xp = scratch.image.atLeast((long) images * c * plane + plane + 4L * L);
+                    float[] dyp = scratch.imageDy.atLeast((long) images * k * dyPlane);
+                    // weightBlock's view of the chunk: images, their strides in dY and x, rows and
+                    // widths, the stride of dY's channels, and x's tap offsets.
+                    int blockImages, dyImage, xImage, rows, width, dyRow, xRow, dyChannel;
+                    int[] off;
+                    if (flat) {
+                        int run = images * plane;
+                        channelRuns(x, c0, images, c, h, w, pad, wp, -pad, plane, xp);
+                        channelRuns(dy, c0, images, k, ho, wo, 0, wp, h + pad - ho, plane, dyp);
+                        // The last channel's taps read up to (r−1)·wp + s − 1 floats past its run: zeros.
+                        Arrays.fill(xp, c * run, c * run + plane, 0f);
+                        off = offsets(c, run, wp, r, s);
+                        // One "image" of one row, a run wide, or each image's span alone.
+                        blockImages = oneLoop ? 1 : images;
+                        dyImage = xImage = oneLoop ? 0 : plane;
+                        rows = 1;
+                        width = oneLoop ? run : span;
+                        dyRow = xRow = 0;
+                        dyChannel = run;
+                    } else {
+                        int image = c * plane;
+                        padPlanes(x, c0 * c, (c0 + images) * c, h, w, pad, wp, 0, xp, 0);
+                        padPlanes(dy, c0 * k, (c0 + images) * k, ho, wo, 0, wv, 0, dyp, 0);
+                        Arrays.fill(xp, images * image, images * image + 4 * L, 0f);
+                        off = offsets(c, plane, wp, r, s);
+                        blockImages = images;
+                        dyImage = k * dyPlane;
+                        xImage = image;
+                        rows = ho;
+                        width = dyRow = wv;
+                        xRow = wp;
+                        dyChannel = dyPlane;
+                    }
+                    for (int o0 = 0; o0 < k; o0 += WK)
+                        for (int t0 = 0; t0 < taps; t0 += WT)
+                            weightBlock(dyp, dyImage, xp, xImage, 0, blockImages, off, rows, width, dyRow, xRow, k, taps,
+                                    o0, t0, dyChannel, lanes, ((o0 * tRound) + t0) * L, tRound * L);
                 }
-                for (int o0 = 0; o0 < k; o0 += WK)
-                    for (int t0 = 0; t0 < taps; t0 += WT)
-                        weightBlock(dyp, dyImage, xp, xImage, 0, blockImages, off, rows, width, dyRow, xRow, k, taps,
-                                o0, t0, dyChannel, lanes, ((o0 * tRound) + t0) * L, tRound * L);
+                // Lanes summed in lane order, not by reduceLanes(ADD), whose order differs between
+                // interpreted and compiled code: the same call must give the same bits (see Activation.sumLanes).
+                float[] sum = new float[k * taps];
+                for (int o = 0; o < k; o++)
+                    for (int t = 0; t < taps; t++) {
+                        int at = (o * tRound + t) * L;
+                        float total = 0;
+                        for (int e = 0; e < L; e++) total += lanes[at + e];
+                        sum[o * taps + t] = total;
+                    }
+                partial[part] = sum;
+            } finally {
+                SCRATCH.give(scratch);
             }
-            // Lanes summed in lane order, not by reduceLanes(ADD), whose order differs between
-            // interpreted and compiled code: the same call must give the same bits (see Activation.sumLanes).
-            float[] sum = new float[k * taps];
-            for (int o = 0; o < k; o++)
-                for (int t = 0; t < taps; t++) {
-                    int at = (o * tRound + t) * L;
-                    float total = 0;
-                    for (int e = 0; e < L; e++) total += lanes[at + e];
-                    sum[o * taps + t] = total;
-                }
-            partial[part] = sum;
         });
         Arrays.fill(dw, 0, k * taps, 0f);
         for (float[] p : partial)

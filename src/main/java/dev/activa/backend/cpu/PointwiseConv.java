@@ -28,16 +28,21 @@ final class PointwiseConv {
 
     /**
      * y [n, k, ho, wo] = x [n, c, h, w] ⊛ w [k, c, 1, 1]. At stride &gt; 1 each image is compacted
-     * just before its GEMM, into a per-thread buffer that the GEMM then reads from L2.
+     * just before its GEMM, into a buffer of the task's that the GEMM then reads from L2.
      */
     static void forward(Parallel parallel, Im2colConv.Geometry g, float[] x, float[] w, float[] y, int n, int k) {
         int c = g.c(), plane = g.outPlane(), image = c * plane;
         Sgemm.Packer weights = Sgemm.packerA(false, w, 0, c);
         parallel.forRange(n, 1, (b0, b1) -> {
-            for (int b = b0; b < b1; b++) {
-                Sgemm.Packer positions = g.stride() == 1 ? Sgemm.packerB(false, x, b * image, plane)
-                        : Sgemm.packerB(false, compacted(g, x, b), 0, plane);
-                Sgemm.gemmSerial(k, plane, c, 1f, weights, positions, 0f, y, b * k * plane, plane);
+            Workspaces.Floats scratch = SCRATCH.take();
+            try {
+                for (int b = b0; b < b1; b++) {
+                    Sgemm.Packer positions = g.stride() == 1 ? Sgemm.packerB(false, x, b * image, plane)
+                            : Sgemm.packerB(false, compacted(g, x, b, scratch), 0, plane);
+                    Sgemm.gemmSerial(k, plane, c, 1f, weights, positions, 0f, y, b * k * plane, plane);
+                }
+            } finally {
+                SCRATCH.give(scratch);
             }
         });
     }
@@ -50,16 +55,21 @@ final class PointwiseConv {
         int c = g.c(), plane = g.outPlane(), image = g.inImage();
         Sgemm.Packer weightsT = Sgemm.packerA(true, w, 0, c);
         parallel.forRange(n, 1, (b0, b1) -> {
-            for (int b = b0; b < b1; b++) {
-                Sgemm.Packer grads = Sgemm.packerB(false, dy, b * k * plane, plane);
-                if (g.stride() == 1) {
-                    Sgemm.gemmSerial(c, plane, k, 1f, weightsT, grads, 0f, dx, b * image, plane);
-                    continue;
+            Workspaces.Floats scratch = SCRATCH.take();
+            try {
+                for (int b = b0; b < b1; b++) {
+                    Sgemm.Packer grads = Sgemm.packerB(false, dy, b * k * plane, plane);
+                    if (g.stride() == 1) {
+                        Sgemm.gemmSerial(c, plane, k, 1f, weightsT, grads, 0f, dx, b * image, plane);
+                        continue;
+                    }
+                    float[] t = scratch.atLeast(c * plane);
+                    Sgemm.gemmSerial(c, plane, k, 1f, weightsT, grads, 0f, t, 0, plane);
+                    Arrays.fill(dx, b * image, (b + 1) * image, 0f);
+                    spread(g, t, dx, b * image);
                 }
-                float[] t = scratch(c * plane);
-                Sgemm.gemmSerial(c, plane, k, 1f, weightsT, grads, 0f, t, 0, plane);
-                Arrays.fill(dx, b * image, (b + 1) * image, 0f);
-                spread(g, t, dx, b * image);
+            } finally {
+                SCRATCH.give(scratch);
             }
         });
     }
@@ -76,11 +86,16 @@ final class PointwiseConv {
         parallel.forTasks(parts, part -> {
             int b0 = (int) ((long) n * part / parts), b1 = (int) ((long) n * (part + 1) / parts);
             float[] out = part == 0 ? dw : new float[k * c];
-            for (int b = b0; b < b1; b++) {
-                Sgemm.Packer positions = g.stride() == 1 ? transposed(x, b * image, plane)
-                        : transposed(compacted(g, x, b), 0, plane);
-                Sgemm.gemmSerial(k, c, plane, 1f, new Im2colConv.Planes(dy, b, k, plane).asRows(), positions,
-                        b == b0 ? 0f : 1f, out, 0, c);
+            Workspaces.Floats scratch = SCRATCH.take();
+            try {
+                for (int b = b0; b < b1; b++) {
+                    Sgemm.Packer positions = g.stride() == 1 ? transposed(x, b * image, plane)
+                            : transposed(compacted(g, x, b, scratch), 0, plane);
+                    Sgemm.gemmSerial(k, c, plane, 1f, new Im2colConv.Planes(dy, b, k, plane).asRows(), positions,
+                            b == b0 ? 0f : 1f, out, 0, c);
+                }
+            } finally {
+                SCRATCH.give(scratch);
             }
             partial[part] = out;
         });
@@ -88,13 +103,8 @@ final class PointwiseConv {
             for (int e = 0; e < k * c; e++) dw[e] += partial[part][e];
     }
 
-    private static final ThreadLocal<float[][]> SCRATCH = ThreadLocal.withInitial(() -> new float[1][0]);
-
-    private static float[] scratch(int size) {
-        float[][] holder = SCRATCH.get();
-        if (holder[0].length < size) holder[0] = new float[size];
-        return holder[0];
-    }
+    /** A task's buffer for an image compacted, or a gradient before it is spread ({@link Workspaces}). */
+    private static final Workspaces<Workspaces.Floats> SCRATCH = new Workspaces<>(Workspaces.Floats::new);
 
     /** Lane l of two vectors' worth: element 2l, the even elements of a pair of vectors in one permute. */
     private static final FloatVector EVENS = evens();
@@ -114,12 +124,12 @@ final class PointwiseConv {
     }
 
     /**
-     * Image b of x [n, c, h, w] at the strided positions, as [c, ho·wo] in this thread's scratch
+     * Image b of x [n, c, h, w] at the strided positions, as [c, ho·wo] in the task's scratch
      * buffer (which it returns).
      */
-    private static float[] compacted(Im2colConv.Geometry g, float[] x, int b) {
+    private static float[] compacted(Im2colConv.Geometry g, float[] x, int b, Workspaces.Floats scratch) {
         int c = g.c(), h = g.h(), w = g.w(), ho = g.ho(), wo = g.wo(), st = g.stride(), permuted = permuted(g);
-        float[] out = scratch(c * ho * wo);
+        float[] out = scratch.atLeast(c * ho * wo);
         for (int ci = 0; ci < c; ci++)
             for (int oy = 0; oy < ho; oy++) {
                 int src = ((b * c + ci) * h + oy * st) * w, dst = (ci * ho + oy) * wo, ox = 0;

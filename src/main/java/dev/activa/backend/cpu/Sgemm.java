@@ -13,8 +13,8 @@ import jdk.incubator.vector.VectorSpecies;
  * <p>Loops, outermost first: a 2-D split of C into one tile per core (over N when N is the larger
  * side, over M otherwise, or both), then per tile: NC columns of B (packed once per KC-deep slice,
  * kept in L2/L3), KC of depth, MC rows of A (packed, kept in L2), NR-column micro-panels of B (in
- * L1 while all MR-row micro-panels of A stream past), MR rows. Each thread packs into its own
- * buffers, reused across calls, so a call allocates nothing once the buffers have grown.
+ * L1 while all MR-row micro-panels of A stream past), MR rows. Each tile packs into buffers it
+ * borrows ({@link Workspaces}), reused across calls, so a call allocates nothing once they have grown.
  */
 final class Sgemm {
     private Sgemm() {}
@@ -38,22 +38,12 @@ final class Sgemm {
     /** Below this many multiply-adds a call runs on the calling thread alone. */
     private static final long PARALLEL_WORK = 1L << 18;
 
-    /** Per-thread packing buffers: grown on demand, never shrunk, so steady-state calls allocate nothing. */
+    /** A tile's packing buffers, borrowed ({@link Workspaces}): grown on demand, never shrunk, so steady-state calls allocate nothing. */
     private static final class Buffers {
-        float[] a = new float[0], b = new float[0];
-
-        float[] a(int size) {
-            if (a.length < size) a = new float[size];
-            return a;
-        }
-
-        float[] b(int size) {
-            if (b.length < size) b = new float[size];
-            return b;
-        }
+        final Workspaces.Floats a = new Workspaces.Floats(), b = new Workspaces.Floats();
     }
 
-    private static final ThreadLocal<Buffers> BUFFERS = ThreadLocal.withInitial(Buffers::new);
+    private static final Workspaces<Buffers> BUFFERS = new Workspaces<>(Buffers::new);
 
     /**
      * Packs part of an operand into the layout the micro-kernel reads: for A, rows
@@ -134,13 +124,22 @@ final class Sgemm {
         return (int) Math.min(size, units * i / parts * unit);
     }
 
-    /** C[m0:m1, n0:n1] on the calling thread, with its own packed buffers. */
+    /** C[m0:m1, n0:n1] on the calling thread, with packing buffers of its own while it runs. */
     private static void tile(Packer packA, Packer packB, int m0, int m1, int n0, int n1, int k, float alpha,
                              float beta, float[] c, int cOff, int ldc) {
-        Buffers buf = BUFFERS.get();
+        Buffers buf = BUFFERS.take();
+        try {
+            tile(buf, packA, packB, m0, m1, n0, n1, k, alpha, beta, c, cOff, ldc);
+        } finally {
+            BUFFERS.give(buf);
+        }
+    }
+
+    private static void tile(Buffers buf, Packer packA, Packer packB, int m0, int m1, int n0, int n1, int k, float alpha,
+                             float beta, float[] c, int cOff, int ldc) {
         int kcMax = Math.min(KC, k);
-        float[] packedA = buf.a(ceilDivInt(Math.min(MC, m1 - m0), MR) * MR * kcMax);
-        float[] packedB = buf.b(ceilDivInt(Math.min(NC, n1 - n0), NR) * NR * kcMax);
+        float[] packedA = buf.a.atLeast(ceilDivInt(Math.min(MC, m1 - m0), MR) * MR * kcMax);
+        float[] packedB = buf.b.atLeast(ceilDivInt(Math.min(NC, n1 - n0), NR) * NR * kcMax);
         for (int jc = n0; jc < n1; jc += NC) {
             int nc = Math.min(NC, n1 - jc);
             for (int pc = 0; pc < k; pc += KC) {

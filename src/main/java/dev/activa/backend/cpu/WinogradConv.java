@@ -82,17 +82,14 @@ final class WinogradConv {
         return n >= threads && scratch <= IMAGE_LIMIT && tw >= L / 2 && in >= MIN_CHANNELS;
     }
 
-    /** Per-thread scratch: the split rows, V, the output tiles, one padded row, V's row offsets, the GEMMs' block. */
-    private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
+    /** A task's scratch ({@link Workspaces}): the split rows, V, the output tiles, one padded row, V's row offsets, the GEMMs' block. */
+    private static final Workspaces<Scratch> SCRATCH = new Workspaces<>(Scratch::new);
 
     private static final class Scratch {
-        float[] split = new float[0], v = new float[0], tiles = new float[0], row = new float[0];
+        final Workspaces.Floats split = new Workspaces.Floats(), v = new Workspaces.Floats(), tiles = new Workspaces.Floats(),
+                row = new Workspaces.Floats();
         int[] vRows = new int[0];
         final float[] m = new float[P * KB * TB];
-
-        static float[] grown(float[] a, int size) {
-            return a.length < size ? new float[size] : a;
-        }
     }
 
     /**
@@ -111,19 +108,23 @@ final class WinogradConv {
         int chunks = (n + images - 1) / images;
         int chunkImages = (n + chunks - 1) / chunks; // as even as they come
         parallel.forRange(chunks, 1, (c0, c1) -> {
-            Scratch s = SCRATCH.get();
-            for (int chunk = c0; chunk < c1; chunk++) {
-                int b0 = chunk * chunkImages, nb = Math.min(chunkImages, n - b0);
-                int chunkTiles = nb * tiles, stride = roundUp(chunkTiles, TB) + L; // a row of V: whole blocks, plus slack
-                float[] split = s.split = Scratch.grown(s.split, nb * splitImage);
-                float[] row = s.row = Scratch.grown(s.row, 2 * half);
-                float[] v = s.v = Scratch.grown(s.v, P * c * stride);
-                float[] out = s.tiles = Scratch.grown(s.tiles, 4 * k * stride);
-                split(x, b0, nb, c, h, w, hp, half, row, split);
-                inputTransform(split, nb, c, hp, th, tw, half, v, stride);
-                int[] vRows = s.vRows = s.vRows.length < c ? new int[c] : s.vRows;
-                multiply(u, v, stride, chunkTiles, c, k, vRows, s.m, out);
-                unsplit(out, stride, b0, nb, k, h, w, th, tw, row, y);
+            Scratch s = SCRATCH.take();
+            try {
+                for (int chunk = c0; chunk < c1; chunk++) {
+                    int b0 = chunk * chunkImages, nb = Math.min(chunkImages, n - b0);
+                    int chunkTiles = nb * tiles, stride = roundUp(chunkTiles, TB) + L; // a row of V: whole blocks, plus slack
+                    float[] split = s.split.atLeast(nb * splitImage);
+                    float[] row = s.row.atLeast(2 * half);
+                    float[] v = s.v.atLeast(P * c * stride);
+                    float[] out = s.tiles.atLeast(4 * k * stride);
+                    split(x, b0, nb, c, h, w, hp, half, row, split);
+                    inputTransform(split, nb, c, hp, th, tw, half, v, stride);
+                    int[] vRows = s.vRows = s.vRows.length < c ? new int[c] : s.vRows;
+                    multiply(u, v, stride, chunkTiles, c, k, vRows, s.m, out);
+                    unsplit(out, stride, b0, nb, k, h, w, th, tw, row, y);
+                }
+            } finally {
+                SCRATCH.give(s);
             }
         });
     }

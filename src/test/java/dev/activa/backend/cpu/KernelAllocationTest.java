@@ -52,6 +52,46 @@ class KernelAllocationTest {
         }
     }
 
+    /**
+     * The GEMM's packing buffers and the direct convolution's padded images are borrowed by each
+     * task and kept between calls, on every thread: on JDK 25 the common pool's workers erase their
+     * thread locals after each task, and buffers held there came new on every task (a 1.5 MiB B
+     * panel per tile here). Counted over all threads, steady-state calls allocate their outputs
+     * and a few small arrays, not buffers.
+     */
+    @Test
+    void steadyStateCallsAllocateNoScratchOnAnyThread() {
+        var threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+        var cpu = new CpuBackend(); // the common pool, whose workers run tasks beside the caller
+        var rng = new java.util.SplittableRandom(3);
+        java.util.function.IntFunction<float[]> random = n -> {
+            float[] v = new float[n];
+            for (int i = 0; i < n; i++) v[i] = (float) rng.nextDouble(-1, 1);
+            return v;
+        };
+        int m = 8, k = 192, n = 4096; // a B panel of 192 × 2048 floats per tile
+        Tensor a = cpu.fromFloats(random.apply(m * k), DType.F32, m, k), b = cpu.fromFloats(random.apply(k * n), DType.F32, k, n);
+        var spec = new dev.activa.backend.Conv2dSpec(1, 1); // 4 → 4 channels at 64 × 64: the direct kernel, an image per task
+        Tensor x = cpu.fromFloats(random.apply(4 * 4 * 64 * 64), DType.F32, 4, 4, 64, 64);
+        Tensor w = cpu.fromFloats(random.apply(4 * 4 * 9), DType.F32, 4, 4, 3, 3);
+        Tensor dy = cpu.fromFloats(random.apply(4 * 4 * 64 * 64), DType.F32, 4, 4, 64, 64);
+        Runnable calls = () -> {
+            for (int i = 0; i < 10; i++) {
+                cpu.recycle(cpu.matmul(a, b, false, false)); // its output is new each call: m·n floats
+                cpu.recycle(cpu.conv2d(x, w, spec)); // these two outputs are lent again
+                cpu.recycle(cpu.conv2dBackwardInput(dy, w, x.shape(), spec));
+                cpu.conv2dBackwardWeight(dy, x, w.shape(), spec);
+            }
+        };
+        for (int warm = 0; warm < 30; warm++) calls.run();
+        long before = threads.getTotalThreadAllocatedBytes();
+        calls.run();
+        long perCall = (threads.getTotalThreadAllocatedBytes() - before) / 10;
+        long output = 4L * m * n, limit = output + 64 * 1024;
+        assertTrue(perCall <= limit, "all threads allocated " + perCall + " bytes per call, above the " + output
+                + " of the matmul's output and 64 KiB besides");
+    }
+
     /** The child JVM's entry point: prints the bytes per call of one activation once warm. */
     public static void main(String[] args) {
         System.out.println(bytesPerCallOnceWarm(args[0]));

@@ -1,0 +1,52 @@
+package dev.activa.backend.cpu;
+
+import java.util.Arrays;
+import java.util.concurrent.ConcurrentLinkedDeque;
+import java.util.function.Supplier;
+
+/**
+ * Scratch that a kernel's parallel tasks borrow and give back (packing buffers, padded images,
+ * transforms), grown on demand and never shrunk, so that a call in steady state allocates none.
+ *
+ * <p>Thread locals held it before, but on JDK 25 the common fork-join pool's workers
+ * ({@code InnocuousForkJoinWorkerThread}) erase their thread locals after every task: each task
+ * such a worker ran allocated its buffers again (JFR: 4.4 GB of SGEMM buffers in one evaluation of
+ * 10,000 images). A pool holds as many workspaces as were ever out at once, and lends the one
+ * given back last first.
+ */
+final class Workspaces<T> {
+    private final ConcurrentLinkedDeque<T> idle = new ConcurrentLinkedDeque<>();
+    private final Supplier<T> create;
+
+    Workspaces(Supplier<T> create) {
+        this.create = create;
+    }
+
+    /** A workspace of this caller's alone until it {@link #give}s it back. */
+    T take() {
+        T w = idle.pollFirst();
+        return w != null ? w : create.get();
+    }
+
+    void give(T workspace) {
+        idle.offerFirst(workspace);
+    }
+
+    /** With {@code -Dactiva.cpu.poisonOutputs=true} (the tests run so) a buffer is NaN each time it is asked for. */
+    private static final boolean POISON = Boolean.getBoolean("activa.cpu.poisonOutputs");
+
+    /** A float array grown on demand, never shrunk: one buffer of a workspace. */
+    static final class Floats {
+        private float[] data = new float[0];
+
+        /**
+         * The array, at least {@code size} floats long. Its contents are whatever its last user
+         * left (NaN where poisoned): a kernel writes what it reads, zeros included.
+         */
+        float[] atLeast(long size) {
+            if (data.length < size) data = new float[Math.toIntExact(size)];
+            if (POISON) Arrays.fill(data, Float.NaN);
+            return data;
+        }
+    }
+}
