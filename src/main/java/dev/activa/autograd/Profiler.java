@@ -41,6 +41,7 @@ public final class Profiler {
     private long toLeaveOut, leftOut; // activations still to leave untimed, and those left so far
     private Thread owner;
     private int phaseDepth; // phases open on the owner thread: ops within one are the phase's time
+    private boolean warmingUp; // the owner thread's activation is one left out: nothing is timed
 
     public Profiler(Backend backend) {
         this.backend = backend;
@@ -56,24 +57,21 @@ public final class Profiler {
         if (current != null)
             throw new IllegalStateException(current == this ? "profiler: already active on this thread"
                     : "profiler: another profiler is already active on this thread; close its scope first");
-        synchronized (this) {
-            if (toLeaveOut > 0 && owner == null) {
-                toLeaveOut--;
-                leftOut++;
-                return Autograd.noScope();
-            }
-        }
         long gcStart = GcPauses.millis();
         long start = clock(); // before any state changes: on a GPU it may throw, reporting an earlier failure
         Thread opener = Thread.currentThread();
+        boolean warmup;
         synchronized (this) {
             if (owner != null)
                 throw new IllegalStateException("profiler: already active on thread " + owner.getName()
                         + "; a profiler times one thread at a time");
             owner = opener;
+            warmup = toLeaveOut > 0;
+            if (warmup) toLeaveOut--;
         }
         ACTIVE.set(this);
         phaseDepth = 0;
+        warmingUp = warmup; // active, so that the rules above hold, but timing nothing
         return new Autograd.Scope() {
             private boolean closed; // guarded by the profiler
 
@@ -94,9 +92,13 @@ public final class Profiler {
                     phaseDepth = 0;
                     long gcEnd = GcPauses.millis();
                     synchronized (Profiler.this) {
-                        activeNanos += end - start;
-                        activations++;
-                        gcPauseMillis += gcEnd - gcStart;
+                        if (warmup) {
+                            leftOut++;
+                        } else {
+                            activeNanos += end - start;
+                            activations++;
+                            gcPauseMillis += gcEnd - gcStart;
+                        }
                         owner = null;
                     }
                 }
@@ -108,7 +110,9 @@ public final class Profiler {
      * Leaves the next {@code activations} activations untimed: a run's first steps, while the JIT
      * compiles the kernels (and on a GPU convolution algorithms are searched), cost several times
      * what its later steps do, and would be counted into every op's average. The report counts
-     * them apart ({@link Report#warmupSteps}). Replaces an earlier call's count of those not yet left out.
+     * them apart ({@link Report#warmupSteps}). Such an activation is active all the same (one
+     * thread, one profiler), it only times nothing. Replaces an earlier call's count of those not
+     * yet left out; 0 cancels it.
      */
     public synchronized void leaveOut(long activations) {
         if (activations < 0) throw new IllegalArgumentException("profiler: cannot leave out " + activations + " activations");
@@ -167,7 +171,7 @@ public final class Profiler {
     /** The clock before an op, or {@link #OFF} when no profiler is active on this thread, or a phase is open. */
     static long begin() {
         Profiler p = ACTIVE.get();
-        return p == null || p.phaseDepth > 0 ? OFF : p.clock();
+        return p == null || p.phaseDepth > 0 || p.warmingUp ? OFF : p.clock();
     }
 
     static void endForward(String op, long start) {

@@ -52,7 +52,7 @@ public record ComparisonTable(List<Row> rows) {
                     finalStats(runs, EpochRecord::valF1),
                     Stats.of(runs.stream().mapToDouble(r -> best(r).valTop1()).toArray()),
                     Stats.of(runs.stream().mapToDouble(r -> best(r).epoch()).toArray()),
-                    runs.stream().allMatch(r -> r.profile() != null)
+                    runs.stream().allMatch(r -> r.profile() != null && r.profile().steps() > 0) // all warm-up: none timed
                             ? Stats.of(runs.stream().mapToDouble(ComparisonTable::activationShare).toArray()) : null));
         }
         return new ComparisonTable(rows);

@@ -255,6 +255,8 @@ public final class Trainer {
             // the steps' recycled arrays go to the collector, also when a run stops by an exception:
             // a service's backend may idle or serve other work next
             if (backend instanceof CpuBackend cpu) cpu.releasePooledArrays();
+            // a run that stopped early leaves no warm-up behind for the profiler's next activations
+            if (profiler != null) profiler.leaveOut(0);
         }
         double total = (System.nanoTime() - runStart) / 1e9;
         if (validation != null && lastValidation == null) lastValidation = evaluate(validation);

@@ -1,8 +1,8 @@
 package dev.activa.autograd;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -119,9 +119,11 @@ class ProfilerTest {
         profiler.leaveOut(2);
         for (int step = 0; step < 2; step++) {
             try (var _ = profiler.activate()) {
-                assertFalse(Profiler.isActive(), "a warm-up step is not timed");
+                assertTrue(Profiler.isActive(), "a warm-up step is active, as any other");
+                assertEquals(Thread.currentThread(), profiler.activeThread());
+                assertThrows(IllegalStateException.class, profiler::activate, "one profiler, one thread, warm-up or not");
                 Ops.add(a, b);
-                Ops.add(a, b);
+                Profiler.time("sgd step", () -> Ops.add(a, b));
             }
         }
         try (var _ = profiler.activate()) {
@@ -132,6 +134,7 @@ class ProfilerTest {
         assertEquals(1, report.steps());
         assertEquals(2, report.warmupSteps());
         assertEquals(1, byName(report, false).get("add").forwardCalls(), "only the timed step's add");
+        assertNull(byName(report, true).get("sgd step"), "nor a warm-up step's phases");
         String table = report.table();
         assertTrue(table.startsWith("ms per step (1 of 3)") && table.contains("(the first 2 steps not timed: warm-up"), table);
         assertThrows(IllegalArgumentException.class, () -> profiler.leaveOut(-1));

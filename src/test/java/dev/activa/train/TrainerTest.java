@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.activa.autograd.Ops;
 import dev.activa.backend.Backend;
 import dev.activa.backend.cpu.CpuBackend;
 import dev.activa.data.Dataset;
@@ -330,6 +331,39 @@ class TrainerTest {
         }
         trainer.fit();
         assertEquals(1, trainer.profile().report().steps());
+    }
+
+    @Test
+    void aProfileLeavesOutTheFirstStepsOfAFitAndNoMoreOnceItEnds() {
+        Dataset data = TinyData.make(64, 8); // 4 steps an epoch
+        var model = model("relu");
+        var trainer = new Trainer(model, sgd(model, 0.05), data, null, TrainConfig.defaults().withEpochs(40).withBatchSize(16));
+        trainer.addCallback(new Callback() {
+            @Override
+            public void onEpoch(dev.activa.report.EpochRecord r, Control c) {
+                if (r.epoch() == 6) c.stop("stopped for the test");
+            }
+        });
+        var profiler = trainer.profile();
+        var log = trainer.fit().log();
+        assertEquals(20, log.profile().warmupSteps(), "160 steps planned: the first 20 left out");
+        assertEquals(4, log.profile().steps(), "6 epochs of 4 steps ran");
+        // the planned warm-up was spent; had the run stopped inside it, the rest would not linger
+        var early = new Trainer(model, sgd(model, 0.05), data, null, TrainConfig.defaults().withEpochs(40).withBatchSize(16));
+        early.addCallback(new Callback() {
+            @Override
+            public void onEpoch(dev.activa.report.EpochRecord r, Control c) {
+                c.stop("stopped for the test");
+            }
+        });
+        var earlyProfiler = early.profile();
+        assertEquals(0, early.fit().log().profile().steps(), "its 4 steps were all warm-up");
+        try (var _ = earlyProfiler.activate()) {
+            Ops.add(cpu.full(DType.F32, 1, 4), cpu.full(DType.F32, 2, 4));
+        }
+        assertEquals(1, earlyProfiler.report().steps(), "an activation after the fit is timed");
+        assertEquals(4, earlyProfiler.report().warmupSteps());
+        assertEquals(24, profiler.report().steps() + profiler.report().warmupSteps());
     }
 
     @Test
