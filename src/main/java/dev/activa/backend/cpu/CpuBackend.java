@@ -48,9 +48,15 @@ public final class CpuBackend implements Backend, AutoCloseable {
     /** The threads a parallel loop runs on, which also decide how its work is cut. */
     public int threads() { return parallel.threads(); }
 
-    /** Shuts down the pool of a backend made with a thread count; a given pool, or the common one, stays. */
+    /**
+     * Shuts down the pool of a backend made with a thread count (a given pool, or the common one,
+     * stays) and {@linkplain #releasePooledArrays releases} the arrays and scratch held for reuse.
+     */
     @Override
-    public void close() { parallel.close(); }
+    public void close() {
+        parallel.close();
+        releasePooledArrays();
+    }
 
     @Override
     public String name() { return "cpu"; }
@@ -149,9 +155,13 @@ public final class CpuBackend implements Backend, AutoCloseable {
         return pool.stats();
     }
 
-    /** Drops the arrays the pool holds, for the collector (a service between trainings). */
+    /**
+     * Drops the arrays the pool holds, and the kernels' idle scratch (shared by every CPU backend of
+     * the process), for the collector: a service between trainings.
+     */
     public void releasePooledArrays() {
         pool.clear();
+        Workspaces.releaseIdle();
     }
 
     /** An array for an output of n floats that its kernel writes in full: lent by the pool, old contents and all. */

@@ -1,5 +1,6 @@
 package dev.activa.backend.cpu;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.activa.activation.Activation;
@@ -90,6 +91,9 @@ class KernelAllocationTest {
         long output = 4L * m * n, limit = output + 64 * 1024;
         assertTrue(perCall <= limit, "all threads allocated " + perCall + " bytes per call, above the " + output
                 + " of the matmul's output and 64 KiB besides");
+        assertTrue(Workspaces.idleCount() > 0, "the tasks' scratch waits for the next call");
+        cpu.releasePooledArrays();
+        assertEquals(0, Workspaces.idleCount(), "and goes to the collector when the backend releases what it holds");
     }
 
     /** The child JVM's entry point: prints the bytes per call of one activation once warm. */
