@@ -419,9 +419,9 @@ public final class CpuBackend implements Backend, AutoCloseable {
                     s.n(), s.c(), s.h(), s.w(), s.k(), s.r(), s.s(), spec.stride(), spec.padding(), s.ho(), s.wo());
             return wrap(dw, dy.dtype(), weightShape);
         }
-        float[] dw = new float[checkedSize(weightShape)];
+        float[] dw = outputArray(checkedSize(weightShape));
         convolution(s, spec).backwardWeight(floats(dy), floats(x), dw, s.n(), s.k());
-        return wrap(dw, dy.dtype(), weightShape);
+        return output(dw, dy.dtype(), weightShape);
     }
 
     @Override

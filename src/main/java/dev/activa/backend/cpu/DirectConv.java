@@ -98,8 +98,9 @@ final class DirectConv {
      */
     private static void padNarrowPlanes(float[] src, int p0, int p1, int h, int w, int pad, int wp, int hp,
                                         float[] out, int at) {
-        var row = S.indexInRange(0, wp);
-        var inside = S.indexInRange(-pad, w); // lanes pad … pad + w − 1 read the source row
+        // masks from bits: indexInRange with a negative offset runs in plain Java and allocates
+        var row = VectorMask.fromLong(S, (1L << wp) - 1);
+        var inside = VectorMask.fromLong(S, ((1L << w) - 1) << pad); // lanes pad … pad + w − 1 read the source row
         var zero = FloatVector.zero(S);
         for (int pl = p0, d = at; pl < p1; pl++, d += hp * wp) {
             int sIn = pl * h * w, y = 0;
