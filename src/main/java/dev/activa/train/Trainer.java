@@ -40,6 +40,8 @@ import java.util.Map;
  */
 public final class Trainer {
     public static final String ENGINE_VERSION = "0.1.0";
+    /** Steps at the start of each fit() that a profile leaves out (warm-up). */
+    static final int PROFILE_WARMUP_STEPS = 20;
 
     /**
      * What a finished (or stopped) run leaves behind; the paths are null when nothing was written
@@ -66,8 +68,6 @@ public final class Trainer {
     private int startEpoch;
     private RunLog log;
     private Profiler profiler; // null unless profile() was called
-    /** Steps at the start of each fit() that a profile leaves out (warm-up). */
-    static final int PROFILE_WARMUP_STEPS = 20;
 
     public Trainer(Module model, Sgd sgd, Dataset train, Dataset validation, TrainConfig config) {
         if (model.parameters().isEmpty()) throw new IllegalArgumentException("trainer: the model has no parameters");

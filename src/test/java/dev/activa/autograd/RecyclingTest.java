@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.activa.RandomArrays;
 import dev.activa.activation.Activation;
 import dev.activa.backend.Conv2dSpec;
 import dev.activa.backend.cpu.CpuBackend;
@@ -12,7 +13,6 @@ import dev.activa.nn.ResNet;
 import dev.activa.optim.Sgd;
 import dev.activa.tensor.DType;
 import dev.activa.tensor.Tensor;
-import java.util.Random;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -21,13 +21,6 @@ import org.junit.jupiter.api.Test;
  * {@code activa.cpu.poisonOutputs} (pom.xml), so every array lent starts as NaN.
  */
 class RecyclingTest {
-    private static float[] randomFloats(int n, long seed) {
-        var random = new Random(seed);
-        float[] v = new float[n];
-        for (int i = 0; i < n; i++) v[i] = (float) random.nextGaussian();
-        return v;
-    }
-
     /** A ResNet-18 trained step by step twice, once recycling: the same loss and gradients, bit for bit. */
     @Test
     void aRecyclingBackwardGivesTheSameBitsStepAfterStepInFlatMemory() {
@@ -42,7 +35,7 @@ class RecyclingTest {
         int[] labels = {1, 4, 7, 9};
         long newArraysAfterTwoSteps = -1;
         for (int step = 0; step < 6; step++) {
-            float[] images = randomFloats(4 * 3 * 32 * 32, step);
+            float[] images = RandomArrays.gaussian(4 * 3 * 32 * 32, step, 1);
             Tensor plainLoss = Ops.crossEntropy(plain.forward(plainBackend.fromFloats(images, DType.F32, 4, 3, 32, 32)), labels, 0);
             Tensor recyclingLoss = Ops.crossEntropy(
                     recycling.forward(recyclingBackend.fromFloats(images, DType.F32, 4, 3, 32, 32)), labels, 0);
@@ -70,7 +63,7 @@ class RecyclingTest {
     /** Two ops' gradients for the same tensor (p is read twice), one of them handed to both of add's inputs. */
     private static float[] gradientReadTwice(boolean recycle) {
         var cpu = new CpuBackend(1);
-        Tensor x = cpu.fromFloats(randomFloats(16_384, 1), DType.F32, 1, 4, 64, 64).requiresGrad(true);
+        Tensor x = cpu.fromFloats(RandomArrays.gaussian(16_384, 1, 1), DType.F32, 1, 4, 64, 64).requiresGrad(true);
         Tensor p = Ops.activation(Activation.of("mish"), null, x, null);
         Tensor q = Ops.activation(Activation.of("relu"), null, x, null);
         Tensor t = Ops.add(Ops.add(p, q), p); // p's gradient is waiting when add(p, q) hands its own to p and q
@@ -86,8 +79,8 @@ class RecyclingTest {
     /** A detached view of an intermediate as an op's input: no gradient flows into it, but the weight gradient reads it. */
     private static float[] detachedInput(boolean recycle) {
         var cpu = new CpuBackend(1);
-        Tensor x = cpu.fromFloats(randomFloats(32_768, 2), DType.F32, 2, 4, 64, 64).requiresGrad(true);
-        Tensor w = cpu.fromFloats(randomFloats(144, 3), DType.F32, 4, 4, 3, 3).requiresGrad(true);
+        Tensor x = cpu.fromFloats(RandomArrays.gaussian(32_768, 2, 1), DType.F32, 2, 4, 64, 64).requiresGrad(true);
+        Tensor w = cpu.fromFloats(RandomArrays.gaussian(144, 3, 1), DType.F32, 4, 4, 3, 3).requiresGrad(true);
         Tensor y = Ops.activation(Activation.of("mish"), null, x, null);
         Tensor c = Ops.conv2d(y.detach(), w, null, new Conv2dSpec(1, 1));
         Autograd.backward(Ops.sum(Ops.globalAvgPool(Ops.add(c, y))), null, recycle);
@@ -108,7 +101,7 @@ class RecyclingTest {
         Tensor[] images = new Tensor[4];
         float[][] plain = new float[images.length][];
         for (int i = 0; i < images.length; i++) {
-            images[i] = cpu.fromFloats(randomFloats(8 * 3 * 32 * 32, 100 + i), DType.F32, 8, 3, 32, 32);
+            images[i] = cpu.fromFloats(RandomArrays.gaussian(8 * 3 * 32 * 32, 100 + i, 1), DType.F32, 8, 3, 32, 32);
             try (var _ = Autograd.noGrad()) {
                 plain[i] = model.forward(images[i]).toFloats();
             }
@@ -132,7 +125,7 @@ class RecyclingTest {
     void aPassGivesBackOnlyWhatItMade() {
         var cpu = new CpuBackend(1);
         Activation mish = Activation.of("mish");
-        Tensor x = cpu.fromFloats(randomFloats(32_768, 1), DType.F32, 2, 4, 64, 64).requiresGrad(true);
+        Tensor x = cpu.fromFloats(RandomArrays.gaussian(32_768, 1, 1), DType.F32, 2, 4, 64, 64).requiresGrad(true);
         Tensor before;
         try (var _ = Autograd.noGrad()) {
             before = Ops.activation(mish, null, x, null);
@@ -156,7 +149,7 @@ class RecyclingTest {
         var cpu = new CpuBackend(1);
         Activation mish = Activation.of("mish");
         for (boolean recycle : new boolean[] {false, true}) {
-            Tensor x = cpu.fromFloats(randomFloats(32_768, 1), DType.F32, 2, 4, 64, 64).requiresGrad(true);
+            Tensor x = cpu.fromFloats(RandomArrays.gaussian(32_768, 1, 1), DType.F32, 2, 4, 64, 64).requiresGrad(true);
             Tensor hidden = Ops.activation(mish, null, x, null);
             Tensor view = hidden.reshape(2, 16_384);
             Tensor loss = Ops.sum(view);

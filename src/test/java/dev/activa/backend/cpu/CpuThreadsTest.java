@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.activa.RandomArrays;
 import dev.activa.activation.Activation;
 import dev.activa.backend.Backend;
 import dev.activa.data.Dataset;
@@ -24,7 +25,6 @@ import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
-import java.util.SplittableRandom;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ForkJoinPool;
@@ -111,7 +111,7 @@ class CpuThreadsTest {
             return Math.abs(x - 0.3);
         }, (x, p) -> Math.signum(x - 0.3));
         int n = 1 << 18;
-        backend.activationForward(recording, new double[0], backend.fromFloats(randomFloats(n, 5), DType.F32, n), null);
+        backend.activationForward(recording, new double[0], backend.fromFloats(RandomArrays.uniform(n, 5), DType.F32, n), null);
         return seen;
     }
 
@@ -186,8 +186,8 @@ class CpuThreadsTest {
         // weight gradient adds one partial sum per thread, so one and three threads round apart.
         var one = new CpuBackend(1);
         assertEquals(1, one.threads());
-        var x = one.fromFloats(randomFloats(16 * 8 * 28 * 28, 1), DType.F32, 16, 8, 28, 28);
-        var w = one.fromFloats(randomFloats(8 * 8 * 9, 2), DType.F32, 8, 8, 3, 3);
+        var x = one.fromFloats(RandomArrays.uniform(16 * 8 * 28 * 28, 1), DType.F32, 16, 8, 28, 28);
+        var w = one.fromFloats(RandomArrays.uniform(8 * 8 * 9, 2), DType.F32, 8, 8, 3, 3);
         var spec = new dev.activa.backend.Conv2dSpec(1, 1);
         Tensor y = one.conv2d(x, w, spec);
         Tensor dw = one.conv2dBackwardWeight(y, x, w.shape(), spec);
@@ -212,10 +212,4 @@ class CpuThreadsTest {
         assertThrows(IllegalArgumentException.class, () -> new CpuBackend(40000));
     }
 
-    private static float[] randomFloats(int n, long seed) {
-        var rng = new SplittableRandom(seed);
-        float[] a = new float[n];
-        for (int i = 0; i < n; i++) a[i] = (float) rng.nextDouble(-1, 1);
-        return a;
-    }
 }

@@ -3,6 +3,7 @@ package dev.activa.backend.cpu;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.activa.RandomArrays;
 import dev.activa.activation.Activation;
 import dev.activa.tensor.DType;
 import dev.activa.tensor.Tensor;
@@ -64,18 +65,12 @@ class KernelAllocationTest {
     void steadyStateCallsAllocateNoScratchOnAnyThread() {
         var threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
         var cpu = new CpuBackend(); // the common pool, whose workers run tasks beside the caller
-        var rng = new java.util.SplittableRandom(3);
-        java.util.function.IntFunction<float[]> random = n -> {
-            float[] v = new float[n];
-            for (int i = 0; i < n; i++) v[i] = (float) rng.nextDouble(-1, 1);
-            return v;
-        };
         int m = 8, k = 192, n = 4096; // a B panel of 192 × 2048 floats per tile
-        Tensor a = cpu.fromFloats(random.apply(m * k), DType.F32, m, k), b = cpu.fromFloats(random.apply(k * n), DType.F32, k, n);
+        Tensor a = cpu.fromFloats(RandomArrays.uniform(m * k, 1), DType.F32, m, k), b = cpu.fromFloats(RandomArrays.uniform(k * n, 2), DType.F32, k, n);
         var spec = new dev.activa.backend.Conv2dSpec(1, 1); // 4 → 4 channels at 64 × 64: the direct kernel, an image per task
-        Tensor x = cpu.fromFloats(random.apply(4 * 4 * 64 * 64), DType.F32, 4, 4, 64, 64);
-        Tensor w = cpu.fromFloats(random.apply(4 * 4 * 9), DType.F32, 4, 4, 3, 3);
-        Tensor dy = cpu.fromFloats(random.apply(4 * 4 * 64 * 64), DType.F32, 4, 4, 64, 64);
+        Tensor x = cpu.fromFloats(RandomArrays.uniform(4 * 4 * 64 * 64, 3), DType.F32, 4, 4, 64, 64);
+        Tensor w = cpu.fromFloats(RandomArrays.uniform(4 * 4 * 9, 4), DType.F32, 4, 4, 3, 3);
+        Tensor dy = cpu.fromFloats(RandomArrays.uniform(4 * 4 * 64 * 64, 5), DType.F32, 4, 4, 64, 64);
         Runnable calls = () -> {
             for (int i = 0; i < 10; i++) {
                 cpu.recycle(cpu.matmul(a, b, false, false)); // its output is new each call: m·n floats

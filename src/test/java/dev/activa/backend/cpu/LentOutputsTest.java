@@ -2,12 +2,12 @@ package dev.activa.backend.cpu;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 
+import dev.activa.RandomArrays;
 import dev.activa.activation.Activation;
 import dev.activa.tensor.DType;
 import dev.activa.tensor.Tensor;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Random;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -16,13 +16,6 @@ import org.junit.jupiter.api.Test;
  * over a copy of dy, with and without a residual, on one and two threads, at a length with a ragged end.
  */
 class LentOutputsTest {
-    private static float[] randomFloats(int n, long seed) {
-        var random = new Random(seed);
-        float[] v = new float[n];
-        for (int i = 0; i < n; i++) v[i] = (float) (3 * random.nextGaussian());
-        return v;
-    }
-
     /** activationBackward's lent (poisoned) dx against the in-place path over a copy of dy. */
     @Test
     void everyActivationsBackwardWritesEveryElementOfALentDx() {
@@ -34,9 +27,9 @@ class LentOutputsTest {
                 for (boolean residual : new boolean[] {false, true}) {
                     var cpu = new CpuBackend(threads);
                     int n = 16_384 + 13;
-                    Tensor x = cpu.fromFloats(randomFloats(n, 1), DType.F32, n);
-                    Tensor r = residual ? cpu.fromFloats(randomFloats(n, 2), DType.F32, n) : null;
-                    Tensor dy = cpu.fromFloats(randomFloats(n, 3), DType.F32, n);
+                    Tensor x = cpu.fromFloats(RandomArrays.gaussian(n, 1, 3), DType.F32, n);
+                    Tensor r = residual ? cpu.fromFloats(RandomArrays.gaussian(n, 2, 3), DType.F32, n) : null;
+                    Tensor dy = cpu.fromFloats(RandomArrays.gaussian(n, 3, 3), DType.F32, n);
                     double[] p = act.effective(act.initialParameters());
                     float[] lent = cpu.activationBackward(act, p, x, r, dy).dx().toFloats();
                     Tensor over = cpu.fromFloats(dy.toFloats(), DType.F32, n);
