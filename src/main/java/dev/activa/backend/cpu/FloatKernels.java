@@ -2,6 +2,8 @@ package dev.activa.backend.cpu;
 
 import dev.activa.activation.Activation;
 import dev.activa.activation.FloatBlock;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
@@ -24,8 +26,23 @@ final class FloatKernels {
      * arrays, so they stay fast however many activations the process has run.
      */
 
+    /** FloatBlocks by parameter count, borrowed by each task ({@link Workspaces}): about 24 KiB of rows each. */
+    private static final Map<Integer, Workspaces<FloatBlock>> BLOCKS = new ConcurrentHashMap<>();
+
+    private static Workspaces<FloatBlock> blocks(int parameters) {
+        return BLOCKS.computeIfAbsent(parameters, np -> new Workspaces<>(() -> new FloatBlock(np)));
+    }
+
     static void activationForward(Parallel parallel, Activation act, float[] p, float[] x, float[] r, float[] y) {
-        parallel.forRange(x.length, GRAIN, (from, to) -> new FloatBlock(0).forward(act, p, x, r, y, from, to));
+        var blocks = blocks(0);
+        parallel.forRange(x.length, GRAIN, (from, to) -> {
+            FloatBlock block = blocks.take();
+            try {
+                block.forward(act, p, x, r, y, from, to);
+            } finally {
+                blocks.give(block);
+            }
+        });
     }
 
     /**
@@ -37,12 +54,17 @@ final class FloatKernels {
         int np = act.parameters().size();
         int chunks = Math.max(1, x.length / GRAIN);
         double[][] partial = new double[chunks][];
+        var blocks = blocks(np);
         parallel.forRange(chunks, 1, (c0, c1) -> {
-            var block = new FloatBlock(np);
-            for (int c = c0; c < c1; c++) {
-                java.util.Arrays.fill(block.parameterSums, 0);
-                block.backward(act, p, x, r, dy, dx, chunkStart(x.length, c, chunks), chunkStart(x.length, c + 1, chunks));
-                partial[c] = block.parameterSums.clone();
+            FloatBlock block = blocks.take();
+            try {
+                for (int c = c0; c < c1; c++) {
+                    java.util.Arrays.fill(block.parameterSums, 0);
+                    block.backward(act, p, x, r, dy, dx, chunkStart(x.length, c, chunks), chunkStart(x.length, c + 1, chunks));
+                    partial[c] = block.parameterSums.clone();
+                }
+            } finally {
+                blocks.give(block);
             }
         });
         double[] sums = new double[np];

@@ -28,7 +28,7 @@ import org.junit.jupiter.api.Test;
 class KernelAllocationTest {
     /** Below one parallel grain, so the kernel runs on this thread, whose allocations we can count. */
     private static final int N = 30_000;
-    /** Per call, the scratch of a FloatBlock (~10 KiB); interpreted or boxed code allocates over 100 KiB per call here. */
+    /** Per call, a few small arrays (FloatBlocks are pooled); interpreted or boxed code allocates over 100 KiB per call here. */
     private static final long LIMIT = 24 * 1024;
 
     @Test
