@@ -133,6 +133,7 @@ public final class FloatBlock {
         n = count;
         if (dys == null) act.forward(this, p);
         else act.backward(this, p);
+        x = dy = out = null; // a block kept for reuse holds no tensor's array between calls
     }
 
     /**
