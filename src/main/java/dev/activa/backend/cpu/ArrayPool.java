@@ -23,7 +23,8 @@ import java.util.Map;
 public final class ArrayPool {
     /** 64 KiB. */
     static final int SHORTEST = 16_384;
-    private static final boolean POISON = Boolean.getBoolean("activa.cpu.poisonOutputs");
+    /** {@code -Dactiva.cpu.poisonOutputs=true}: arrays and scratch handed out are NaN first (the tests run so). */
+    static final boolean POISON = Boolean.getBoolean("activa.cpu.poisonOutputs");
 
     /** What the pool did so far: arrays handed out new and lent again, and the bytes it holds now. */
     public record Stats(long newArrays, long lentAgain, long heldBytes) {}

@@ -35,7 +35,7 @@ final class DirectConv {
     static final int KB = L >= 16 ? 8 : 4;
 
     /** The calling thread's whole padded batch ({@link #padded}), grown and never shrunk: one per op, on the op's thread. */
-    private static final ThreadLocal<float[][]> PADDED = ThreadLocal.withInitial(() -> new float[1][0]);
+    private static final ThreadLocal<Workspaces.Floats> PADDED = ThreadLocal.withInitial(Workspaces.Floats::new);
 
     /**
      * A task's scratch ({@link Workspaces}): one padded image or a chunk of them, dY's images beside
@@ -53,17 +53,10 @@ final class DirectConv {
      */
     static float[] padded(Parallel parallel, float[] src, int n, int c, int h, int w, int pad) {
         int wp = w + 2 * pad, planeP = (h + 2 * pad) * wp;
-        float[] out = buffer(PADDED, (long) n * c * planeP + 4L * L);
+        float[] out = PADDED.get().atLeast((long) n * c * planeP + 4L * L);
         parallel.forRange(n * c, Math.max(1, (1 << 14) / planeP), (p0, p1) -> padPlanes(src, p0, p1, h, w, pad, wp, 0, out, p0 * planeP));
         Arrays.fill(out, n * c * planeP, n * c * planeP + 4 * L, 0f);
         return out;
-    }
-
-    /** A thread's buffer of at least {@code size} floats. */
-    private static float[] buffer(ThreadLocal<float[][]> buffer, long size) {
-        float[][] holder = buffer.get();
-        if (holder[0].length < size) holder[0] = new float[Math.toIntExact(size)];
-        return holder[0];
     }
 
     /**

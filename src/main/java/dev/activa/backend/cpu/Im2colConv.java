@@ -310,13 +310,11 @@ final class Im2colConv {
         });
     }
 
-    /** Per-thread scratch for a GEMM result in [channels, images·plane] order: grown, never shrunk. */
-    private static final ThreadLocal<float[][]> SCRATCH = ThreadLocal.withInitial(() -> new float[1][0]);
+    /** The calling thread's scratch for a GEMM result in [channels, images·plane] order: one per op, on the op's thread. */
+    private static final ThreadLocal<Workspaces.Floats> SCRATCH = ThreadLocal.withInitial(Workspaces.Floats::new);
 
     private static float[] scratch(long size) {
-        float[][] holder = SCRATCH.get();
-        if (holder[0].length < size) holder[0] = new float[Math.toIntExact(size)];
-        return holder[0];
+        return SCRATCH.get().atLeast(size);
     }
 
     /** y [n, k, ho, wo] = x [n, c, h, w] ⊛ w [k, c, r, s]. */

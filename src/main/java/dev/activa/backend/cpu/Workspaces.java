@@ -53,20 +53,17 @@ final class Workspaces<T> {
         idle.offerFirst(workspace);
     }
 
-    /** With {@code -Dactiva.cpu.poisonOutputs=true} (the tests run so) a buffer is NaN each time it is asked for. */
-    private static final boolean POISON = Boolean.getBoolean("activa.cpu.poisonOutputs");
-
-    /** A float array grown on demand, never shrunk: one buffer of a workspace. */
+    /** A float array grown on demand, never shrunk: one buffer of a workspace, or of a thread's own. */
     static final class Floats {
         private float[] data = new float[0];
 
         /**
          * The array, at least {@code size} floats long. Its contents are whatever its last user
-         * left (NaN where poisoned): a kernel writes what it reads, zeros included.
+         * left (NaN in the tests: {@link ArrayPool#POISON}): a kernel writes what it reads, zeros included.
          */
         float[] atLeast(long size) {
             if (data.length < size) data = new float[Math.toIntExact(size)];
-            if (POISON) Arrays.fill(data, Float.NaN);
+            if (ArrayPool.POISON) Arrays.fill(data, Float.NaN);
             return data;
         }
     }
